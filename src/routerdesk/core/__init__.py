@@ -1,0 +1,1 @@
+"""Pure routing logic: types, registry, settings, classifier, router. No I/O frameworks."""

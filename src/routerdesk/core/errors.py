@@ -1,0 +1,158 @@
+"""The one error hierarchy of routerdesk; the server maps each class to a status and an API error body.
+
+    RouterError                      base; `status` and `kind` say how the server answers
+    ├── InvalidRequest        400    the client's request is malformed (names the field)
+    ├── UnknownModel          404    `model` names nothing we know (lists close matches)
+    ├── NoUsableModel         503    every candidate was filtered out (says what to fix)
+    ├── BudgetExceeded        429    the user's spend limit is reached
+    ├── ConfigError                  a settings/registry file is invalid (file, field, reason)
+    ├── SecretStoreError             no usable keyring backend (says what to install)
+    └── UpstreamError                a provider failed; `retryable` says if fallback may try another
+        ├── UpstreamTimeout   504    connect / first byte / idle gap / total deadline passed
+        ├── UpstreamConnectionError 502  refused, reset, DNS
+        ├── UpstreamRateLimited 429  429 from the provider (`retry_after` seconds if given)
+        ├── UpstreamAuthError  401/403 the provider rejected our key
+        ├── UpstreamBadRequest 400/404/422  the provider says the request is wrong: never retried
+        ├── UpstreamServerError 5xx, 408, 409
+        └── UpstreamProtocolError 502  malformed JSON, wrong content type, a stream cut short
+
+Messages never contain API keys: adapters build them from status codes and the
+provider's own error text, which is scrubbed with `scrub()` first.
+"""
+
+from __future__ import annotations
+
+import re
+
+
+class RouterError(Exception):
+    status: int = 500
+    kind: str = "server_error"  # OpenAI error "type"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class InvalidRequest(RouterError):
+    status = 400
+    kind = "invalid_request_error"
+
+    def __init__(self, message: str, param: str | None = None) -> None:
+        super().__init__(message)
+        self.param = param
+
+
+class UnknownModel(RouterError):
+    status = 404
+    kind = "invalid_request_error"
+
+    def __init__(self, name: str, suggestions: list[str]) -> None:
+        hint = f" Did you mean: {', '.join(suggestions)}?" if suggestions else ""
+        super().__init__(
+            f"Unknown model {name!r}. Use 'auto', 'auto:cheapest', 'auto:balanced', "
+            f"'auto:best', a registry id or 'provider/model'.{hint}"
+        )
+        self.name = name
+        self.suggestions = suggestions
+
+
+class NoUsableModel(RouterError):
+    status = 503
+    kind = "no_usable_model"
+
+
+class BudgetExceeded(RouterError):
+    status = 429
+    kind = "budget_exceeded"
+
+
+class ConfigError(RouterError):
+    kind = "config_error"
+
+    def __init__(self, path: str, field: str, reason: str) -> None:
+        where = f"{path}: {field}" if field else path
+        super().__init__(f"{where}: {reason}")
+        self.path = path
+        self.field = field
+        self.reason = reason
+
+
+class SecretStoreError(RouterError):
+    kind = "secret_store_error"
+
+
+class UpstreamError(RouterError):
+    status = 502
+    kind = "upstream_error"
+    retryable = True
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        provider: str = "",
+        status: int | None = None,
+        retry_after: float | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.provider = provider
+        self.upstream_status = status
+        self.retry_after = retry_after
+        if status is not None and type(self) is UpstreamError:
+            self.status = status
+
+
+class UpstreamTimeout(UpstreamError):
+    status = 504
+    kind = "upstream_timeout"
+
+
+class UpstreamConnectionError(UpstreamError):
+    status = 502
+    kind = "upstream_connection_error"
+
+
+class UpstreamRateLimited(UpstreamError):
+    status = 429
+    kind = "rate_limit_error"
+
+
+class UpstreamAuthError(UpstreamError):
+    status = 502  # our key is bad, not the client's: don't tell the client "401"
+    kind = "upstream_auth_error"
+
+
+class UpstreamBadRequest(UpstreamError):
+    status = 400
+    kind = "invalid_request_error"
+    retryable = False
+
+    def __init__(self, message: str, *, provider: str = "", status: int | None = None) -> None:
+        super().__init__(message, provider=provider, status=status)
+        if status in (400, 404, 413, 422):
+            self.status = 400 if status == 404 else status
+
+
+class UpstreamServerError(UpstreamError):
+    status = 502
+    kind = "upstream_server_error"
+
+
+class UpstreamProtocolError(UpstreamError):
+    status = 502
+    kind = "upstream_protocol_error"
+
+
+_SECRETISH = re.compile(
+    r"(sk-[A-Za-z0-9_\-]{8,}|sk-ant-[A-Za-z0-9_\-]{8,}|AIza[0-9A-Za-z_\-]{20,}|"
+    r"gsk_[A-Za-z0-9]{8,}|xai-[A-Za-z0-9]{8,}|(?i:bearer)\s+[A-Za-z0-9._\-]{8,})"
+)
+
+
+def scrub(text: str, *secrets: str) -> str:
+    """Remove anything that looks like an API key, and the given secrets, from text."""
+    for s in secrets:
+        if s:
+            text = text.replace(s, "[redacted]")
+    return _SECRETISH.sub("[redacted]", text)

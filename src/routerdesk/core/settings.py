@@ -1,0 +1,97 @@
+"""User settings (`settings.toml`): one validated object, with titles and bounds per field.
+
+Loading and atomic saving live in `core/settings_file.py`; a file that fails
+validation raises `ConfigError` naming file, field and reason and is never
+overwritten.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+DEFAULT_PORT = 8787
+
+
+class Timeouts(BaseModel):
+    """Seconds. `first_byte` bounds the wait for the response head; `idle` the gap between stream chunks."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    connect: float = Field(default=5.0, gt=0, title="Connect timeout (s)")
+    first_byte: float = Field(default=60.0, gt=0, title="Time to first byte (s)")
+    idle: float = Field(default=60.0, gt=0, title="Idle gap between stream chunks (s)")
+    total: float = Field(default=600.0, gt=0, title="Total time (s)")
+
+
+class ProviderSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    base_url: str | None = Field(default=None, title="Base URL override")
+    timeouts: Timeouts = Field(default_factory=Timeouts)
+    enabled: bool = Field(default=True, title="Use this provider")
+
+
+class ServerSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    host: str = Field(default="127.0.0.1", title="Listen address")
+    port: int = Field(default=DEFAULT_PORT, ge=0, le=65535, title="Port")
+    allow_remote: bool = Field(
+        default=False, title="Allow binding to a non-loopback address (always requires the token)"
+    )
+    allowed_origins: list[str] = Field(default_factory=list, title="Browser origins allowed")
+    max_body_mb: float = Field(default=32.0, gt=0, le=512, title="Largest request body (MiB)")
+
+
+class L2Settings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    enabled: bool = Field(default=True, title="Ask a cheap model when L1 is unsure")
+    threshold: float = Field(default=0.7, ge=0, le=1, title="L1 confidence below which L2 runs")
+    mode: Literal["inline", "shadow"] = Field(default="inline", title="Inline waits; shadow only records")
+    deadline_s: float = Field(default=1.0, gt=0, le=30, title="L2 deadline (s)")
+    model: str = Field(default="", title="Classifier model (empty: cheapest with JSON output)")
+
+
+class RoutingSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    strategy: Literal["cheapest", "balanced", "best"] = Field(default="balanced", title="Default strategy")
+    quality_tier: Literal["standard", "enhanced"] = Field(default="standard", title="Quality tier")
+    baseline_model: str = Field(default="", title="Baseline model for savings (empty: most capable)")
+    pinning: bool = Field(default=True, title="Keep a conversation on its first model")
+    pin_window_s: float = Field(default=3600.0, gt=0, title="Pinning window (s)")
+    l2: L2Settings = Field(default_factory=L2Settings)
+
+
+class BudgetSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    daily_usd: float | None = Field(default=None, ge=0, title="Daily limit (USD)")
+    monthly_usd: float | None = Field(default=None, ge=0, title="Monthly limit (USD)")
+    step_down_at: float = Field(default=0.8, gt=0, le=1, title="Step down strategy at this share")
+    at_limit: Literal["error", "local_only"] = Field(default="error", title="At the limit")
+
+
+class PrivacySettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    previews: bool = Field(default=False, title="Store prompt previews")
+    preview_chars: int = Field(default=200, ge=0, le=4000, title="Preview length")
+    retention_days: int = Field(default=90, ge=1, title="Keep usage rows for (days)")
+
+
+class Settings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    server: ServerSettings = Field(default_factory=ServerSettings)
+    routing: RoutingSettings = Field(default_factory=RoutingSettings)
+    budgets: BudgetSettings = Field(default_factory=BudgetSettings)
+    privacy: PrivacySettings = Field(default_factory=PrivacySettings)
+    providers: dict[str, ProviderSettings] = Field(default_factory=dict)
+    demo: bool = Field(default=False, title="Serve every model from the offline demo provider")
+
+    def provider(self, provider_id: str) -> ProviderSettings:
+        return self.providers.get(provider_id) or ProviderSettings()

@@ -1,0 +1,1 @@
+"""The local aiohttp server: OpenAI- and Anthropic-compatible endpoints."""

@@ -1,0 +1,1 @@
+"""Persistence: paths, usage log (SQLite), secrets (OS keyring), settings/registry files."""
