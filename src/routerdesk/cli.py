@@ -14,16 +14,8 @@ from collections.abc import Sequence
 
 from routerdesk import __version__
 
-# command name -> module under routerdesk.commands
-COMMANDS: dict[str, str] = {
-    "route": "route",
-    "prices": "prices",
-    "serve": "serve",
-    "keys": "keys",
-    "stats": "stats",
-    "export": "export",
-    "replay": "replay",
-}
+# each command is the module routerdesk.commands.<name>
+COMMANDS: tuple[str, ...] = ("route", "prices", "serve", "keys", "stats", "export", "replay")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -33,11 +25,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"routerdesk {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name, module in COMMANDS.items():
+    for name in COMMANDS:
         try:
-            mod = importlib.import_module(f"routerdesk.commands.{module}")
+            mod = importlib.import_module(f"routerdesk.commands.{name}")
         except ModuleNotFoundError as exc:
-            if exc.name != f"routerdesk.commands.{module}":
+            if exc.name != f"routerdesk.commands.{name}":
                 raise
             continue  # command not built yet
         mod.add_parser(sub)
@@ -49,7 +41,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.command is None:
         return _run_gui(parser)
-    mod = importlib.import_module(f"routerdesk.commands.{COMMANDS[args.command]}")
+    mod = importlib.import_module(f"routerdesk.commands.{args.command}")
     result: int = mod.run(args)
     return result
 

@@ -50,7 +50,9 @@ class L2Settings(BaseModel):
 
     enabled: bool = Field(default=True, title="Ask a cheap model when L1 is unsure")
     threshold: float = Field(default=0.7, ge=0, le=1, title="L1 confidence below which L2 runs")
-    mode: Literal["inline", "shadow"] = Field(default="inline", title="Inline waits; shadow only records")
+    mode: Literal["inline", "shadow"] = Field(
+        default="inline", title="Inline waits; shadow only records"
+    )
     deadline_s: float = Field(default=1.0, gt=0, le=30, title="L2 deadline (s)")
     model: str = Field(default="", title="Classifier model (empty: cheapest with JSON output)")
 
@@ -58,9 +60,13 @@ class L2Settings(BaseModel):
 class RoutingSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    strategy: Literal["cheapest", "balanced", "best"] = Field(default="balanced", title="Default strategy")
+    strategy: Literal["cheapest", "balanced", "best"] = Field(
+        default="balanced", title="Default strategy"
+    )
     quality_tier: Literal["standard", "enhanced"] = Field(default="standard", title="Quality tier")
-    baseline_model: str = Field(default="", title="Baseline model for savings (empty: most capable)")
+    baseline_model: str = Field(
+        default="", title="Baseline model for savings (empty: most capable)"
+    )
     pinning: bool = Field(default=True, title="Keep a conversation on its first model")
     pin_window_s: float = Field(default=3600.0, gt=0, title="Pinning window (s)")
     l2: L2Settings = Field(default_factory=L2Settings)

@@ -248,7 +248,9 @@ class Decision:
     fallbacks: list[str] = field(default_factory=list)  # ordered, other providers first
     candidates: list[Candidate] = field(default_factory=list)
     why: str = ""  # one-line summary
-    notes: list[str] = field(default_factory=list)  # e.g. "explicit model", "pinned", "budget step-down"
+    notes: list[str] = field(
+        default_factory=list
+    )  # e.g. "explicit model", "pinned", "budget step-down"
     est_prompt_tokens: int = 0
 
 

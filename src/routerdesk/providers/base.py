@@ -12,6 +12,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from typing import ClassVar
 
 import httpx
 
@@ -36,7 +37,7 @@ class ProviderAdapter(ABC):
     """One wire format. Instances are cheap and stateless apart from the shared client."""
 
     #: default base URL per provider id this adapter serves
-    default_base_urls: dict[str, str] = {}
+    default_base_urls: ClassVar[dict[str, str]] = {}
 
     def __init__(self, client: httpx.AsyncClient) -> None:
         self.client = client
