@@ -1,0 +1,346 @@
+"""L1 prompt classifier: task, complexity and confidence from cheap, bounded rules.
+
+`L1Classifier.classify(req)` reads a `ChatRequest` and returns a `Classification`
+(tier "l1"). It is built for traffic from coding tools and agents as much as
+for one-line questions, and its cost does not grow with the conversation.
+
+What is read (all windows are bounded, see the ``_*_CAP`` constants)
+    last user turn   the instruction. Text parts that are tool plumbing
+                     (``<system-reminder>``, ``<environment_details>``) are dropped;
+                     fenced code is set apart from prose. Cue words are scanned
+                     in the prose window (first 1,200 and last 600 characters);
+                     cues in the first 320 and last 240 characters, where people
+                     put their instruction around a paste, count fully, the
+                     rest at 0.35.
+    previous user    first 400 characters, cues at 0.3 (``"ok, do it"`` keeps
+                     the thread's task).
+    system prompt    first 2,500 characters, cues at 0.12 and capped at 1.2 per
+                     task: it sets a prior (a translator persona, a coding agent)
+                     but never outvotes a clear instruction in the user turn.
+    structure        code fences, unfenced code lines, stack traces, diffs,
+                     images, tools offered (names only), response_format, count
+                     of messages and tool results in the last 256 messages.
+
+Task scores (cue weights live in `classify_lexicon`)
+    score[t] = user cues + 0.3 * previous-user cues + min(1.2, 0.12 * system cues)
+             + structural priors:
+               code_generation  +0.8 fenced code (+ up to 0.7 by size), +1.5 stack
+                                trace, +1.2 diff, +1.0 unfenced code lines,
+                                +0.6 coding tools offered, +0.3 agent loop,
+                                +2.5 when "translate" meets a programming
+                                language and no natural one (Python -> Go);
+               data_extraction  +1.2 json_object, +1.5 json_schema,
+                                +1.5 extraction tool forced;
+               summarization    +0.6 long prose paste (> 2,500 chars, no code);
+               simple_qa        +0.7 short question (< 160 chars, no code);
+               general          0.6 baseline, wins when nothing else speaks.
+    Confidence = 0.35 + 0.6 * (1 - exp(-1.1 * margin)) * min(1, top / 1.5), where
+    margin is top minus runner-up; capped at 0.97. Conflicting or absent cues
+    give < 0.7, the cue for an L2 classifier to step in.
+
+Complexity (0..1: how likely a small model is to get it wrong)
+    base by task (simple_qa .08, translation .15, data_extraction .18,
+    summarization .22, general .22, creative_writing .3, code_generation .38,
+    complex_reasoning .5)
+    + 0.13 per hard cue (proofs, step by step, concurrency, dynamic programming,
+      multi-file, architecture, trade-offs...), at most 3
+    + 0.025 per constraint (bullet/numbered lines, must/exactly/without...), at most 8
+    + 0.04 per math token (``x^2``, ``3 * 4``, ``\\frac``, ``∑``), at most 4
+    + up to 0.12 by log length of the user turn, +0.06 several files or a diff,
+      +0.05 agent loop
+    - 0.08 per easy cue (quick, briefly, one word, yes or no), at most 2.
+
+Features (stored in the usage log; keep this set stable)
+    user_chars, system_chars, messages, tool_results, images, tools, json_mode,
+    code_blocks, code_chars, code_lines, stack_trace, diff, math, constraints,
+    hard, easy, and cue_<task> for the seven non-general tasks.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+
+from routerdesk.core.classify_lexicon import compile_lexicon
+from routerdesk.core.types import ChatRequest, Classification, Message, TextPart
+
+_WORD_RX, _CJK_RX, _CUES = compile_lexicon()
+
+_USER_CAP = 24_000  # chars of the last user turn kept: head 16k + tail 8k
+_HEAD_WIN = 1_200
+_TAIL_WIN = 600
+_HEAD_FULL = 320  # cue weight 1.0 inside these edges, _MID_WEIGHT between
+_TAIL_FULL = 240
+_MID_WEIGHT = 0.35
+_SYSTEM_CAP = 2_500
+_PREV_CAP = 400
+_MSG_SCAN = 256  # messages counted from the end
+_USER_BACK = 64  # how far back to look for the last user text
+_SHAPE_CAP = 4_000  # chars sampled for line-shape features
+
+_SCORED = (
+    "simple_qa",
+    "code_generation",
+    "translation",
+    "summarization",
+    "complex_reasoning",
+    "data_extraction",
+    "creative_writing",
+)
+_BASE_COMPLEXITY = {
+    "simple_qa": 0.08,
+    "translation": 0.15,
+    "data_extraction": 0.18,
+    "summarization": 0.22,
+    "general": 0.22,
+    "creative_writing": 0.30,
+    "code_generation": 0.38,
+    "complex_reasoning": 0.50,
+}
+_PLUMBING_TAGS = ("system-reminder", "environment_details")
+
+_CODE_LINE_RX = re.compile(
+    r"^[ \t]*(?:def |class |import |from [\w.]+ import|function |const |let |var |public |private "
+    r"|#include|return\b|for \(|if \(|while \(|fn |func |package |SELECT |[}\])];?[ \t]*$"
+    r"|\w+(?:\.\w+)*\([^)\n]*\);[ \t]*$|<\w+[^>\n]*>[ \t]*$)",
+    re.MULTILINE,
+)
+_TRACE_RX = re.compile(
+    r"Traceback \(most recent call last\)|^\s+at [\w$.<>]+\(|Exception in thread|panicked at"
+    r"|error\[E\d+\]|^\s*File \"[^\"\n]+\", line \d+|Segmentation fault|npm ERR!"
+    r"|\w+(?:Error|Exception): ",
+    re.MULTILINE,
+)
+_BULLET_RX = re.compile(r"^[ \t]*(?:[-*•]|\d{1,2}[.)])[ \t]+\S", re.MULTILINE)
+_MATH_RX = re.compile(
+    r"\d\s*[-+*/^×÷=<>≤≥]\s*\(?\d|\b[a-z]\^\d|\\(?:frac|int|sum|sqrt|prod|lim)|[∑∫√∏∞≤≥≠]"
+    r"|\b[a-z]\s*=\s*\d|\b(?:mod|log|sin|cos)\b|\bf\([a-z]\)"
+)
+_FILE_RX = re.compile(r"\b[\w/-]+\.(?:py|js|ts|tsx|jsx|rs|go|java|kt|cpp|cc|h|hpp|c|rb|php|cs|swift)\b")
+_CODING_TOOL_WORDS = (
+    "file", "bash", "shell", "terminal", "command", "edit", "patch", "grep", "glob", "code",
+    "lint", "test", "diff", "commit", "director", "str_replace", "notebook",
+)  # fmt: skip
+_EXTRACT_TOOL_WORDS = ("extract", "record", "save", "store", "classif", "parse", "entit", "schema")
+
+
+def _text_parts(msg: Message) -> str:
+    """The message's text without tool plumbing, bounded to _USER_CAP characters."""
+    texts = [
+        p.text
+        for p in msg.content
+        if isinstance(p, TextPart) and not p.text.lstrip()[:20].startswith("<system-reminder>")
+    ]
+    text = texts[0] if len(texts) == 1 else "\n".join(texts)
+    if len(text) > _USER_CAP:
+        text = text[:16_000] + "\n" + text[-8_000:]
+    for tag in _PLUMBING_TAGS:
+        for _ in range(4):
+            start = text.find("<" + tag)
+            if start < 0:
+                break
+            end = text.find("</" + tag + ">", start)
+            text = text[:start] + (text[end + len(tag) + 3 :] if end >= 0 else "")
+    return text
+
+
+def _cues(window: str, full_head: int, full_tail: int, weight: float, out: dict[str, float]) -> None:
+    """Add the lexicon cues found in `window` (lower-cased) to `out`, weighted by position."""
+    n = len(window)
+    for rx in (_WORD_RX, _CJK_RX):
+        for m in rx.finditer(window):
+            pos = m.start()
+            w = weight if pos < full_head or pos >= n - full_tail else weight * _MID_WEIGHT
+            for key, cue_weight in _CUES[m.group(1)]:
+                out[key] = out.get(key, 0.0) + cue_weight * w
+
+
+def _window(text: str) -> str:
+    text = text.lower().replace("’", "'")
+    if len(text) <= _HEAD_WIN + _TAIL_WIN:
+        return text
+    return text[:_HEAD_WIN] + "\n" + text[-_TAIL_WIN:]
+
+
+class L1Classifier:
+    """Rule-based, bounded-cost classifier; the first tier before an optional L2 model."""
+
+    def classify(self, req: ChatRequest) -> Classification:
+        msgs = req.messages
+        signals: list[str] = []
+
+        # --- find the turns that matter, count the rest ------------------------------
+        user_msg: Message | None = None
+        prev_user: Message | None = None
+        for i in range(len(msgs) - 1, max(-1, len(msgs) - 1 - _USER_BACK), -1):
+            m = msgs[i]
+            if m.role != "user" or not any(
+                isinstance(p, TextPart) and p.text.strip() for p in m.content
+            ):
+                continue
+            if user_msg is None:
+                user_msg = m
+            else:
+                prev_user = m
+                break
+        recent = msgs[-_MSG_SCAN:]
+        tool_results = sum(1 for m in recent if m.role == "tool" or m.tool_calls)
+        images = sum(1 for m in recent if m.has_image())
+        system_head = ""
+        for m in msgs[:4]:
+            if m.role == "system":
+                system_head += _text_parts(m)[:_SYSTEM_CAP]
+        system_chars = sum(
+            len(p.text) for m in msgs[:4] if m.role == "system" for p in m.content if isinstance(p, TextPart)
+        )
+
+        user_text = _text_parts(user_msg) if user_msg is not None else ""
+        user_chars = len(user_text)
+
+        # --- separate prose from fenced code ----------------------------------------
+        code_chars = 0
+        code_blocks = 0
+        if "```" in user_text:
+            pieces = user_text.split("```")
+            prose = "\n".join(pieces[0::2])
+            code_blocks = len(pieces) // 2
+            code_chars = sum(len(p) for p in pieces[1::2])
+        else:
+            prose = user_text
+        shape = prose if len(prose) <= _SHAPE_CAP else prose[:_SHAPE_CAP]
+        lines = shape.count("\n") + 1
+        code_lines = len(_CODE_LINE_RX.findall(shape)) if lines > 2 else 0
+        trace = 1.0 if _TRACE_RX.search(user_text[:8_000]) or _TRACE_RX.search(user_text[-4_000:]) else 0.0
+        diff = 1.0 if ("\n@@ " in user_text or "diff --git" in user_text or "\n+++ " in user_text) else 0.0
+        files = len(set(_FILE_RX.findall(user_text[:8_000])))
+
+        # --- lexicon cues -----------------------------------------------------------
+        win = _window(prose)
+        short = len(prose) <= _HEAD_FULL + _TAIL_FULL
+        cues: dict[str, float] = {}
+        _cues(win, len(win) if short else _HEAD_FULL, _TAIL_FULL, 1.0, cues)
+        prev: dict[str, float] = {}
+        if prev_user is not None:
+            _cues(_window(_text_parts(prev_user)[:_PREV_CAP]), _PREV_CAP, 0, 0.3, prev)
+        sys_cues: dict[str, float] = {}
+        if system_head:
+            _cues(system_head.lower(), 300, 0, 0.3, sys_cues)
+
+        scores = {t: cues.get(t, 0.0) + prev.get(t, 0.0) + min(1.2, sys_cues.get(t, 0.0)) for t in _SCORED}
+        scores["general"] = 0.6 + cues.get("general", 0.0) + prev.get("general", 0.0)
+        for t in _SCORED:
+            if cues.get(t, 0.0) >= 1.5:
+                signals.append(f"{t} cues in user turn ({cues[t]:.1f})")
+        for t in _SCORED:
+            if sys_cues.get(t, 0.0) >= 0.3:
+                signals.append(f"system prompt leans {t}")
+
+        # --- structural priors ------------------------------------------------------
+        if code_blocks:
+            scores["code_generation"] += 0.8 + min(0.7, code_chars / 2_000)
+            signals.append(f"{code_blocks} fenced code block(s)")
+        if trace:
+            scores["code_generation"] += 1.5
+            signals.append("stack trace")
+        if diff:
+            scores["code_generation"] += 1.2
+            signals.append("diff")
+        if code_lines >= 3 and code_lines * 4 >= lines:
+            scores["code_generation"] += 1.0
+            signals.append("unfenced code")
+        if cues.get("translation", 0.0) >= 2.0 and cues.get("_proglang", 0.0) and not cues.get("_natlang"):
+            scores["code_generation"] += 2.5
+            signals.append("translation between programming languages")
+
+        n_tools = len(req.tools)
+        coding_tools = extract_tool = 0
+        for tool in req.tools[:64]:
+            name = tool.name.lower()
+            if any(w in name for w in _CODING_TOOL_WORDS):
+                coding_tools += 1
+            if any(w in name for w in _EXTRACT_TOOL_WORDS):
+                extract_tool += 1
+        if coding_tools:
+            scores["code_generation"] += 0.6
+            signals.append(f"{coding_tools} coding tool(s) offered")
+        forced = req.tool_choice is not None and req.tool_choice.mode in ("required", "tool")
+        if extract_tool and (forced or n_tools == 1):
+            scores["data_extraction"] += 1.5
+            signals.append("extraction tool")
+        agent = tool_results >= 2
+        if agent and scores["code_generation"] >= 0.6:
+            scores["code_generation"] += 0.3
+
+        json_mode = 0.0
+        if req.response_format is not None and req.response_format.type != "text":
+            json_mode = 1.0
+            scores["data_extraction"] += 1.5 if req.response_format.type == "json_schema" else 1.2
+            signals.append(f"response_format {req.response_format.type}")
+        if len(prose) > 2_500 and code_blocks == 0 and code_lines * 4 < lines and not trace:
+            scores["summarization"] += 0.6
+            signals.append("long prose paste")
+        stripped = prose.strip()
+        if 0 < len(stripped) < 160 and not code_blocks and (stripped[-1] in "?？" or cues.get("simple_qa")):
+            scores["simple_qa"] += 0.7
+        if images:
+            signals.append(f"{images} image message(s)")
+
+        # --- decide -----------------------------------------------------------------
+        ranked = sorted(scores.items(), key=lambda kv: kv[1], reverse=True)
+        task, top = ranked[0]
+        margin = top - ranked[1][1]
+        confidence = 0.35 + 0.6 * (1.0 - math.exp(-1.1 * margin)) * min(1.0, top / 1.5)
+        confidence = min(0.97, confidence)
+        if user_msg is None:
+            confidence = min(confidence, 0.4)
+            signals.append("no user text")
+
+        # --- complexity -------------------------------------------------------------
+        hard = cues.get("_hard", 0.0) + prev.get("_hard", 0.0)
+        easy = cues.get("_easy", 0.0)
+        constraints = len(_BULLET_RX.findall(shape)) + cues.get("_constraint", 0.0)
+        math_tokens = len(_MATH_RX.findall(win))
+        complexity = (
+            _BASE_COMPLEXITY[task]
+            + 0.13 * min(hard, 3.0)
+            + 0.025 * min(constraints, 8.0)
+            + 0.04 * min(math_tokens, 4)
+            + min(0.12, 0.03 * math.log2(1.0 + user_chars / 250.0))
+            + (0.06 if files >= 2 or diff else 0.0)
+            + (0.05 if agent else 0.0)
+            - 0.08 * min(easy, 2.0)
+        )
+        complexity = max(0.0, min(1.0, complexity))
+        if hard >= 1:
+            signals.append(f"hard cues ({hard:.1f})")
+        if constraints >= 3:
+            signals.append(f"{constraints:.0f} constraints")
+
+        features = {
+            "user_chars": float(user_chars),
+            "system_chars": float(system_chars),
+            "messages": float(len(msgs)),
+            "tool_results": float(tool_results),
+            "images": float(images),
+            "tools": float(n_tools),
+            "json_mode": json_mode,
+            "code_blocks": float(code_blocks),
+            "code_chars": float(code_chars),
+            "code_lines": float(code_lines),
+            "stack_trace": trace,
+            "diff": diff,
+            "math": float(math_tokens),
+            "constraints": round(constraints, 3),
+            "hard": round(hard, 3),
+            "easy": round(easy, 3),
+        }
+        for t in _SCORED:
+            features["cue_" + t] = round(cues.get(t, 0.0), 3)
+        return Classification(
+            task=task,
+            confidence=round(confidence, 3),
+            complexity=round(complexity, 3),
+            tier="l1",
+            signals=signals,
+            features=features,
+        )
