@@ -1,0 +1,98 @@
+"""What the GUI needs from the running router, as one typed interface.
+
+Pages talk only to a `Backend`: they never touch providers, the usage
+database or the keyring themselves. `gui/runtime_backend.py` implements it
+over the runtime (engine, server, stores, files); tests may pass a fake.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+from routerdesk.core.errors import ConfigError
+from routerdesk.core.events import EventBus
+from routerdesk.core.registry import Registry
+from routerdesk.core.settings import Settings
+from routerdesk.core.types import ChatRequest, Classification, Decision, UsageRecord
+
+
+@dataclass(slots=True, frozen=True)
+class HealthView:
+    """A provider's health as the Providers page shows it."""
+
+    state: str = "closed"  # circuit: closed (healthy) | open (skipped) | half_open (probing)
+    last_error: str = ""
+    key_rejected: bool = False
+
+
+@dataclass(slots=True, frozen=True)
+class KeyView:
+    """Whether a provider has a key and where it comes from; never the key itself."""
+
+    present: bool
+    source: str = ""  # "keyring", "env", "" (none) or "local" (needs none)
+
+
+class Backend(Protocol):
+    @property
+    def events(self) -> EventBus: ...
+
+    # --- registry ----------------------------------------------------------------
+    @property
+    def registry(self) -> Registry: ...
+    def apply_registry(self, registry: Registry) -> None:
+        """Use `registry` for the next decision (not saved)."""
+
+    def save_registry(self, registry: Registry) -> None:
+        """Write registry.toml atomically. Raises ConfigError or OSError."""
+
+    def load_registry(self) -> Registry:
+        """Read registry.toml again and apply it. Raises ConfigError."""
+
+    def refresh_prices(self, registry: Registry) -> tuple[Registry, list[str]]:
+        """Current list prices from genai-prices; returns the new registry and what changed."""
+
+    @property
+    def registry_error(self) -> ConfigError | None: ...
+
+    # --- settings ----------------------------------------------------------------
+    @property
+    def settings(self) -> Settings: ...
+    def save_settings(self, settings: Settings) -> None:
+        """Apply and write settings.toml atomically. Raises ConfigError or OSError."""
+
+    @property
+    def settings_error(self) -> ConfigError | None:
+        """Why settings.toml could not be loaded (defaults are in use and the file is kept)."""
+
+    # --- routing -----------------------------------------------------------------
+    def decide(self, req: ChatRequest) -> tuple[Classification, Decision]:
+        """Classify and route without calling anyone. Raises RouterError."""
+
+    def parse_openai(self, body: object) -> ChatRequest:
+        """An OpenAI chat-completions body (or a bare messages list) as a ChatRequest."""
+
+    @property
+    def paused(self) -> bool: ...
+    def set_paused(self, paused: bool) -> None: ...
+
+    # --- providers ---------------------------------------------------------------
+    def key(self, provider: str) -> KeyView: ...
+    def set_key(self, provider: str, key: str) -> None:
+        """Store a key in the OS keyring. Raises SecretStoreError."""
+
+    def clear_key(self, provider: str) -> None: ...
+    def health(self, provider: str) -> HealthView: ...
+    def usable_providers(self) -> list[str]: ...
+    async def test_connection(self, provider: str) -> tuple[bool, str]:
+        """A cheap authenticated call; (ok, human-readable result)."""
+
+    # --- server and usage --------------------------------------------------------
+    @property
+    def server_url(self) -> str: ...
+    @property
+    def access_token(self) -> str: ...
+    def regenerate_token(self) -> str: ...
+    def recent_records(self, limit: int) -> list[UsageRecord]:
+        """Newest first, from the usage log."""

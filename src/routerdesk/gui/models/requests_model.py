@@ -1,0 +1,174 @@
+"""Table model of per-request routing decisions (newest first) and its filter proxy."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QModelIndex,
+    QObject,
+    QPersistentModelIndex,
+    QSortFilterProxyModel,
+    Qt,
+)
+from PySide6.QtGui import QColor
+
+from routerdesk.core.types import UsageRecord
+
+RECORD_ROLE = Qt.ItemDataRole.UserRole + 1
+SORT_ROLE = Qt.ItemDataRole.UserRole
+ERROR_COLOUR = QColor("#d9534f")  # readable on light and dark backgrounds
+
+Index = QModelIndex | QPersistentModelIndex
+
+
+def _client(r: UsageRecord) -> str:
+    return (r.client or "-").split(" ", 1)[0][:40]
+
+
+def _money(v: float) -> str:
+    return f"${v:.4f}" if abs(v) < 1 else f"${v:,.2f}"
+
+
+def _tokens(r: UsageRecord) -> int:
+    return r.usage.input_tokens + r.usage.output_tokens
+
+
+# (header, tooltip, display, sort key); numbers are right-aligned.
+Column = tuple[str, str, Callable[[UsageRecord], str], Callable[[UsageRecord], Any]]
+COLUMNS: tuple[Column, ...] = (
+    ("Time", "When the request started", lambda r: time.strftime("%H:%M:%S", time.localtime(r.started_at)), lambda r: r.started_at),
+    ("Client", "The calling tool (User-Agent)", _client, _client),
+    ("Task", "Task type the classifier chose", lambda r: r.task, lambda r: r.task),
+    ("Conf.", "Classifier confidence 0..1", lambda r: f"{r.confidence:.2f}", lambda r: r.confidence),
+    ("Cplx.", "Estimated complexity 0..1", lambda r: f"{r.complexity:.2f}", lambda r: r.complexity),
+    ("Tier", "l1: rules only; l2: a cheap model confirmed the task", lambda r: r.tier, lambda r: r.tier),
+    ("Strategy", "Routing strategy used", lambda r: r.strategy, lambda r: r.strategy),
+    ("Model", "Model that answered", lambda r: r.model_id or "-", lambda r: r.model_id),
+    ("Fallbacks", "Failed attempts before the answer", lambda r: " → ".join(h.model_id for h in r.hops), lambda r: len(r.hops)),
+    ("Tokens", "Input + output tokens", lambda r: f"{_tokens(r):,}", _tokens),
+    ("Cost", "What this request cost (USD)", lambda r: _money(r.cost), lambda r: r.cost),
+    ("Saved", "Baseline cost minus cost (USD)", lambda r: _money(r.savings), lambda r: r.savings),
+    ("Latency", "Total time in milliseconds", lambda r: f"{r.latency_ms:,.0f} ms", lambda r: r.latency_ms),
+    ("Status", "ok, error or cancelled, with the HTTP status", lambda r: r.status if r.status == "ok" else f"{r.status} {r.status_code}", lambda r: r.status),
+)  # fmt: skip
+_NUMERIC = frozenset({3, 4, 9, 10, 11, 12})
+
+
+class RequestsModel(QAbstractTableModel):
+    """Finished requests, newest first, capped at `max_rows` (the oldest drop off).
+
+    Signals: the standard QAbstractItemModel ones (rowsInserted, rowsRemoved, modelReset).
+    """
+
+    def __init__(self, max_rows: int = 5000, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._rows: list[UsageRecord] = []
+        self._max = max_rows
+
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self._rows)
+
+    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(COLUMNS)
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid() or not 0 <= index.row() < len(self._rows):
+            return None
+        r = self._rows[index.row()]
+        col = index.column()
+        if role == Qt.ItemDataRole.DisplayRole:
+            return COLUMNS[col][2](r)
+        if role == SORT_ROLE:
+            return COLUMNS[col][3](r)
+        if role == RECORD_ROLE:
+            return r
+        if role == Qt.ItemDataRole.TextAlignmentRole and col in _NUMERIC:
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        if role == Qt.ItemDataRole.ForegroundRole and r.status != "ok":
+            return ERROR_COLOUR
+        if role == Qt.ItemDataRole.ToolTipRole:
+            if col == 13 and r.error:
+                return r.error
+            if col == 1:
+                return r.client
+            if col == 8 and r.hops:
+                return "\n".join(f"{h.model_id}: {h.status or '-'} {h.error}" for h in r.hops)
+        return None
+
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
+        if orientation != Qt.Orientation.Horizontal or not 0 <= section < len(COLUMNS):
+            return None
+        if role == Qt.ItemDataRole.DisplayRole:
+            return COLUMNS[section][0]
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return COLUMNS[section][1]
+        return None
+
+    def record(self, row: int) -> UsageRecord:
+        return self._rows[row]
+
+    def set_records(self, records: Sequence[UsageRecord]) -> None:
+        """Replace everything (initial load from the usage log); any order in, newest first kept."""
+        self.beginResetModel()
+        self._rows = sorted(records, key=lambda r: r.started_at, reverse=True)[: self._max]
+        self.endResetModel()
+
+    def add_records(self, records: Sequence[UsageRecord]) -> None:
+        """Prepend a batch (oldest first in), trimming the tail to `max_rows`."""
+        if not records:
+            return
+        batch = list(reversed(records))[: self._max]
+        self.beginInsertRows(QModelIndex(), 0, len(batch) - 1)
+        self._rows[:0] = batch
+        self.endInsertRows()
+        extra = len(self._rows) - self._max
+        if extra > 0:
+            self.beginRemoveRows(QModelIndex(), self._max, len(self._rows) - 1)
+            del self._rows[self._max :]
+            self.endRemoveRows()
+
+
+class RequestsFilter(QSortFilterProxyModel):
+    """Free-text search over the visible columns plus the error text, and a status filter.
+
+    Signals: the standard proxy ones.
+    """
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._needle = ""
+        self._status = ""  # "" = all, else "ok" / "error"
+        self.setSortRole(SORT_ROLE)
+        self.setDynamicSortFilter(True)
+
+    def set_search(self, text: str) -> None:
+        self.beginFilterChange()
+        self._needle = text.strip().lower()
+        self.endFilterChange()
+
+    def set_status(self, status: str) -> None:
+        self.beginFilterChange()
+        self._status = status
+        self.endFilterChange()
+
+    def filterAcceptsRow(self, source_row: int, source_parent: Index) -> bool:
+        model = self.sourceModel()
+        if not isinstance(model, RequestsModel):
+            return True
+        r = model.record(source_row)
+        if self._status == "ok" and r.status != "ok":
+            return False
+        if self._status == "error" and r.status == "ok":
+            return False
+        if not self._needle:
+            return True
+        hay = " ".join(
+            (r.client, r.task, r.strategy, r.model_id, r.status, r.error, r.request_id, r.preview)
+        ).lower()
+        return all(word in hay for word in self._needle.split())

@@ -1,0 +1,171 @@
+"""A columnar (numpy) store of finished requests and the aggregates the dashboard draws.
+
+Appending is amortised O(1) and every aggregate is a vectorised pass over the
+selected time window, so a redraw stays cheap even with 100k rows in memory.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from routerdesk.core.types import UsageRecord
+
+FloatArray = npt.NDArray[np.float64]
+_COLUMNS = ("t", "cost", "baseline", "latency", "overhead", "model", "task", "ok")
+
+
+@dataclass(slots=True, frozen=True)
+class Summary:
+    requests: int
+    spend: float
+    baseline: float
+    errors: int
+    median_overhead_ms: float | None
+
+    @property
+    def savings(self) -> float:
+        return self.baseline - self.spend
+
+    @property
+    def savings_pct(self) -> float | None:
+        return 100.0 * self.savings / self.baseline if self.baseline > 0 else None
+
+
+@dataclass(slots=True, frozen=True)
+class Window:
+    """Everything the dashboard shows for one time range."""
+
+    summary: Summary
+    by_model: list[tuple[str, int]]  # most used first
+    by_task: list[tuple[str, int]]
+    cum_t: FloatArray  # unix seconds, ascending
+    cum_spend: FloatArray
+    cum_baseline: FloatArray
+    lat_t: FloatArray  # bucket centres
+    lat_p50: FloatArray
+    lat_p95: FloatArray
+
+
+class UsageSeries:
+    """Finished requests as growable numpy columns; codes index `models` and `tasks`."""
+
+    def __init__(self, capacity: int = 1024) -> None:
+        self._n = 0
+        self._cols: dict[str, FloatArray] = {c: np.zeros(capacity) for c in _COLUMNS}
+        self.models: list[str] = []
+        self.tasks: list[str] = []
+        self._model_code: dict[str, int] = {}
+        self._task_code: dict[str, int] = {}
+
+    def __len__(self) -> int:
+        return self._n
+
+    def clear(self) -> None:
+        self._n = 0
+
+    def extend(self, records: Iterable[UsageRecord]) -> None:
+        rows = list(records)
+        need = self._n + len(rows)
+        if need > len(self._cols["t"]):
+            size = max(need, 2 * len(self._cols["t"]))
+            for name, col in self._cols.items():
+                grown = np.zeros(size)
+                grown[: self._n] = col[: self._n]
+                self._cols[name] = grown
+        i = self._n
+        c = self._cols
+        for r in rows:
+            c["t"][i] = r.started_at
+            c["cost"][i] = r.cost
+            c["baseline"][i] = r.baseline_cost
+            c["latency"][i] = r.latency_ms
+            c["overhead"][i] = r.overhead_ms
+            c["model"][i] = self._code(self._model_code, self.models, r.model_id or "(none)")
+            c["task"][i] = self._code(self._task_code, self.tasks, r.task or "(unknown)")
+            c["ok"][i] = 1.0 if r.status == "ok" else 0.0
+            i += 1
+        self._n = i
+
+    @staticmethod
+    def _code(index: dict[str, int], names: list[str], name: str) -> int:
+        code = index.get(name)
+        if code is None:
+            code = index[name] = len(names)
+            names.append(name)
+        return code
+
+    def summary(self, since: float | None = None) -> Summary:
+        return self._summary(self._mask(since))
+
+    def window(self, since: float | None = None, buckets: int = 60) -> Window:
+        sel = self._mask(since)
+        c = {k: v[: self._n][sel] for k, v in self._cols.items()}
+        order = np.argsort(c["t"], kind="stable")
+        t = c["t"][order]
+        lat_t, p50, p95 = _latency_buckets(t, c["latency"][order], buckets)
+        return Window(
+            summary=self._summary(sel),
+            by_model=_counts(c["model"], self.models),
+            by_task=_counts(c["task"], self.tasks),
+            cum_t=t,
+            cum_spend=np.cumsum(c["cost"][order]),
+            cum_baseline=np.cumsum(c["baseline"][order]),
+            lat_t=lat_t,
+            lat_p50=p50,
+            lat_p95=p95,
+        )
+
+    def _mask(self, since: float | None) -> npt.NDArray[np.bool_]:
+        t = self._cols["t"][: self._n]
+        if since is None:
+            return np.ones(self._n, dtype=bool)
+        mask: npt.NDArray[np.bool_] = t >= since
+        return mask
+
+    def _summary(self, sel: npt.NDArray[np.bool_]) -> Summary:
+        n = int(sel.sum())
+        c = self._cols
+        overhead = c["overhead"][: self._n][sel]
+        return Summary(
+            requests=n,
+            spend=float(c["cost"][: self._n][sel].sum()),
+            baseline=float(c["baseline"][: self._n][sel].sum()),
+            errors=int(n - c["ok"][: self._n][sel].sum()),
+            median_overhead_ms=float(np.median(overhead)) if n else None,
+        )
+
+
+def _counts(codes: FloatArray, names: list[str]) -> list[tuple[str, int]]:
+    if not len(codes):
+        return []
+    counts = np.bincount(codes.astype(np.int64), minlength=len(names))
+    pairs = [(names[i], int(n)) for i, n in enumerate(counts) if n]
+    pairs.sort(key=lambda p: (-p[1], p[0]))
+    return pairs
+
+
+def _latency_buckets(
+    t: FloatArray, latency: FloatArray, buckets: int
+) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """p50 and p95 latency per time bucket; buckets without requests are left out."""
+    if not len(t):
+        empty = np.zeros(0)
+        return empty, empty, empty
+    lo, hi = float(t[0]), float(t[-1])
+    span = max(hi - lo, 1e-9)
+    idx = np.minimum(((t - lo) / span * buckets).astype(np.int64), buckets - 1)
+    # t is sorted, so each bucket is a contiguous slice.
+    bounds = np.searchsorted(idx, np.arange(buckets + 1))
+    centres, p50, p95 = [], [], []
+    for b in range(buckets):
+        s, e = bounds[b], bounds[b + 1]
+        if e > s:
+            part = latency[s:e]
+            centres.append(lo + (b + 0.5) * span / buckets)
+            p50.append(float(np.percentile(part, 50)))
+            p95.append(float(np.percentile(part, 95)))
+    return np.array(centres), np.array(p50), np.array(p95)

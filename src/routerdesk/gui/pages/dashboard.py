@@ -1,0 +1,148 @@
+"""Dashboard page: headline tiles and live charts over a selectable time range."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+
+from PySide6.QtCore import QTimer, Signal
+from PySide6.QtWidgets import (
+    QComboBox,
+    QHBoxLayout,
+    QLabel,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from routerdesk.core.types import UsageRecord
+from routerdesk.gui.models.usage_stats import Summary, UsageSeries
+from routerdesk.gui.pages.charts import DashboardCharts
+from routerdesk.gui.pages.welcome import WelcomePanel
+from routerdesk.gui.widgets import Tile
+
+RANGES: tuple[tuple[str, float | None], ...] = (
+    ("Last hour", 3600.0),
+    ("Last day", 86400.0),
+    ("Last week", 7 * 86400.0),
+    ("All time", None),
+)
+
+
+def money(v: float) -> str:
+    return f"${v:,.4f}" if abs(v) < 10 else f"${v:,.2f}"
+
+
+class DashboardPage(QWidget):
+    """Tiles (requests, spend, baseline, savings, overhead) and four charts; or the welcome panel.
+
+    Signals:
+        add_key_requested(): forwarded from the empty state.
+        demo_requested(): forwarded from the empty state.
+    """
+
+    add_key_requested = Signal()
+    demo_requested = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.series = UsageSeries()
+        self._stack = QStackedWidget()
+        self.welcome = WelcomePanel()
+        self.welcome.add_key_requested.connect(self.add_key_requested)
+        self.welcome.demo_requested.connect(self.demo_requested)
+        self._stack.addWidget(self._build_content())
+        self._stack.addWidget(self.welcome)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.addWidget(self._stack)
+        self._dirty = True
+        # A time window slides even without traffic: redraw now and then.
+        self._tick = QTimer(self)
+        self._tick.setInterval(30_000)
+        self._tick.timeout.connect(self._mark_dirty)
+        self._tick.start()
+
+    def _build_content(self) -> QWidget:
+        page = QWidget()
+        layout = QVBoxLayout(page)
+        top = QHBoxLayout()
+        label = QLabel("&Range:")
+        self.range = QComboBox()
+        self.range.addItems([name for name, _ in RANGES])
+        self.range.setCurrentIndex(1)
+        self.range.setToolTip("Time range for the tiles and charts")
+        label.setBuddy(self.range)
+        self.range.currentIndexChanged.connect(self._mark_dirty)
+        self.live = QLabel("")
+        self.live.setToolTip("Requests running right now")
+        top.addWidget(label)
+        top.addWidget(self.range)
+        top.addStretch(1)
+        top.addWidget(self.live)
+        tiles = QHBoxLayout()
+        self.tiles = {
+            "requests": Tile("Requests", "Requests answered in the range (errors in brackets)"),
+            "spend": Tile("Spend", "What the routed requests cost"),
+            "baseline": Tile("Baseline cost", "What the same requests would have cost on the baseline model"),
+            "savings": Tile("Savings", "Baseline cost minus spend"),
+            "overhead": Tile("Router overhead", "Median time routerdesk itself added per request (parse, classify, route)"),
+        }  # fmt: skip
+        for tile in self.tiles.values():
+            tiles.addWidget(tile)
+        self.charts = DashboardCharts()
+        layout.addLayout(top)
+        layout.addLayout(tiles)
+        layout.addWidget(self.charts, 1)
+        return page
+
+    # --- data in -----------------------------------------------------------------
+
+    def load_history(self, records: Sequence[UsageRecord]) -> None:
+        self.series.clear()
+        self.series.extend(sorted(records, key=lambda r: r.started_at))
+        self._mark_dirty()
+
+    def add_records(self, records: Sequence[UsageRecord]) -> None:
+        """A throttled batch from the bridge: at most a few calls a second."""
+        self.series.extend(records)
+        self._mark_dirty()
+
+    def set_in_flight(self, n: int) -> None:
+        self.live.setText(f"● {n} running" if n else "")
+
+    def set_empty_state(self, empty: bool) -> None:
+        self._stack.setCurrentWidget(self.welcome if empty else self._stack.widget(0))
+
+    def showing_welcome(self) -> bool:
+        return self._stack.currentWidget() is self.welcome
+
+    # --- drawing -----------------------------------------------------------------
+
+    def since(self) -> float | None:
+        span = RANGES[self.range.currentIndex()][1]
+        return None if span is None else time.time() - span
+
+    def _mark_dirty(self) -> None:
+        self._dirty = True
+        if self.isVisible():
+            self.redraw()
+
+    def showEvent(self, event: object) -> None:  # noqa: N802 - Qt override
+        if self._dirty:
+            self.redraw()
+
+    def redraw(self) -> None:
+        self._dirty = False
+        window = self.series.window(self.since())
+        self._show_summary(window.summary)
+        self.charts.show_window(window)
+
+    def _show_summary(self, s: Summary) -> None:
+        self.tiles["requests"].set(f"{s.requests:,}", f"{s.errors:,} errors" if s.errors else "")
+        self.tiles["spend"].set(money(s.spend))
+        self.tiles["baseline"].set(money(s.baseline))
+        pct = s.savings_pct
+        self.tiles["savings"].set(f"{pct:.0f}%" if pct is not None else "–", money(s.savings))
+        ms = s.median_overhead_ms
+        self.tiles["overhead"].set(f"{ms:.1f} ms" if ms is not None else "–", "median")

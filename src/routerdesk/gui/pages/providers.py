@@ -1,0 +1,205 @@
+"""Providers page: per provider, set or clear the API key, override the base URL, test, see health."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from PySide6.QtWidgets import (
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from routerdesk.core.errors import ConfigError, RouterError
+from routerdesk.core.registry import LOCAL_PROVIDERS, PROVIDERS
+from routerdesk.gui.backend import Backend
+from routerdesk.gui.widgets import Banner
+
+log = logging.getLogger(__name__)
+
+STATE_TEXT = {
+    "closed": "healthy",
+    "open": "circuit open: skipped until it recovers",
+    "half_open": "probing after failures",
+}
+
+
+class ProvidersPage(QWidget):
+    """A provider list and, for the selected one, its key, base URL, test and health.
+
+    Signals: none (changes go to the backend, which publishes events).
+    """
+
+    def __init__(self, backend: Backend, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.backend = backend
+        self._tasks: set[asyncio.Task[None]] = set()
+        self.list = QListWidget()
+        self.list.setToolTip("Providers; ● has a key, ○ has none")
+        self.list.setMaximumWidth(220)
+        self.list.currentRowChanged.connect(self._show)
+        self.banner = Banner()
+        self.title = QLabel()
+        self.key_state = QLabel()
+        self.key_edit = QLineEdit()
+        self.key_edit.setEchoMode(QLineEdit.EchoMode.Password)
+        self.key_edit.setPlaceholderText("Paste an API key")
+        self.key_edit.setToolTip("Stored in the system keyring; never shown again after you set it")
+        self.key_edit.returnPressed.connect(self._set_key)
+        self.set_key = QPushButton("Set &key")
+        self.set_key.setToolTip("Store this key in the system keyring")
+        self.set_key.clicked.connect(self._set_key)
+        self.clear_key = QPushButton("C&lear key")
+        self.clear_key.setToolTip("Remove this provider's key from the keyring")
+        self.clear_key.clicked.connect(self._clear_key)
+        self.base_url = QLineEdit()
+        self.base_url.setPlaceholderText("default endpoint")
+        self.base_url.setToolTip("Send this provider's requests to another endpoint (local server, company proxy)")
+        self.base_url.returnPressed.connect(self._save_url)
+        self.save_url = QPushButton("Save &URL")
+        self.save_url.setToolTip("Save the base URL override to settings.toml (empty: default)")
+        self.save_url.clicked.connect(self._save_url)
+        self.test = QPushButton("&Test connection")
+        self.test.setToolTip("Make one cheap authenticated call to this provider")
+        self.test.clicked.connect(self._test)
+        self.test_result = QLabel()
+        self.test_result.setWordWrap(True)
+        self.health_label = QLabel()
+        self.health_label.setWordWrap(True)
+
+        key_row = QHBoxLayout()
+        key_row.addWidget(self.key_edit, 1)
+        key_row.addWidget(self.set_key)
+        key_row.addWidget(self.clear_key)
+        url_row = QHBoxLayout()
+        url_row.addWidget(self.base_url, 1)
+        url_row.addWidget(self.save_url)
+        test_row = QHBoxLayout()
+        test_row.addWidget(self.test)
+        test_row.addWidget(self.test_result, 1)
+        box = QGroupBox()
+        form = QFormLayout(box)
+        form.addRow(self.title)
+        form.addRow("Key:", self.key_state)
+        key_label = QLabel("&API key:")
+        key_label.setBuddy(self.key_edit)
+        form.addRow(key_label, key_row)
+        url_label = QLabel("&Base URL:")
+        url_label.setBuddy(self.base_url)
+        form.addRow(url_label, url_row)
+        form.addRow("Connection:", test_row)
+        form.addRow("Health:", self.health_label)
+        right = QVBoxLayout()
+        right.addWidget(self.banner)
+        right.addWidget(box)
+        right.addStretch(1)
+        layout = QHBoxLayout(self)
+        layout.addWidget(self.list)
+        layout.addLayout(right, 1)
+        for _ in PROVIDERS:
+            self.list.addItem("")
+        self.refresh()
+        self.list.setCurrentRow(0)
+
+    @property
+    def provider(self) -> str:
+        return PROVIDERS[max(0, self.list.currentRow())]
+
+    def select(self, provider: str) -> None:
+        self.list.setCurrentRow(PROVIDERS.index(provider))
+
+    def refresh(self) -> None:
+        """Re-read key presence and health for every provider (after events)."""
+        for i, p in enumerate(PROVIDERS):
+            key = self.backend.key(p)
+            mark = "◆" if p in LOCAL_PROVIDERS else ("●" if key.present else "○")
+            health = self.backend.health(p)
+            warn = " ⚠" if health.key_rejected or health.state == "open" else ""
+            self.list.item(i).setText(f"{mark} {p}{warn}")
+        self._show(self.list.currentRow())
+
+    def _show(self, row: int) -> None:
+        if row < 0:
+            return
+        p = PROVIDERS[row]
+        key = self.backend.key(p)
+        self.title.setText(f"<h3>{p}</h3>")
+        if p in LOCAL_PROVIDERS:
+            self.key_state.setText("not needed (local server)")
+        elif key.present:
+            self.key_state.setText(f"set ({key.source})" if key.source else "set")
+        else:
+            self.key_state.setText("not set")
+        self.clear_key.setEnabled(key.present and key.source == "keyring")
+        self.base_url.setText(self.backend.settings.provider(p).base_url or "")
+        h = self.backend.health(p)
+        text = STATE_TEXT.get(h.state, h.state)
+        if h.key_rejected:
+            text += " · the provider rejected the key"
+        if h.last_error:
+            text += f" · last error: {h.last_error}"
+        self.health_label.setText(text)
+        self.test_result.setText("")
+
+    def _set_key(self) -> None:
+        key = self.key_edit.text().strip()
+        self.key_edit.clear()  # never keep the key on screen
+        if not key:
+            self.banner.show_message("Paste a key first.", "error")
+            return
+        try:
+            self.backend.set_key(self.provider, key)
+        except RouterError as exc:
+            self.banner.show_message(f"Key not stored: {exc.message}", "error")
+            return
+        self.banner.show_message(f"Key for {self.provider} stored in the system keyring.", "ok")
+        self.refresh()
+
+    def _clear_key(self) -> None:
+        try:
+            self.backend.clear_key(self.provider)
+        except RouterError as exc:
+            self.banner.show_message(f"Key not removed: {exc.message}", "error")
+            return
+        self.banner.show_message(f"Key for {self.provider} removed.", "ok")
+        self.refresh()
+
+    def _save_url(self) -> None:
+        p, url = self.provider, self.base_url.text().strip() or None
+        s = self.backend.settings.model_copy(deep=True)
+        s.providers[p] = s.provider(p).model_copy(update={"base_url": url})
+        try:
+            self.backend.save_settings(s)
+        except (ConfigError, OSError) as exc:
+            self.banner.show_message(f"Not saved: {exc}", "error")
+            return
+        self.banner.show_message(f"{p}: {'base URL ' + url if url else 'default endpoint'} saved.", "ok")
+
+    def _test(self) -> None:
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            loop = asyncio.get_event_loop()
+        self.test.setEnabled(False)
+        self.test_result.setText("testing…")
+        task = loop.create_task(self._run_test(self.provider))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _run_test(self, provider: str) -> None:
+        try:
+            ok, message = await self.backend.test_connection(provider)
+        except Exception as exc:  # shown to the user, never raised into the loop
+            log.debug("test connection failed", exc_info=True)
+            ok, message = False, str(exc)
+        self.test.setEnabled(True)
+        if provider == self.provider:
+            self.test_result.setText(("✔ " if ok else "✘ ") + message)
+        self.refresh()

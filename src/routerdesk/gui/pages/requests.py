@@ -1,0 +1,117 @@
+"""Requests page: a searchable table of routing decisions; the selected row explains itself."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from PySide6.QtCore import QItemSelection, Qt
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QSplitter,
+    QTableView,
+    QTextBrowser,
+    QVBoxLayout,
+    QWidget,
+)
+
+from routerdesk.core.types import UsageRecord
+from routerdesk.gui.models.requests_model import RECORD_ROLE, RequestsFilter, RequestsModel
+from routerdesk.gui.pages.request_detail import explain
+
+STATUS_FILTERS = (("All", ""), ("OK only", "ok"), ("Errors only", "error"))
+
+
+class RequestsPage(QWidget):
+    """Table of finished requests (newest first), a filter bar and a detail pane.
+
+    Signals: none.
+    """
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.model = RequestsModel(parent=self)
+        self.proxy = RequestsFilter(self)
+        self.proxy.setSourceModel(self.model)
+        self.search = QLineEdit()
+        self.search.setPlaceholderText("Search model, task, client, error…")
+        self.search.setClearButtonEnabled(True)
+        self.search.setToolTip("Words to match anywhere in a row (all must match)")
+        self.search.textChanged.connect(self.proxy.set_search)
+        search_label = QLabel("&Search:")
+        search_label.setBuddy(self.search)
+        self.status = QComboBox()
+        for name, _ in STATUS_FILTERS:
+            self.status.addItem(name)
+        self.status.setToolTip("Show all requests, only answered ones, or only failures")
+        self.status.currentIndexChanged.connect(
+            lambda i: self.proxy.set_status(STATUS_FILTERS[i][1])
+        )
+        status_label = QLabel("S&how:")
+        status_label.setBuddy(self.status)
+        self.count = QLabel()
+        bar = QHBoxLayout()
+        for w in (search_label, self.search, status_label, self.status, self.count):
+            bar.addWidget(w)
+        bar.setStretch(1, 1)
+
+        self.table = QTableView()
+        self.table.setModel(self.proxy)
+        self.table.setSortingEnabled(True)
+        self.table.sortByColumn(0, Qt.SortOrder.DescendingOrder)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setAlternatingRowColors(True)
+        self.table.verticalHeader().hide()
+        self.table.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 8)
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        self.table.horizontalHeader().setStretchLastSection(True)
+        self.table.setToolTip("Select a request to see why it was routed this way")
+        self.table.selectionModel().selectionChanged.connect(self._selected)
+        self.detail = QTextBrowser()
+        self.detail.setOpenLinks(False)
+        self.detail.setPlaceholderText("Select a request to see the classifier's signals, every candidate and any fallback hops.")
+        splitter = QSplitter(Qt.Orientation.Vertical)
+        splitter.addWidget(self.table)
+        splitter.addWidget(self.detail)
+        splitter.setStretchFactor(0, 3)
+        splitter.setStretchFactor(1, 2)
+        layout = QVBoxLayout(self)
+        layout.addLayout(bar)
+        layout.addWidget(splitter, 1)
+        self.proxy.rowsInserted.connect(self._update_count)
+        self.proxy.rowsRemoved.connect(self._update_count)
+        self.proxy.modelReset.connect(self._update_count)
+        self.proxy.layoutChanged.connect(self._update_count)
+        self._sized = False
+        self._update_count()
+
+    def load_history(self, records: Sequence[UsageRecord]) -> None:
+        self.model.set_records(records)
+        self._fit_columns()
+
+    def add_records(self, records: Sequence[UsageRecord]) -> None:
+        self.model.add_records(records)
+        if not self._sized:
+            self._fit_columns()
+
+    def _fit_columns(self) -> None:
+        if self.model.rowCount():
+            self.table.resizeColumnsToContents()
+            self._sized = True
+
+    def _update_count(self) -> None:
+        shown, total = self.proxy.rowCount(), self.model.rowCount()
+        self.count.setText(f"{shown:,} of {total:,}" if shown != total else f"{total:,} requests")
+
+    def _selected(self, selected: QItemSelection, _deselected: QItemSelection) -> None:
+        rows = self.table.selectionModel().selectedRows()
+        if not rows:
+            return
+        record = rows[0].data(RECORD_ROLE)
+        if isinstance(record, UsageRecord):
+            self.detail.setHtml(explain(record))

@@ -1,0 +1,132 @@
+"""Small reusable widgets: dashboard tiles, message banners, copyable text fields."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import (
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QPushButton,
+    QSizePolicy,
+    QVBoxLayout,
+    QWidget,
+)
+
+
+class Tile(QFrame):
+    """A headline number with a caption and a small line under it."""
+
+    def __init__(self, title: str, tooltip: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setFrameShape(QFrame.Shape.StyledPanel)
+        self.setToolTip(tooltip)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(12, 8, 12, 8)
+        self._title = QLabel(title)
+        self._value = QLabel("–")
+        self._sub = QLabel("")
+        font = self._value.font()
+        font.setPointSizeF(font.pointSizeF() * 1.8)
+        font.setBold(True)
+        self._value.setFont(font)
+        self._title.setEnabled(False)  # the palette's muted text colour
+        self._sub.setEnabled(False)
+        for w in (self._title, self._value, self._sub):
+            w.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+            layout.addWidget(w)
+
+    def set(self, value: str, sub: str = "") -> None:
+        self._value.setText(value)
+        self._sub.setText(sub)
+
+    def value(self) -> str:
+        return self._value.text()
+
+
+class Banner(QLabel):
+    """A coloured, word-wrapped message line; hidden while empty."""
+
+    COLOURS = {"error": "#c0392b", "ok": "#2e7d32", "info": "#1f6feb"}
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWordWrap(True)
+        self.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.hide()
+
+    def show_message(self, text: str, kind: str = "info") -> None:
+        colour = self.COLOURS.get(kind, self.COLOURS["info"])
+        self.setStyleSheet(
+            f"QLabel {{ border: 1px solid {colour}; border-left: 4px solid {colour};"
+            " border-radius: 3px; padding: 6px; }"
+        )
+        self.setText(text)
+        self.setAccessibleName(f"{kind}: {text}")
+        self.setVisible(bool(text))
+
+    def clear_message(self) -> None:
+        self.setText("")
+        self.hide()
+
+
+def copy_to_clipboard(text: str) -> None:
+    clipboard = QGuiApplication.clipboard()
+    clipboard.setText(text)
+
+
+class CopyField(QWidget):
+    """A read-only line with a Copy button."""
+
+    def __init__(self, text: str = "", tooltip: str = "", parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        self.edit = QLineEdit(text)
+        self.edit.setReadOnly(True)
+        self.edit.setToolTip(tooltip)
+        self.button = QPushButton("Copy")
+        self.button.setToolTip("Copy to the clipboard")
+        self.button.clicked.connect(lambda: copy_to_clipboard(self.edit.text()))
+        layout.addWidget(self.edit, 1)
+        layout.addWidget(self.button)
+
+    def set_text(self, text: str) -> None:
+        self.edit.setText(text)
+
+
+class CodeBlock(QWidget):
+    """A read-only monospace snippet with a Copy button under it."""
+
+    def __init__(self, text: str = "", parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        self.view = QPlainTextEdit(text)
+        self.view.setReadOnly(True)
+        self.view.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
+        self.view.setTabChangesFocus(True)
+        font = self.view.font()
+        font.setFamily("monospace")
+        font.setStyleHint(font.StyleHint.Monospace)
+        self.view.setFont(font)
+        self.button = QPushButton("Copy")
+        self.button.setToolTip("Copy this snippet to the clipboard")
+        self.button.clicked.connect(lambda: copy_to_clipboard(self.view.toPlainText()))
+        layout.addWidget(self.view)
+        row = QHBoxLayout()
+        row.addStretch(1)
+        row.addWidget(self.button)
+        layout.addLayout(row)
+
+    def set_text(self, text: str) -> None:
+        self.view.setPlainText(text)
+        lines = max(2, text.count("\n") + 2)
+        self.view.setFixedHeight(self.view.fontMetrics().lineSpacing() * lines + 12)
+
+    def text(self) -> str:
+        return self.view.toPlainText()
