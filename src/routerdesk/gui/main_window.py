@@ -1,0 +1,240 @@
+"""The main window: a sidebar of pages, menus with shortcuts, a status bar with the server's state."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+
+from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QMainWindow,
+    QMessageBox,
+    QStackedWidget,
+    QWidget,
+)
+
+from routerdesk.core.errors import ConfigError
+from routerdesk.core.types import UsageRecord
+from routerdesk.gui.backend import Backend
+from routerdesk.gui.bridge import EngineBridge
+from routerdesk.gui.icons import app_icon
+from routerdesk.gui.pages.dashboard import DashboardPage, money
+from routerdesk.gui.pages.integrations import IntegrationsPage
+from routerdesk.gui.pages.playground import PlaygroundPage
+from routerdesk.gui.pages.providers import ProvidersPage
+from routerdesk.gui.pages.registry import RegistryPage
+from routerdesk.gui.pages.requests import RequestsPage
+from routerdesk.gui.pages.settings import SettingsPage
+
+HISTORY_ROWS = 5000
+
+
+def _midnight() -> float:
+    t = time.localtime()
+    return time.mktime((t.tm_year, t.tm_mon, t.tm_mday, 0, 0, 0, 0, 0, -1))
+
+
+class MainWindow(QMainWindow):
+    """Pages in a stack switched by the sidebar (Ctrl+1..7); closing hides to the tray if there is one.
+
+    Signals:
+        quit_requested(): File → Quit, or closing without a tray.
+        status_changed(float, bool): today's spend and the paused flag (for the tray tooltip).
+    """
+
+    quit_requested = Signal()
+    status_changed = Signal(float, bool)
+
+    def __init__(self, backend: Backend, bridge: EngineBridge, *, hide_on_close: bool) -> None:
+        super().__init__()
+        self.backend = backend
+        self.bridge = bridge
+        self.hide_on_close = hide_on_close
+        self._told_about_tray = False
+        self.setWindowTitle("routerdesk")
+        self.setWindowIcon(app_icon())
+        self.dashboard = DashboardPage()
+        self.requests = RequestsPage()
+        self.registry = RegistryPage(backend)
+        self.playground = PlaygroundPage(backend)
+        self.providers = ProvidersPage(backend)
+        self.settings_page = SettingsPage(backend)
+        self.integrations = IntegrationsPage(backend)
+        self.pages: list[tuple[str, QWidget, str]] = [
+            ("Dashboard", self.dashboard, "Spend, savings and traffic at a glance"),
+            ("Requests", self.requests, "Every request and why it went where it did"),
+            ("Registry", self.registry, "Models, prices and capabilities"),
+            ("Playground", self.playground, "Try how a prompt would route, free"),
+            ("Providers", self.providers, "API keys, endpoints and health"),
+            ("Settings", self.settings_page, "Strategy, classifier, server and privacy"),
+            ("Integrations", self.integrations, "Set up Cursor, Continue, Aider, Claude Code…"),
+        ]
+        self.sidebar = QListWidget()
+        self.sidebar.setAccessibleName("Pages")
+        self.sidebar.setFixedWidth(self.fontMetrics().horizontalAdvance("Integrations") + 48)
+        self.stack = QStackedWidget()
+        for i, (name, page, tip) in enumerate(self.pages):
+            self.sidebar.addItem(name)
+            self.sidebar.item(i).setToolTip(f"{tip} (Ctrl+{i + 1})")
+            self.stack.addWidget(page)
+        self.sidebar.currentRowChanged.connect(self.stack.setCurrentIndex)
+        central = QWidget()
+        layout = QHBoxLayout(central)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addWidget(self.sidebar)
+        layout.addWidget(self.stack, 1)
+        self.setCentralWidget(central)
+        self._build_menus()
+        self._build_status_bar()
+        self._wire()
+        self.sidebar.setCurrentRow(0)
+        self.resize(QSize(1280, 800))
+        self.refresh_state()
+
+    # --- construction ---------------------------------------------------------------
+
+    def _build_menus(self) -> None:
+        file_menu = self.menuBar().addMenu("&File")
+        close = QAction("&Close window", self, shortcut=QKeySequence.StandardKey.Close)
+        close.setToolTip("Hide the window; the server keeps running in the tray")
+        close.triggered.connect(self.close)
+        quit_ = QAction("&Quit", self, shortcut=QKeySequence.StandardKey.Quit)
+        quit_.triggered.connect(self.quit_requested)
+        file_menu.addAction(close)
+        file_menu.addAction(quit_)
+        view = self.menuBar().addMenu("&View")
+        for i, (name, _page, _tip) in enumerate(self.pages):
+            action = QAction(f"&{i + 1} {name}", self, shortcut=QKeySequence(f"Ctrl+{i + 1}"))
+            action.triggered.connect(lambda _=False, row=i: self.show_page(row))
+            view.addAction(action)
+        routing = self.menuBar().addMenu("&Routing")
+        self.pause_action = QAction("&Pause routing", self, checkable=True, shortcut=QKeySequence("Ctrl+Shift+P"))
+        self.pause_action.setToolTip("While paused the server answers 503 and calls no provider")
+        self.pause_action.toggled.connect(self.set_paused)
+        self.demo_action = QAction("&Demo mode", self, checkable=True, shortcut=QKeySequence("Ctrl+Shift+D"))
+        self.demo_action.setToolTip("Answer every model from the offline demo provider: no keys, no cost")
+        self.demo_action.toggled.connect(self.set_demo)
+        routing.addAction(self.pause_action)
+        routing.addAction(self.demo_action)
+        help_menu = self.menuBar().addMenu("&Help")
+        about = QAction("&About routerdesk", self)
+        about.triggered.connect(self._about)
+        help_menu.addAction(about)
+
+    def _build_status_bar(self) -> None:
+        bar = self.statusBar()
+        self.server_label = QLabel()
+        self.server_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.server_label.setToolTip("Where your tools connect (see Integrations)")
+        self.spend_label = QLabel()
+        self.spend_label.setToolTip("What routed requests cost since midnight")
+        self.demo_switch = QCheckBox("De&mo mode")
+        self.demo_switch.setToolTip("Answer every model from the offline demo provider: no keys, no cost")
+        self.demo_switch.toggled.connect(self.set_demo)
+        bar.addWidget(self.server_label, 1)
+        bar.addPermanentWidget(self.spend_label)
+        bar.addPermanentWidget(self.demo_switch)
+
+    def _wire(self) -> None:
+        b = self.bridge
+        b.requests_finished.connect(self._on_requests)
+        b.in_flight_changed.connect(self.dashboard.set_in_flight)
+        b.registry_changed.connect(self.registry.show_registry)
+        b.settings_changed.connect(lambda _s: self.refresh_state())
+        b.provider_health_changed.connect(lambda _p, _h: self.providers.refresh())
+        self.dashboard.add_key_requested.connect(self._go_add_key)
+        self.dashboard.demo_requested.connect(lambda: self.set_demo(True))
+
+    # --- behaviour ------------------------------------------------------------------
+
+    def show_page(self, row: int) -> None:
+        self.sidebar.setCurrentRow(row)
+        self.stack.currentWidget().setFocus()
+
+    def load_history(self) -> None:
+        records = self.backend.recent_records(HISTORY_ROWS)
+        self.dashboard.load_history(records)
+        self.requests.load_history(records)
+        self._spend_today = sum(r.cost for r in records if r.started_at >= _midnight())
+        self.refresh_state()
+
+    _spend_today = 0.0
+    _day_start = 0.0
+
+    def _on_requests(self, records: Sequence[UsageRecord]) -> None:
+        self.dashboard.add_records(records)
+        self.requests.add_records(records)
+        midnight = _midnight()
+        if midnight != self._day_start:
+            self._day_start, self._spend_today = midnight, 0.0
+        self._spend_today += sum(r.cost for r in records if r.started_at >= midnight)
+        self._show_status()
+        if self.dashboard.showing_welcome():
+            self.refresh_state()
+
+    def refresh_state(self) -> None:
+        """Re-read demo, pause, keys and server address from the backend."""
+        s = self.backend.settings
+        for w in (self.demo_switch, self.demo_action):
+            w.blockSignals(True)
+            w.setChecked(s.demo)
+            w.blockSignals(False)
+        self.pause_action.blockSignals(True)
+        self.pause_action.setChecked(self.backend.paused)
+        self.pause_action.blockSignals(False)
+        empty = not s.demo and not self.backend.usable_providers() and len(self.dashboard.series) == 0
+        self.dashboard.set_empty_state(empty)
+        self.integrations.refresh()
+        self.providers.refresh()
+        self._show_status()
+
+    def _show_status(self) -> None:
+        paused = self.backend.paused
+        state = "paused" if paused else ("demo" if self.backend.settings.demo else "routing")
+        self.server_label.setText(f"Server: {self.backend.server_url} · {state}")
+        self.spend_label.setText(f"Today: {money(self._spend_today)}")
+        self.status_changed.emit(self._spend_today, paused)
+
+    def set_paused(self, paused: bool) -> None:
+        self.backend.set_paused(paused)
+        self.refresh_state()
+
+    def set_demo(self, on: bool) -> None:
+        s = self.backend.settings.model_copy(update={"demo": on})
+        try:
+            self.backend.save_settings(s)
+        except (ConfigError, OSError) as exc:
+            QMessageBox.warning(self, "Demo mode", f"Could not save settings: {exc}")
+        self.refresh_state()
+        self.playground.run()
+
+    def _go_add_key(self) -> None:
+        self.show_page(4)
+        self.providers.key_edit.setFocus()
+
+    def bring_to_front(self) -> None:
+        self.show()
+        self.setWindowState(self.windowState() & ~Qt.WindowState.WindowMinimized)
+        self.raise_()
+        self.activateWindow()
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt override
+        if self.hide_on_close:
+            event.ignore()
+            self.hide()
+            return
+        event.accept()
+        self.quit_requested.emit()
+
+    def _about(self) -> None:
+        QMessageBox.about(
+            self,
+            "About routerdesk",
+            "<b>routerdesk</b><br>A desktop LLM router: one local endpoint for your tools, "
+            "the cheapest capable model for each prompt.",
+        )

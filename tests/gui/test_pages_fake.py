@@ -1,0 +1,92 @@
+"""Every page builds over a fake backend and shows its data; the window wires them together."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from routerdesk.core.events import REQUEST_FINISHED, REQUEST_STARTED
+from routerdesk.gui.bridge import EngineBridge
+from routerdesk.gui.main_window import MainWindow
+from tests.gui.fake_backend import FakeBackend
+from tests.gui.helpers import record
+
+pytestmark = pytest.mark.gui
+
+
+@pytest.fixture
+def window(qtbot: Any) -> MainWindow:
+    backend = FakeBackend()
+    bridge = EngineBridge(backend.events, interval_ms=10)
+    win = MainWindow(backend, bridge, hide_on_close=False)
+    qtbot.addWidget(win)
+    win.show()
+    return win
+
+
+def test_first_run_shows_welcome_and_demo_switch(window: MainWindow, qtbot: Any) -> None:
+    assert window.dashboard.showing_welcome()
+    window.dashboard.welcome.demo.click()
+    assert window.backend.settings.demo
+    assert not window.dashboard.showing_welcome()
+    assert window.demo_switch.isChecked()
+
+
+def test_events_reach_table_and_tiles(window: MainWindow, qtbot: Any) -> None:
+    bus = window.backend.events
+    for _ in range(20):
+        bus.publish(REQUEST_STARTED, "r", "auto")
+        bus.publish(REQUEST_FINISHED, record(cost=0.01))
+    qtbot.waitUntil(lambda: window.requests.model.rowCount() == 20)
+    assert window.dashboard.tiles["requests"].value() == "20"
+    assert window.dashboard.tiles["spend"].value() == "$0.2000"
+    assert window.spend_label.text() == "Today: $0.2000"
+    window.show_page(1)
+    window.requests.table.selectRow(0)
+    assert "Candidates" in window.requests.detail.toHtml()
+
+
+def test_playground_shows_each_strategy(window: MainWindow) -> None:
+    pg = window.playground
+    pg.prompt.setPlainText('{"messages": [{"role": "user", "content": "hi"}]}')
+    pg.run()
+    assert pg.table.rowCount() == 3
+    assert pg.table.item(0, 1).text() == "cheap"
+    assert pg.table.item(2, 1).text() == "top"
+
+
+def test_registry_edit_goes_to_backend(window: MainWindow) -> None:
+    model = window.registry.model
+    model.setData(model.index(0, 4), "0.5")
+    assert window.backend.registry["cheap"].prices.input == 0.5
+    assert window.registry.save.isEnabled()
+    window.registry.save.click()
+    assert window.backend.saved_registry["cheap"].prices.input == 0.5
+    assert not model.setData(model.index(0, 4), "abc")
+    assert not window.registry.banner.isHidden() and "not a number" in window.registry.banner.text()
+
+
+def test_providers_key_field_clears(window: MainWindow) -> None:
+    page = window.providers
+    page.select("anthropic")
+    page.key_edit.setText("sk-ant-secret-value")
+    page.set_key.click()
+    assert page.key_edit.text() == ""
+    assert window.backend.keys["anthropic"] == "sk-ant-secret-value"
+    assert "set" in page.key_state.text()
+
+
+def test_settings_save(window: MainWindow) -> None:
+    page = window.settings_page
+    page.strategy.setCurrentText("cheapest")
+    page.previews.setChecked(True)
+    page.save.click()
+    assert window.backend.settings.routing.strategy == "cheapest"
+    assert window.backend.settings.privacy.previews
+
+
+def test_integrations_have_token(window: MainWindow) -> None:
+    texts = [v.code.text() for v in window.integrations.views]
+    assert any("ANTHROPIC_BASE_URL" in t and "rd-test-token" in t for t in texts)
+    assert any("--openai-api-base" in t and "openai/auto" in t for t in texts)
