@@ -42,6 +42,7 @@ HEADER = """\
 #             Routing: the standard tier needs >= 2 for the task, enhanced >= 3.
 # complexity_max  below 1.0 for small models we would not trust with hard prompts
 #             (the classifier's complexity in 0..1 must not exceed it).
+# enabled     superseded models and the Ollama models ship disabled (see MODELS).
 # context_window / max_output_tokens  vendor documentation; Ollama models list
 #             8192 because that is what a default Ollama serves (num_ctx) unless
 #             you raise OLLAMA_CONTEXT_LENGTH; raise it here when you do.
@@ -157,11 +158,12 @@ MODELS: list[dict[str, Any]] = [
     m("qwen3.5-122b", "openrouter", "openrouter:qwen/qwen3.5-122b-a10b", (4, 4, 5, 4, 4, 4, 3, 4), 262_144, 65_536, ("tools", "vision", "json", "streaming", "reasoning"), name="qwen/qwen3.5-122b-a10b"),
     m("minimax-m3", "openrouter", "openrouter:minimax/minimax-m3", (4, 4, 4, 4, 4, 4, 4, 4), 1 * M, 65_536, ("tools", "json", "streaming", "reasoning"), name="minimax/minimax-m3"),
     m("glm-5-turbo", "openrouter", "openrouter:z-ai/glm-5-turbo", (4, 4, 4, 4, 4, 4, 4, 4), 202_752, 65_536, ("tools", "json", "streaming", "reasoning"), name="z-ai/glm-5-turbo"),
-    # --- Ollama: local, free, small; good enough for easy prompts
-    m("ollama-llama3.2-3b", "ollama", "", (2, 2, 2, 3, 1, 2, 2, 2), 8_192, 4_096, ("tools", "json", "streaming"), name="llama3.2:3b", cmax=0.4),
-    m("ollama-qwen3-8b", "ollama", "", (3, 3, 3, 3, 3, 3, 2, 3), 8_192, 4_096, ("tools", "json", "streaming", "reasoning"), name="qwen3:8b", cmax=0.6),
-    m("ollama-gemma3-12b", "ollama", "", (3, 2, 4, 3, 2, 3, 3, 3), 8_192, 4_096, ("vision", "json", "streaming"), name="gemma3:12b", cmax=0.6),
-    m("ollama-qwen2.5-coder-7b", "ollama", "", (2, 3, 2, 2, 2, 2, 1, 2), 8_192, 4_096, ("tools", "json", "streaming"), name="qwen2.5-coder:7b", cmax=0.6),
+    # --- Ollama: local, free, small; good enough for easy prompts. Off by default: being free
+    # they would win every easy prompt, and most users do not run Ollama. Enable the ones you pull.
+    m("ollama-llama3.2-3b", "ollama", "", (2, 2, 2, 3, 1, 2, 2, 2), 8_192, 4_096, ("tools", "json", "streaming"), name="llama3.2:3b", enabled=False, cmax=0.4),
+    m("ollama-qwen3-8b", "ollama", "", (3, 3, 3, 3, 3, 3, 2, 3), 8_192, 4_096, ("tools", "json", "streaming", "reasoning"), name="qwen3:8b", enabled=False, cmax=0.6),
+    m("ollama-gemma3-12b", "ollama", "", (3, 2, 4, 3, 2, 3, 3, 3), 8_192, 4_096, ("vision", "json", "streaming"), name="gemma3:12b", enabled=False, cmax=0.6),
+    m("ollama-qwen2.5-coder-7b", "ollama", "", (2, 3, 2, 2, 2, 2, 1, 2), 8_192, 4_096, ("tools", "json", "streaming"), name="qwen2.5-coder:7b", enabled=False, cmax=0.6),
 ]
 # fmt: on
 

@@ -1,0 +1,486 @@
+"""Routing: from a request and its classification to a `Decision` (primary model, fallbacks, why).
+
+The `model` field
+    ``auto``                      the default strategy from settings
+    ``auto:cheapest|balanced|best`` that strategy
+    ``<registry id>``             that model, e.g. ``gpt-5-mini``
+    ``<provider>/<model>``        that model by provider and its API name or our id
+    An explicit `strategy=` argument (budget step-down, CLI ``--strategy``) wins
+    over ``auto:<s>``, which wins over the settings default. Anything else
+    raises `UnknownModel` with close matches.
+
+Hard filters, applied to every model before any strategy, in this order; the
+first that fails is the candidate's reason:
+    only (caller's allow-list), disabled, provider not usable (no key and not
+    local), features the request needs (tools, vision, json, streaming), context
+    window < estimated prompt + requested output, classifier complexity outside
+    the model's range, capability for the task below the quality tier (standard
+    >= 2; enhanced >= 3, and >= 4 whenever any model reaches 4).
+
+Strategies over what survives (estimated cost = prompt tokens x input price +
+expected output tokens x output price; expected output is a task-typical length
+scaled by complexity, never above the requested max_tokens):
+    cheapest  lowest estimated cost; ties to the higher score.
+    balanced  complexity sets a target score (< .25 -> 2, < .45 -> 3, < .7 -> 4,
+              else 5; at least the tier minimum, at most the best available);
+              among models at or above it, lowest cost x 0.8^(score - target),
+              i.e. each point above target is worth paying 25% more for. Hard
+              prompts therefore go to stronger models, easy ones to cheap ones,
+              and the pick never costs more than `best`'s.
+    best      highest score for the task; ties to the lower cost.
+
+Explicit models
+    The named model is the primary if it passes the hard filters that would make
+    the call fail (disabled, no key, features, context); complexity and tier do
+    not apply, the user chose. Otherwise `NoUsableModel` says why. Fallbacks are
+    equivalents: qualified models scoring at least as well on the task, at most
+    twice the primary's estimated cost, closest in cost first.
+
+Fallback chain: up to three, taken in strategy order but first one per other
+provider, so one provider's outage cannot take the primary and every fallback
+down; only then more from providers already in the chain.
+
+Speed: everything per-model is precomputed in `Router.__init__` (rebuild the
+Router when the registry changes); `decide` is one pass over flat tuples.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import NamedTuple
+
+from routerdesk.core.errors import NoUsableModel, UnknownModel
+from routerdesk.core.registry import LOCAL_PROVIDERS, ModelSpec, Registry
+from routerdesk.core.settings import Settings
+from routerdesk.core.tokens import estimate_prompt_tokens
+from routerdesk.core.types import (
+    STRATEGIES,
+    TASKS,
+    Candidate,
+    ChatRequest,
+    Classification,
+    Decision,
+)
+
+MAX_FALLBACKS = 3
+TIER_MIN_SCORE = {"standard": 2, "enhanced": 3}
+ENHANCED_PREFERRED = 4
+# Balanced: how much more we pay for one capability point above the target.
+BALANCED_STEP = 0.8
+# Explicit model: fallbacks may cost at most this many times the primary.
+EQUIVALENT_MAX_COST_RATIO = 2.0
+# Typical answer length per task (tokens) at complexity 0.5; scaled by complexity.
+TYPICAL_OUTPUT: dict[str, int] = {
+    "simple_qa": 150,
+    "code_generation": 700,
+    "translation": 0,  # about as long as the prompt, see _expected_output
+    "summarization": 300,
+    "complex_reasoning": 1200,
+    "data_extraction": 300,
+    "creative_writing": 800,
+    "general": 400,
+}
+_TASK_INDEX = {task: i for i, task in enumerate(TASKS)}
+_GENERAL = _TASK_INDEX["general"]
+
+
+def balanced_target(complexity: float) -> int:
+    """The capability score `balanced` aims for at this complexity."""
+    if complexity < 0.25:
+        return 2
+    if complexity < 0.45:
+        return 3
+    if complexity < 0.7:
+        return 4
+    return 5
+
+
+def _expected_output(task: str, complexity: float, max_tokens: int | None, prompt: int) -> int:
+    typical = TYPICAL_OUTPUT.get(task, TYPICAL_OUTPUT["general"])
+    if typical == 0:
+        typical = min(max(100, prompt), 8_000)
+    expected = int(typical * (0.6 + 0.8 * complexity))
+    return min(expected, max_tokens) if max_tokens else expected
+
+
+@dataclass(frozen=True, slots=True)
+class _Model:
+    """One registry model flattened for the hot loop."""
+
+    id: str
+    provider: str
+    enabled: bool
+    local: bool
+    features: frozenset[str]
+    context_window: int
+    complexity_min: float
+    complexity_max: float
+    scores: tuple[int, ...]  # indexed like TASKS
+    input_rate: float  # USD per token
+    output_rate: float
+
+
+class _Pick(NamedTuple):
+    """A model that passed the filters (a tuple: built ~50 times per decision)."""
+
+    model: _Model
+    candidate: Candidate
+    score: int
+    cost: float
+    position: int  # in Decision.candidates
+
+
+class Router:
+    """Turns (request, classification) into a `Decision`. Immutable; rebuild on registry change."""
+
+    def __init__(self, registry: Registry) -> None:
+        self.registry = registry
+        self._models: tuple[_Model, ...] = tuple(self._flatten(m) for m in registry)
+        self._by_id = {m.id: m for m in self._models}
+        self._lower: dict[str, ModelSpec] = {}
+        for spec in registry:
+            self._lower.setdefault(spec.id.lower(), spec)
+            self._lower.setdefault(f"{spec.provider}/{spec.name}".lower(), spec)
+            self._lower.setdefault(f"{spec.provider}/{spec.id}".lower(), spec)
+        # Reason strings are precomputed: formatting ~50 of them per request is most of its cost.
+        self._qualified_reason = [
+            [f"qualified: {task} score {score}" for score in range(6)] for task in TASKS
+        ]
+        self._no_key_reason = {m.provider: f"no API key for {m.provider}" for m in self._models}
+        self._lacks_reason: dict[frozenset[str], str] = {}
+        self._context_prefix = {
+            m.id: f"context window {m.context_window:,} < " for m in self._models
+        }
+        self._range_suffix = {
+            m.id: f"{m.complexity_min:.2f}-{m.complexity_max:.2f}" for m in self._models
+        }
+        self._enabled_features: frozenset[str] = frozenset().union(
+            *(m.features for m in self._models if m.enabled)
+        )
+
+    @staticmethod
+    def _flatten(spec: ModelSpec) -> _Model:
+        return _Model(
+            id=spec.id,
+            provider=spec.provider,
+            enabled=spec.enabled,
+            local=spec.provider in LOCAL_PROVIDERS,
+            features=frozenset(spec.features),
+            context_window=spec.context_window,
+            complexity_min=spec.complexity_min,
+            complexity_max=spec.complexity_max,
+            scores=tuple(spec.capabilities[t] for t in TASKS),
+            input_rate=spec.prices.input / 1_000_000,
+            output_rate=spec.prices.output / 1_000_000,
+        )
+
+    def _lacks(self, missing: frozenset[str]) -> str:
+        reason = self._lacks_reason.get(missing)
+        if reason is None:
+            reason = self._lacks_reason[missing] = "lacks " + ", ".join(sorted(missing))
+        return reason
+
+    # --- the model field ---------------------------------------------------------------
+
+    def resolve_model(self, name: str) -> ModelSpec | None:
+        """A registry id or provider/model, case-insensitively; None for auto forms."""
+        key = name.strip()
+        if key == "" or key.lower() == "auto" or key.lower().startswith("auto:"):
+            return None
+        found = self.registry.resolve(key) or self._lower.get(key.lower())
+        if found is None:
+            raise UnknownModel(name, self.registry.close_matches(key))
+        return found
+
+    def _strategy_from_model(self, name: str) -> str | None:
+        key = name.strip().lower()
+        if not key.startswith("auto:"):
+            return None
+        wanted = key[5:]
+        if wanted not in STRATEGIES:
+            raise UnknownModel(name, [f"auto:{s}" for s in STRATEGIES])
+        return wanted
+
+    # --- deciding ----------------------------------------------------------------------
+
+    def decide(
+        self,
+        req: ChatRequest,
+        classification: Classification,
+        *,
+        settings: Settings,
+        strategy: str | None = None,
+        quality_tier: str | None = None,
+        usable_providers: set[str] | frozenset[str] | None = None,
+        only: set[str] | frozenset[str] | None = None,
+    ) -> Decision:
+        """Pick a primary and fallbacks for `req`; every registry model appears in `candidates`.
+
+        `usable_providers` None means "assume every provider has a key" (offline
+        analysis); `only` restricts routing to those registry ids.
+        """
+        explicit = self.resolve_model(req.model)
+        if strategy is not None and strategy not in STRATEGIES:
+            raise ValueError(f"unknown strategy {strategy!r}; expected one of {STRATEGIES}")
+        chosen = strategy or self._strategy_from_model(req.model) or settings.routing.strategy
+        tier = quality_tier or settings.routing.quality_tier
+        tier_min = TIER_MIN_SCORE.get(tier, TIER_MIN_SCORE["standard"])
+
+        task = classification.task if classification.task in _TASK_INDEX else "general"
+        task_i = _TASK_INDEX.get(task, _GENERAL)
+        complexity = classification.complexity
+        prompt = estimate_prompt_tokens(req)
+        output = _expected_output(task, complexity, req.max_tokens, prompt)
+        need_ctx = prompt + (req.max_tokens or output)
+        needed = _needed_features(req)
+
+        candidates: list[Candidate] = []
+        kinds: list[str] = []  # the filter that dropped each candidate ("" if kept)
+        qualified: list[_Pick] = []
+        explicit_kind = explicit_reason = ""
+        qualified_reason = self._qualified_reason[task_i]
+        need_text = f"{need_ctx:,} tokens needed"
+        complexity_text = f"complexity {complexity:.2f} outside "
+        for m in self._models:
+            score = m.scores[task_i]
+            kind = reason = ""
+            if only is not None and m.id not in only:
+                kind, reason = "only", "not in the --only list"
+            elif not m.enabled:
+                kind, reason = "disabled", "disabled in the registry"
+            elif (
+                usable_providers is not None and not m.local and m.provider not in usable_providers
+            ):
+                kind, reason = "key", self._no_key_reason[m.provider]
+            elif not needed <= m.features:
+                kind, reason = "feature", self._lacks(needed - m.features)
+            elif m.context_window < need_ctx:
+                kind, reason = "context", self._context_prefix[m.id] + need_text
+            if explicit is not None and m.id == explicit.id:
+                explicit_kind, explicit_reason = kind, reason
+            if not kind:
+                if not m.complexity_min <= complexity <= m.complexity_max:
+                    kind, reason = "complexity", complexity_text + self._range_suffix[m.id]
+                elif score < tier_min:
+                    kind, reason = "tier", f"{task} score {score} < {tier_min} ({tier} tier)"
+            cost = prompt * m.input_rate + output * m.output_rate
+            kinds.append(kind)
+            if kind:
+                candidates.append(Candidate(m.id, False, reason, float(score), cost))
+            else:
+                cand = Candidate(m.id, True, qualified_reason[score], float(score), cost)
+                qualified.append(_Pick(m, cand, score, cost, len(candidates)))
+                candidates.append(cand)
+
+        if tier == "enhanced" and any(p.score >= ENHANCED_PREFERRED for p in qualified):
+            # Enhanced prefers 4+: a 3 is only good enough when nothing better is usable.
+            kept: list[_Pick] = []
+            for p in qualified:
+                if p.score >= ENHANCED_PREFERRED:
+                    kept.append(p)
+                else:
+                    p.candidate.kept = False
+                    kinds[p.position] = "tier"
+                    p.candidate.reason = (
+                        f"{task} score {p.score} < {ENHANCED_PREFERRED} (enhanced tier prefers "
+                        f"{ENHANCED_PREFERRED}+ and such models are available)"
+                    )
+            qualified = kept
+
+        notes: list[str] = []
+        if explicit is not None:
+            return self._explicit(
+                explicit, explicit_kind, explicit_reason, qualified, candidates, task, prompt, notes
+            )
+        if not qualified:
+            raise NoUsableModel(
+                self._no_model_message(candidates, kinds, task, tier, prompt, needed)
+            )
+
+        target = 0
+        if chosen == "cheapest":
+            # Decorated tuples sort in C; ids are unique, so the pick itself is never compared.
+            ranked = [t[-1] for t in sorted([(p.cost, -p.score, p.model.id, p) for p in qualified])]
+        elif chosen == "best":
+            ranked = [t[-1] for t in sorted([(-p.score, p.cost, p.model.id, p) for p in qualified])]
+        else:
+            top = max(p.score for p in qualified)
+            target = min(max(balanced_target(complexity), tier_min), top)
+            step = [BALANCED_STEP**k for k in range(6)]
+            # Below target sorts after every model at or above it, strongest first.
+            ranked = [
+                t[-1]
+                for t in sorted(
+                    [
+                        (0, p.cost * step[p.score - target], p.model.id, p)
+                        if p.score >= target
+                        else (1, -float(p.score), p.model.id, p)
+                        for p in qualified
+                    ]
+                )
+            ]
+
+        primary = ranked[0]
+        fallbacks = _fallback_chain(primary, ranked[1:])
+        _label(primary, fallbacks, task)
+        why = (
+            f"{chosen}: {primary.model.id} ({task} score {primary.score}, "
+            f"est ${primary.cost:.6f}); {len(qualified)} of {len(candidates)} models qualified"
+        )
+        if chosen == "balanced":
+            why += f"; complexity {complexity:.2f} -> target score {target}"
+        if usable_providers is None:
+            notes.append("all providers assumed usable")
+        return Decision(
+            strategy=chosen,
+            primary=primary.model.id,
+            fallbacks=[p.model.id for p in fallbacks],
+            candidates=candidates,
+            why=why,
+            notes=notes,
+            est_prompt_tokens=prompt,
+        )
+
+    def _explicit(
+        self,
+        spec: ModelSpec,
+        hard_kind: str,
+        hard_reason: str,
+        qualified: list[_Pick],
+        candidates: list[Candidate],
+        task: str,
+        prompt: int,
+        notes: list[str],
+    ) -> Decision:
+        if hard_kind:
+            raise NoUsableModel(
+                f"{spec.id} cannot serve this request: {hard_reason}. "
+                "Fix that, or send model 'auto' to let routerdesk choose."
+            )
+        by_id = {c.model_id: c for c in candidates}
+        cand = by_id[spec.id]
+        cand.kept = True
+        cand.reason = f"explicit model; {task} score {int(cand.score)}, est ${cand.est_cost:.6f}"
+        primary = _Pick(
+            self._by_id[spec.id], cand, int(cand.score), cand.est_cost, candidates.index(cand)
+        )
+        ceiling = max(primary.cost * EQUIVALENT_MAX_COST_RATIO, 1e-12)
+        equivalents = sorted(
+            (
+                p
+                for p in qualified
+                if p.model.id != spec.id and p.score >= primary.score and p.cost <= ceiling
+            ),
+            key=lambda p: (abs(p.cost - primary.cost), -p.score, p.model.id),
+        )
+        fallbacks = _fallback_chain(primary, equivalents)
+        in_chain = {p.model.id for p in fallbacks}
+        for p in qualified:
+            if p.model.id != spec.id and p.model.id not in in_chain:
+                p.candidate.reason = (
+                    f"qualifies, but not equivalent to {spec.id} "
+                    f"(score {p.score} vs {primary.score}, est ${p.cost:.6f})"
+                )
+        _label(primary, fallbacks, task, primary_note="explicit model")
+        notes.append("explicit model")
+        return Decision(
+            strategy="explicit",
+            primary=spec.id,
+            fallbacks=[p.model.id for p in fallbacks],
+            candidates=candidates,
+            why=f"explicit: {spec.id} as requested; {len(fallbacks)} equivalent fallback(s)",
+            notes=notes,
+            est_prompt_tokens=prompt,
+        )
+
+    def _no_model_message(
+        self,
+        candidates: list[Candidate],
+        kinds: list[str],
+        task: str,
+        tier: str,
+        prompt: int,
+        needed: frozenset[str],
+    ) -> str:
+        counts: dict[str, int] = {}
+        keyless: set[str] = set()
+        for cand, kind in zip(candidates, kinds, strict=True):
+            counts[kind] = counts.get(kind, 0) + 1
+            if kind == "key":
+                keyless.add(self._by_id[cand.model_id].provider)
+        fixes: list[str] = []
+        missing_everywhere = sorted(needed - self._enabled_features)
+        if missing_everywhere:
+            fixes.append(
+                f"no enabled model supports {', '.join(missing_everywhere)}; enable or add one "
+                "in registry.toml, or drop that part of the request"
+            )
+        if keyless:
+            fixes.append(
+                "add an API key for one of: " + ", ".join(sorted(keyless)) + " (routerdesk keys)"
+            )
+        if counts.get("context"):
+            fixes.append(f"shorten the prompt (~{prompt:,} tokens) or lower max_tokens")
+        if counts.get("complexity"):
+            fixes.append("widen complexity ranges in registry.toml")
+        if counts.get("tier"):
+            fixes.append(f"use the standard quality tier or enable stronger {task} models")
+        if not fixes and counts.get("disabled"):
+            fixes.append("enable models in registry.toml")
+        if not fixes and counts.get("only"):
+            fixes.append("widen the --only list")
+        summary = ", ".join(
+            f"{n} {_KIND_LABEL[k]}" for k, n in sorted(counts.items(), key=lambda kv: -kv[1])
+        )
+        return (
+            f"No usable model for this {task} request ({tier} tier, ~{prompt:,} prompt tokens): "
+            f"{summary}. To fix: {'; '.join(fixes) or 'check registry.toml'}."
+        )
+
+
+_KIND_LABEL = {
+    "only": "outside --only",
+    "disabled": "disabled",
+    "key": "without an API key",
+    "feature": "lacking a needed feature",
+    "context": "with too small a context window",
+    "complexity": "outside their complexity range",
+    "tier": "below the quality tier",
+}
+
+
+def _needed_features(req: ChatRequest) -> frozenset[str]:
+    needed: set[str] = set()
+    if req.tools:
+        needed.add("tools")
+    if req.stream:
+        needed.add("streaming")
+    if req.needs_json():
+        needed.add("json")
+    if req.has_images():
+        needed.add("vision")
+    return frozenset(needed)
+
+
+def _fallback_chain(primary: _Pick, ranked: list[_Pick]) -> list[_Pick]:
+    chain: list[_Pick] = []
+    providers = {primary.model.provider}
+    for p in ranked:  # first pass: one per provider not yet in the chain
+        if len(chain) == MAX_FALLBACKS:
+            return chain
+        if p.model.provider not in providers:
+            chain.append(p)
+            providers.add(p.model.provider)
+    for p in ranked:  # then whatever is left, in strategy order
+        if len(chain) == MAX_FALLBACKS:
+            break
+        if p not in chain:
+            chain.append(p)
+    return chain
+
+
+def _label(primary: _Pick, fallbacks: list[_Pick], task: str, primary_note: str = "") -> None:
+    what = primary_note or "primary"
+    primary.candidate.reason = f"{what}: {task} score {primary.score}, est ${primary.cost:.6f}"
+    for n, p in enumerate(fallbacks, 1):
+        p.candidate.reason = f"fallback {n}: {task} score {p.score}, est ${p.cost:.6f}"
