@@ -1,5 +1,7 @@
 """Fake provider upstreams (real aiohttp servers on 127.0.0.1) for adapter, engine and server tests."""
 
+from .anthropic import FakeAnthropic
+from .gemini import FakeGemini
 from .openai import FakeOpenAI
 from .upstream import (
     HANG,
@@ -16,6 +18,8 @@ from .upstream import (
 __all__ = [
     "HANG",
     "Answer",
+    "FakeAnthropic",
+    "FakeGemini",
     "FakeOpenAI",
     "FakeToolCall",
     "FakeUpstream",

@@ -9,10 +9,22 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from . import FakeOpenAI
+from . import FakeAnthropic, FakeGemini, FakeOpenAI
 
 
 @pytest.fixture
 async def fake_openai() -> AsyncIterator[FakeOpenAI]:
     async with FakeOpenAI() as fake:
+        yield fake
+
+
+@pytest.fixture
+async def fake_anthropic() -> AsyncIterator[FakeAnthropic]:
+    async with FakeAnthropic() as fake:
+        yield fake
+
+
+@pytest.fixture
+async def fake_gemini() -> AsyncIterator[FakeGemini]:
+    async with FakeGemini() as fake:
         yield fake

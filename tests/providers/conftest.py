@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 import pytest
 
-from fakes.fixtures import fake_openai  # noqa: F401
+from fakes.fixtures import fake_anthropic, fake_gemini, fake_openai  # noqa: F401
 from routerdesk.core.registry import ModelSpec, Prices
 from routerdesk.core.settings import Timeouts
 from routerdesk.core.types import TASKS

@@ -17,7 +17,7 @@ Quirks handled:
 from __future__ import annotations
 
 import json
-from typing import Any, cast
+from typing import Any, ClassVar, cast
 
 from routerdesk.core.errors import UpstreamError, UpstreamProtocolError
 from routerdesk.core.registry import ModelSpec
@@ -334,7 +334,7 @@ class ChatCompletionsDecoder:
 class OpenAICompatAdapter(WireAdapter):
     """POST {base}/chat/completions for every OpenAI-compatible provider."""
 
-    default_base_urls = DEFAULT_BASE_URLS
+    default_base_urls: ClassVar[dict[str, str]] = DEFAULT_BASE_URLS
 
     def url(self, model: ModelSpec, ctx: CallContext, *, stream: bool) -> str:
         return ctx.base_url.rstrip("/") + "/chat/completions"

@@ -1,0 +1,274 @@
+"""`FallbackChain`: try the routed models in order until one answers, recording each failed hop.
+
+What a failure means for the chain (classes from `core.errors`):
+
+    UpstreamError
+    ├── retryable: try the next model
+    │   ├── UpstreamTimeout          connect / first byte / idle / total deadline
+    │   ├── UpstreamConnectionError  refused, reset, DNS, bad base URL
+    │   ├── UpstreamRateLimited      429; Retry-After honoured (capped) only when the
+    │   │                            next model is on the same provider
+    │   ├── UpstreamServerError      5xx, 408, 409 (and 402 out-of-credit)
+    │   ├── UpstreamProtocolError    malformed JSON, wrong content type, cut stream
+    │   └── UpstreamAuthError        401/403: key marked rejected; every other model
+    │                                of that provider is skipped
+    └── not retryable: raised at once
+        └── UpstreamBadRequest       400/404/413/422: the request itself is wrong
+
+Providers whose circuit breaker is open are skipped (recorded as a hop with
+status None). Streams fail over only until the first event: the chain
+pre-fetches it, so a failure before it is invisible to the client. After
+that a failure is raised from the iterator (the server renders an error
+event); a stream is never silently truncated. Closing the `ChainStream`
+(or cancelling its consumer) closes the upstream connection.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from types import TracebackType
+
+from routerdesk.core.errors import (
+    NoUsableModel,
+    UpstreamAuthError,
+    UpstreamBadRequest,
+    UpstreamError,
+    UpstreamProtocolError,
+    UpstreamRateLimited,
+)
+from routerdesk.core.registry import ModelSpec
+from routerdesk.core.types import ChatRequest, ChatResponse, Hop, StreamEvent
+from routerdesk.providers.base import CallContext, ProviderAdapter
+from routerdesk.providers.health import CircuitBreaker, HealthBoard
+
+ContextFactory = Callable[[ModelSpec], CallContext]
+AdapterLookup = Callable[[str], ProviderAdapter]
+Sleep = Callable[[float], Awaitable[None]]
+
+DEFAULT_RETRY_AFTER_CAP = 5.0  # seconds we will wait on a 429 before retrying the same provider
+
+
+@dataclass(slots=True)
+class ChainResult:
+    response: ChatResponse
+    model: ModelSpec
+    hops: list[Hop] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # the adapter's notes (dropped params...)
+
+
+class ChainStream:
+    """The answer stream of the model that produced a first event. Iterate once; always close.
+
+    `model`, `hops` and `notes` are known as soon as the chain returns it.
+    """
+
+    def __init__(
+        self,
+        events: AsyncIterator[StreamEvent],
+        first: StreamEvent,
+        model: ModelSpec,
+        hops: list[Hop],
+        notes: list[str],
+        breaker: CircuitBreaker,
+    ) -> None:
+        self._events = events
+        self._first: StreamEvent | None = first
+        self.model = model
+        self.hops = hops
+        self.notes = notes
+        self._breaker = breaker
+        self._closed = False
+
+    def __aiter__(self) -> ChainStream:
+        return self
+
+    async def __anext__(self) -> StreamEvent:
+        if self._first is not None:
+            event, self._first = self._first, None
+            return event
+        if self._closed:
+            raise StopAsyncIteration
+        try:
+            return await anext(self._events)
+        except StopAsyncIteration:
+            self._closed = True
+            raise
+        except UpstreamError as exc:
+            self._breaker.record_failure(exc)
+            await self.aclose()
+            raise
+
+    async def aclose(self) -> None:
+        """Stop reading; an unfinished upstream response is closed (the provider stops generating)."""
+        self._closed = True
+        self._first = None
+        if isinstance(self._events, AsyncGenerator):
+            await self._events.aclose()
+
+    async def __aenter__(self) -> ChainStream:
+        return self
+
+    async def __aexit__(
+        self, et: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.aclose()
+
+
+def _hop(model: ModelSpec, exc: UpstreamError, started: float) -> Hop:
+    return Hop(
+        model_id=model.id,
+        provider=model.provider,
+        status=exc.upstream_status,
+        error=exc.message,
+        ms=(time.perf_counter() - started) * 1000.0,
+    )
+
+
+class FallbackChain:
+    """Runs one request against an ordered list of models with failover and circuit breaking."""
+
+    def __init__(
+        self,
+        adapters: AdapterLookup,
+        health: HealthBoard,
+        *,
+        retry_after_cap: float = DEFAULT_RETRY_AFTER_CAP,
+        sleep: Sleep = asyncio.sleep,
+    ) -> None:
+        self._adapter = adapters
+        self.health = health
+        self.retry_after_cap = retry_after_cap
+        self._sleep = sleep
+
+    async def complete(
+        self,
+        req: ChatRequest,
+        models: Sequence[ModelSpec],
+        context_for: ContextFactory,
+        *,
+        hops: list[Hop] | None = None,
+    ) -> ChainResult:
+        """The first model's answer that succeeds; raises the deciding error if none does.
+
+        Failed attempts are appended to `hops` (pass a list to see them when this raises).
+        """
+        hops = [] if hops is None else hops
+        last: UpstreamError | None = None
+        rejected: set[str] = set()
+        for i, model in enumerate(models):
+            breaker = self._admit(model, rejected, hops)
+            if breaker is None:
+                continue
+            ctx = context_for(model)
+            started = time.perf_counter()
+            try:
+                response = await self._adapter(model.provider).complete(req, model, ctx)
+            except UpstreamError as exc:
+                last = exc
+                await self._after_failure(
+                    exc, model, models[i + 1 :], breaker, hops, rejected, started
+                )
+                continue
+            breaker.record_success()
+            return ChainResult(response, model, hops, ctx.notes)
+        raise self._exhausted(last, hops)
+
+    async def stream(
+        self,
+        req: ChatRequest,
+        models: Sequence[ModelSpec],
+        context_for: ContextFactory,
+        *,
+        hops: list[Hop] | None = None,
+    ) -> ChainStream:
+        """A stream whose first event is already in hand; fails over until then (hops as above)."""
+        hops = [] if hops is None else hops
+        last: UpstreamError | None = None
+        rejected: set[str] = set()
+        for i, model in enumerate(models):
+            breaker = self._admit(model, rejected, hops)
+            if breaker is None:
+                continue
+            ctx = context_for(model)
+            started = time.perf_counter()
+            events = self._adapter(model.provider).stream(req, model, ctx)
+            try:
+                first = await anext(events)
+            except StopAsyncIteration:
+                exc: UpstreamError = UpstreamProtocolError(
+                    f"{model.provider} ended the stream without sending anything.",
+                    provider=model.provider,
+                )
+            except UpstreamError as e:
+                exc = e
+            except BaseException:
+                await _close(events)
+                raise
+            else:
+                breaker.record_success()
+                return ChainStream(events, first, model, hops, ctx.notes, breaker)
+            await _close(events)
+            last = exc
+            await self._after_failure(exc, model, models[i + 1 :], breaker, hops, rejected, started)
+        raise self._exhausted(last, hops)
+
+    def _admit(
+        self, model: ModelSpec, rejected: set[str], hops: list[Hop]
+    ) -> CircuitBreaker | None:
+        if model.provider in rejected:
+            return None
+        breaker = self.health.breaker(model.provider)
+        if breaker.allow():
+            return breaker
+        h = breaker.health
+        hops.append(
+            Hop(
+                model.id,
+                model.provider,
+                None,
+                f"skipped: {model.provider} is paused after {h.consecutive_failures} failures "
+                f"in a row (last: {h.last_error or 'unknown'})",
+            )
+        )
+        return None
+
+    async def _after_failure(
+        self,
+        exc: UpstreamError,
+        model: ModelSpec,
+        rest: Sequence[ModelSpec],
+        breaker: CircuitBreaker,
+        hops: list[Hop],
+        rejected: set[str],
+        started: float,
+    ) -> None:
+        hops.append(_hop(model, exc, started))
+        breaker.record_failure(exc)
+        if isinstance(exc, UpstreamBadRequest) or not exc.retryable:
+            raise exc
+        if isinstance(exc, UpstreamAuthError):
+            rejected.add(model.provider)
+            return
+        if isinstance(exc, UpstreamRateLimited) and exc.retry_after:
+            upcoming = next((m for m in rest if m.provider not in rejected), None)
+            if upcoming is not None and upcoming.provider == model.provider:
+                await self._sleep(min(exc.retry_after, self.retry_after_cap))
+
+    def _exhausted(self, last: UpstreamError | None, hops: list[Hop]) -> Exception:
+        if last is None:
+            skipped = "; ".join(h.error for h in hops) or "no models to try"
+            return NoUsableModel(f"No provider is available right now: {skipped}")
+        tried = len([h for h in hops if h.status is not None or not h.error.startswith("skipped")])
+        if tried > 1:
+            summary = ", ".join(f"{h.model_id} ({h.status or 'no answer'})" for h in hops)
+            last.message = f"All {tried} attempts failed [{summary}]. Last: {last.message}"
+            last.args = (last.message,)
+        return last
+
+
+async def _close(events: AsyncIterator[StreamEvent]) -> None:
+    if isinstance(events, AsyncGenerator):
+        await events.aclose()
