@@ -349,3 +349,43 @@ def baseline_model(registry: Registry, settings: Settings) -> ModelSpec:
             "The registry has no enabled model; enable at least one in registry.toml."
         )
     return best
+
+
+# --- refresh -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class PriceChange:
+    model_id: str
+    field: str  # input, output, cached_input, cache_write
+    old: float | None
+    new: float | None
+
+
+def refresh_prices(registry: Registry, day: date) -> tuple[Registry, list[PriceChange], list[str]]:
+    """Registry prices re-read from genai-prices for `day`: (new registry, changes, problems).
+
+    Models without a price_ref keep their prices; a price_ref genai-prices no
+    longer knows is reported in `problems` and the model keeps its prices.
+    """
+    models: list[ModelSpec] = []
+    changes: list[PriceChange] = []
+    problems: list[str] = []
+    for model in registry:
+        if not model.price_ref:
+            models.append(model)
+            continue
+        try:
+            fresh = list_prices(model.price_ref, day)
+        except UnknownPriceRef as exc:
+            problems.append(f"{model.id}: {exc}")
+            models.append(model)
+            continue
+        for name in ("input", "output", "cached_input", "cache_write"):
+            old, new = getattr(model.prices, name), getattr(fresh, name)
+            if old != new:
+                changes.append(PriceChange(model.id, name, old, new))
+        models.append(
+            model if fresh == model.prices else model.model_copy(update={"prices": fresh})
+        )
+    return Registry(models), changes, problems
