@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from tests.gui.helpers import small_registry
+
 from routerdesk.core.errors import ConfigError, NoUsableModel
 from routerdesk.core.events import REGISTRY_CHANGED, SETTINGS_CHANGED, EventBus
 from routerdesk.core.registry import Registry
 from routerdesk.core.settings import Settings
 from routerdesk.core.types import Candidate, ChatRequest, Classification, Decision, UsageRecord
 from routerdesk.gui.backend import HealthView, KeyView
-from tests.gui.helpers import small_registry
 
 
 class FakeBackend:
@@ -58,7 +59,9 @@ class FakeBackend:
     def parse_openai(self, body: object) -> ChatRequest:
         from routerdesk.server.openai_api import parse_chat_request
 
-        return parse_chat_request(body if isinstance(body, dict) else {"model": "auto", "messages": body})
+        return parse_chat_request(
+            body if isinstance(body, dict) else {"model": "auto", "messages": body}
+        )
 
     def set_paused(self, paused: bool) -> None:
         self.paused = paused

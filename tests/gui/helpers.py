@@ -6,7 +6,15 @@ import itertools
 import time
 
 from routerdesk.core.registry import ModelSpec, Prices, Registry
-from routerdesk.core.types import TASKS, Candidate, Classification, Decision, Hop, Usage, UsageRecord
+from routerdesk.core.types import (
+    TASKS,
+    Candidate,
+    Classification,
+    Decision,
+    Hop,
+    Usage,
+    UsageRecord,
+)
 
 _ids = itertools.count()
 
@@ -24,11 +32,21 @@ def spec(model_id: str, provider: str = "openai", price: float = 1.0, score: int
 
 
 def small_registry() -> Registry:
-    return Registry([spec("cheap", price=0.1, score=2), spec("mid", "anthropic", 1.0, 4), spec("top", "google", 5.0, 5)])
+    return Registry(
+        [
+            spec("cheap", price=0.1, score=2),
+            spec("mid", "anthropic", 1.0, 4),
+            spec("top", "google", 5.0, 5),
+        ]
+    )
 
 
 def record(
-    model: str = "cheap", task: str = "simple_qa", cost: float = 0.001, status: str = "ok", t: float | None = None
+    model: str = "cheap",
+    task: str = "simple_qa",
+    cost: float = 0.001,
+    status: str = "ok",
+    t: float | None = None,
 ) -> UsageRecord:
     n = next(_ids)
     return UsageRecord(

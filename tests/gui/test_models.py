@@ -6,12 +6,12 @@ from typing import Any
 
 import pytest
 from PySide6.QtCore import Qt
+from tests.gui.helpers import record, small_registry
 
 from routerdesk.gui.models.registry_model import COLUMNS as REG_COLUMNS
 from routerdesk.gui.models.registry_model import RegistryModel
 from routerdesk.gui.models.requests_model import RequestsFilter, RequestsModel
 from routerdesk.gui.models.usage_stats import UsageSeries
-from tests.gui.helpers import record, small_registry
 
 pytestmark = pytest.mark.gui
 
@@ -78,7 +78,9 @@ def test_registry_edit_validates(qtbot: Any) -> None:
 
 def test_registry_enable_add_duplicate_delete() -> None:
     model = RegistryModel(small_registry())
-    assert model.setData(model.index(1, 0), Qt.CheckState.Unchecked.value, Qt.ItemDataRole.CheckStateRole)
+    assert model.setData(
+        model.index(1, 0), Qt.CheckState.Unchecked.value, Qt.ItemDataRole.CheckStateRole
+    )
     assert not model.registry()["mid"].enabled
     row = model.duplicate(0)
     assert model.spec(row).id == "cheap-2"

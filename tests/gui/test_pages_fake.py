@@ -5,12 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from tests.gui.fake_backend import FakeBackend
+from tests.gui.helpers import record
 
 from routerdesk.core.events import REQUEST_FINISHED, REQUEST_STARTED
 from routerdesk.gui.bridge import EngineBridge
 from routerdesk.gui.main_window import MainWindow
-from tests.gui.fake_backend import FakeBackend
-from tests.gui.helpers import record
 
 pytestmark = pytest.mark.gui
 

@@ -76,7 +76,9 @@ class MainWindow(QMainWindow):
         ]
         self.sidebar = QListWidget()
         self.sidebar.setAccessibleName("Pages")
-        self.sidebar.setFixedWidth(self.fontMetrics().horizontalAdvance("Integrations") + 48)
+        self.sidebar.setFixedWidth(self.fontMetrics().horizontalAdvance("Integrations") + 56)
+        self.sidebar.setSpacing(3)
+        self.sidebar.setStyleSheet("QListWidget::item { padding: 6px 8px; }")
         self.stack = QStackedWidget()
         for i, (name, page, tip) in enumerate(self.pages):
             self.sidebar.addItem(name)
@@ -100,10 +102,12 @@ class MainWindow(QMainWindow):
 
     def _build_menus(self) -> None:
         file_menu = self.menuBar().addMenu("&File")
-        close = QAction("&Close window", self, shortcut=QKeySequence.StandardKey.Close)
+        close = QAction(
+            "&Close window", self, shortcut=QKeySequence(QKeySequence.StandardKey.Close)
+        )
         close.setToolTip("Hide the window; the server keeps running in the tray")
         close.triggered.connect(self.close)
-        quit_ = QAction("&Quit", self, shortcut=QKeySequence.StandardKey.Quit)
+        quit_ = QAction("&Quit", self, shortcut=QKeySequence(QKeySequence.StandardKey.Quit))
         quit_.triggered.connect(self.quit_requested)
         file_menu.addAction(close)
         file_menu.addAction(quit_)
@@ -113,11 +117,17 @@ class MainWindow(QMainWindow):
             action.triggered.connect(lambda _=False, row=i: self.show_page(row))
             view.addAction(action)
         routing = self.menuBar().addMenu("&Routing")
-        self.pause_action = QAction("&Pause routing", self, checkable=True, shortcut=QKeySequence("Ctrl+Shift+P"))
+        self.pause_action = QAction(
+            "&Pause routing", self, checkable=True, shortcut=QKeySequence("Ctrl+Shift+P")
+        )
         self.pause_action.setToolTip("While paused the server answers 503 and calls no provider")
         self.pause_action.toggled.connect(self.set_paused)
-        self.demo_action = QAction("&Demo mode", self, checkable=True, shortcut=QKeySequence("Ctrl+Shift+D"))
-        self.demo_action.setToolTip("Answer every model from the offline demo provider: no keys, no cost")
+        self.demo_action = QAction(
+            "&Demo mode", self, checkable=True, shortcut=QKeySequence("Ctrl+Shift+D")
+        )
+        self.demo_action.setToolTip(
+            "Answer every model from the offline demo provider: no keys, no cost"
+        )
         self.demo_action.toggled.connect(self.set_demo)
         routing.addAction(self.pause_action)
         routing.addAction(self.demo_action)
@@ -134,7 +144,9 @@ class MainWindow(QMainWindow):
         self.spend_label = QLabel()
         self.spend_label.setToolTip("What routed requests cost since midnight")
         self.demo_switch = QCheckBox("De&mo mode")
-        self.demo_switch.setToolTip("Answer every model from the offline demo provider: no keys, no cost")
+        self.demo_switch.setToolTip(
+            "Answer every model from the offline demo provider: no keys, no cost"
+        )
         self.demo_switch.toggled.connect(self.set_demo)
         bar.addWidget(self.server_label, 1)
         bar.addPermanentWidget(self.spend_label)
@@ -154,7 +166,9 @@ class MainWindow(QMainWindow):
 
     def show_page(self, row: int) -> None:
         self.sidebar.setCurrentRow(row)
-        self.stack.currentWidget().setFocus()
+        page = self.stack.currentWidget()
+        if page is not None:
+            page.setFocus()
 
     def load_history(self) -> None:
         records = self.backend.recent_records(HISTORY_ROWS)
@@ -187,7 +201,9 @@ class MainWindow(QMainWindow):
         self.pause_action.blockSignals(True)
         self.pause_action.setChecked(self.backend.paused)
         self.pause_action.blockSignals(False)
-        empty = not s.demo and not self.backend.usable_providers() and len(self.dashboard.series) == 0
+        empty = (
+            not s.demo and not self.backend.usable_providers() and len(self.dashboard.series) == 0
+        )
         self.dashboard.set_empty_state(empty)
         self.integrations.refresh()
         self.providers.refresh()
@@ -223,7 +239,7 @@ class MainWindow(QMainWindow):
         self.raise_()
         self.activateWindow()
 
-    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt override
+    def closeEvent(self, event: QCloseEvent) -> None:
         if self.hide_on_close:
             event.ignore()
             self.hide()

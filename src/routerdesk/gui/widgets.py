@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
@@ -51,7 +53,7 @@ class Tile(QFrame):
 class Banner(QLabel):
     """A coloured, word-wrapped message line; hidden while empty."""
 
-    COLOURS = {"error": "#c0392b", "ok": "#2e7d32", "info": "#1f6feb"}
+    COLOURS: ClassVar[dict[str, str]] = {"error": "#c0392b", "ok": "#2e7d32", "info": "#1f6feb"}
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -72,6 +74,17 @@ class Banner(QLabel):
     def clear_message(self) -> None:
         self.setText("")
         self.hide()
+
+
+def usd(v: float) -> str:
+    """Dollars with enough digits for a single request's fraction of a cent."""
+    if v == 0:
+        return "$0"
+    if abs(v) >= 1:
+        return f"${v:,.2f}"
+    if abs(v) >= 0.01:
+        return f"${v:.4f}"
+    return f"${v:.7f}".rstrip("0")
 
 
 def copy_to_clipboard(text: str) -> None:

@@ -33,7 +33,9 @@ class _BarChart(pg.PlotWidget):  # type: ignore[misc]
         self.setMouseEnabled(x=False, y=False)
         self.hideButtons()
         self.getPlotItem().invertY(True)
-        self._bars = pg.BarGraphItem(x0=[], y=[], width=[], height=0.6, brush=colours.bars, pen=None)
+        self._bars = pg.BarGraphItem(
+            x0=[], y=[], width=[], height=0.6, brush=colours.bars, pen=None
+        )
         self.addItem(self._bars)
         self.getAxis("bottom").setLabel("requests")
 

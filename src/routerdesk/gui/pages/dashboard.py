@@ -112,7 +112,7 @@ class DashboardPage(QWidget):
         self.live.setText(f"● {n} running" if n else "")
 
     def set_empty_state(self, empty: bool) -> None:
-        self._stack.setCurrentWidget(self.welcome if empty else self._stack.widget(0))
+        self._stack.setCurrentIndex(1 if empty else 0)
 
     def showing_welcome(self) -> bool:
         return self._stack.currentWidget() is self.welcome
@@ -128,7 +128,7 @@ class DashboardPage(QWidget):
         if self.isVisible():
             self.redraw()
 
-    def showEvent(self, event: object) -> None:  # noqa: N802 - Qt override
+    def showEvent(self, event: object) -> None:
         if self._dirty:
             self.redraw()
 

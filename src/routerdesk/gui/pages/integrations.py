@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QLabel, QListWidget, QSplitter, QStackedWidget, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
 
 from routerdesk.gui.backend import Backend
 from routerdesk.gui.integration_snippets import Integration, integrations
@@ -48,7 +55,7 @@ class IntegrationsPage(QWidget):
         )
         header.setWordWrap(True)
         self.list = QListWidget()
-        self.list.setMaximumWidth(200)
+        self.list.setFixedWidth(self.fontMetrics().horizontalAdvance("OpenAI Python SDK") + 40)
         self.list.setToolTip("Choose a tool to see its setup")
         self.stack = QStackedWidget()
         self.views: list[_IntegrationView] = []
@@ -59,10 +66,9 @@ class IntegrationsPage(QWidget):
             self.stack.addWidget(view)
         self.list.currentRowChanged.connect(self.stack.setCurrentIndex)
         self.list.setCurrentRow(0)
-        splitter = QSplitter()
-        splitter.addWidget(self.list)
-        splitter.addWidget(self.stack)
-        splitter.setStretchFactor(1, 1)
+        body = QHBoxLayout()
+        body.addWidget(self.list)
+        body.addWidget(self.stack, 1)
         layout = QVBoxLayout(self)
         layout.addWidget(header)
         form = QVBoxLayout()
@@ -73,7 +79,7 @@ class IntegrationsPage(QWidget):
         for w in (base_label, self.base, token_label, self.token):
             form.addWidget(w)
         layout.addLayout(form)
-        layout.addWidget(splitter, 1)
+        layout.addLayout(body, 1)
         self.refresh()
 
     def _items(self) -> list[Integration]:

@@ -27,10 +27,17 @@ from PySide6.QtWidgets import (
 )
 
 from routerdesk.core.errors import RouterError
-from routerdesk.core.types import STRATEGIES, ChatRequest, Classification, Decision, Message, TextPart
+from routerdesk.core.types import (
+    STRATEGIES,
+    ChatRequest,
+    Classification,
+    Decision,
+    Message,
+    TextPart,
+)
 from routerdesk.gui.backend import Backend
-from routerdesk.gui.pages.request_detail import _row
-from routerdesk.gui.widgets import Banner
+from routerdesk.gui.pages.request_detail import candidates_table
+from routerdesk.gui.widgets import Banner, usd
 
 EXAMPLE = "Write a Python function that merges two sorted lists in O(n)."
 
@@ -108,6 +115,7 @@ class PlaygroundPage(QWidget):
         splitter.setOrientation(splitter.orientation().Vertical)
         splitter.addWidget(top)
         splitter.addWidget(bottom)
+        splitter.setSizes([260, 480])
         layout = QVBoxLayout(self)
         layout.addWidget(self.banner)
         layout.addWidget(splitter, 1)
@@ -142,7 +150,7 @@ class PlaygroundPage(QWidget):
             r = self.table.rowCount()
             self.table.insertRow(r)
             label = f"{strategy} (default)" if strategy == default else strategy
-            cells = (label, d.primary, " → ".join(d.fallbacks[:3]), f"${_est_cost(d):.5f}", d.why)
+            cells = (label, d.primary, " → ".join(d.fallbacks[:3]), usd(_est_cost(d)), d.why)
             for col, text in enumerate(cells):
                 self.table.setItem(r, col, QTableWidgetItem(text))
         self.table.selectRow(STRATEGIES.index(default) if default in STRATEGIES else 0)
@@ -154,13 +162,7 @@ class PlaygroundPage(QWidget):
         d = self.decisions.get(STRATEGIES[rows[0].row()])
         if d is None:
             return
-        lines = [_row("Model", "Kept", "Score", "Est. cost", "Reason", header=True)]
-        for cand in d.candidates:
-            lines.append(
-                _row(escape(cand.model_id), "✔" if cand.kept else "✘", f"{cand.score:.2f}", f"${cand.est_cost:.5f}", escape(cand.reason))
-            )  # fmt: skip
         notes = f"<p>{escape('; '.join(d.notes))}</p>" if d.notes else ""
         self.candidates.setHtml(
-            f"<h4>{escape(d.strategy)}: every candidate</h4>{notes}"
-            f"<table cellspacing='0' cellpadding='3'>{''.join(lines)}</table>"
+            f"<h4>{escape(d.strategy)}: every candidate</h4>{notes}" + candidates_table(d)
         )

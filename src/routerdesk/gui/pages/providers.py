@@ -43,7 +43,7 @@ class ProvidersPage(QWidget):
         self._tasks: set[asyncio.Task[None]] = set()
         self.list = QListWidget()
         self.list.setToolTip("Providers; ● has a key, ○ has none")
-        self.list.setMaximumWidth(220)
+        self.list.setFixedWidth(self.fontMetrics().horizontalAdvance("○ openrouter ⚠") + 40)
         self.list.currentRowChanged.connect(self._show)
         self.banner = Banner()
         self.title = QLabel()
@@ -61,7 +61,9 @@ class ProvidersPage(QWidget):
         self.clear_key.clicked.connect(self._clear_key)
         self.base_url = QLineEdit()
         self.base_url.setPlaceholderText("default endpoint")
-        self.base_url.setToolTip("Send this provider's requests to another endpoint (local server, company proxy)")
+        self.base_url.setToolTip(
+            "Send this provider's requests to another endpoint (local server, company proxy)"
+        )
         self.base_url.returnPressed.connect(self._save_url)
         self.save_url = QPushButton("Save &URL")
         self.save_url.setToolTip("Save the base URL override to settings.toml (empty: default)")
@@ -180,7 +182,9 @@ class ProvidersPage(QWidget):
         except (ConfigError, OSError) as exc:
             self.banner.show_message(f"Not saved: {exc}", "error")
             return
-        self.banner.show_message(f"{p}: {'base URL ' + url if url else 'default endpoint'} saved.", "ok")
+        self.banner.show_message(
+            f"{p}: {'base URL ' + url if url else 'default endpoint'} saved.", "ok"
+        )
 
     def _test(self) -> None:
         try:

@@ -36,10 +36,10 @@ class RegistryPage(QWidget):
         super().__init__(parent)
         self.backend = backend
         self.model = RegistryModel(backend.registry, self)
+        self.banner = Banner()
         self.model.registry_edited.connect(self._apply)
         self.model.edit_rejected.connect(lambda msg: self.banner.show_message(msg, "error"))
         self.model.dirty_changed.connect(self._dirty)
-        self.banner = Banner()
         self.table = QTableView()
         self.table.setModel(self.model)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
@@ -79,14 +79,18 @@ class RegistryPage(QWidget):
         self._dirty(False)
         self.table.resizeColumnsToContents()
         if backend.registry_error:
-            self.banner.show_message(f"registry.toml was not loaded: {backend.registry_error}", "error")
+            self.banner.show_message(
+                f"registry.toml was not loaded: {backend.registry_error}", "error"
+            )
 
     def _selected_rows(self) -> list[int]:
         return sorted({i.row() for i in self.table.selectionModel().selectedIndexes()})
 
     def _apply(self, registry: Registry) -> None:
         self.backend.apply_registry(registry)
-        self.banner.show_message("Applied: the next request routes with this change. Save to keep it.", "info")
+        self.banner.show_message(
+            "Applied: the next request routes with this change. Save to keep it.", "info"
+        )
 
     def _dirty(self, dirty: bool) -> None:
         self.save.setEnabled(dirty)
@@ -116,7 +120,9 @@ class RegistryPage(QWidget):
             return
         self.model.reset(registry, dirty=True)
         self.backend.apply_registry(registry)
-        self.banner.show_message("Updated: " + "; ".join(changes[:8]) + (" …" if len(changes) > 8 else ""), "ok")
+        self.banner.show_message(
+            "Updated: " + "; ".join(changes[:8]) + (" …" if len(changes) > 8 else ""), "ok"
+        )
 
     def _save(self) -> None:
         try:

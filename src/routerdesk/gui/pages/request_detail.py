@@ -5,12 +5,24 @@ from __future__ import annotations
 import time
 from html import escape
 
-from routerdesk.core.types import UsageRecord
+from routerdesk.core.types import Decision, UsageRecord
+from routerdesk.gui.widgets import usd
 
 
 def _row(*cells: str, header: bool = False) -> str:
     tag = "th" if header else "td"
     return "<tr>" + "".join(f"<{tag} align='left'>{c}</{tag}>" for c in cells) + "</tr>"
+
+
+def candidates_table(d: Decision) -> str:
+    """Every model the router considered, kept or dropped, with its reason."""
+    rows = [_row("Model", "Kept", "Score", "Est. cost", "Reason", header=True)]
+    for c in d.candidates:
+        mark = "✔" if c.kept else "✘"
+        rows.append(
+            _row(escape(c.model_id), mark, f"{c.score:.2f}", usd(c.est_cost), escape(c.reason))
+        )
+    return "<table cellspacing='0' cellpadding='3'>" + "".join(rows) + "</table>"
 
 
 def explain(r: UsageRecord) -> str:
@@ -38,20 +50,26 @@ def explain(r: UsageRecord) -> str:
         if d.notes:
             parts.append("<p>Notes: " + escape("; ".join(d.notes)) + "</p>")
         if d.candidates:
-            rows = [_row("Model", "Kept", "Score", "Est. cost", "Reason", header=True)]
-            for cand in d.candidates:
-                mark = "✔" if cand.kept else "✘"
-                rows.append(
-                    _row(escape(cand.model_id), mark, f"{cand.score:.2f}", f"${cand.est_cost:.5f}", escape(cand.reason))
-                )  # fmt: skip
-            parts.append("<h4>Candidates</h4><table cellspacing='0' cellpadding='3'>" + "".join(rows) + "</table>")
+            parts.append("<h4>Candidates</h4>" + candidates_table(d))
         if d.fallbacks:
             parts.append("<p>Fallback order: " + escape(" → ".join(d.fallbacks)) + "</p>")
     if r.hops:
         rows = [_row("Model", "Provider", "Status", "Time", "Error", header=True)]
         for h in r.hops:
-            rows.append(_row(escape(h.model_id), escape(h.provider), str(h.status or "–"), f"{h.ms:.0f} ms", escape(h.error)))
-        parts.append("<h4>Fallback hops</h4><table cellspacing='0' cellpadding='3'>" + "".join(rows) + "</table>")
+            rows.append(
+                _row(
+                    escape(h.model_id),
+                    escape(h.provider),
+                    str(h.status or "–"),
+                    f"{h.ms:.0f} ms",
+                    escape(h.error),
+                )
+            )
+        parts.append(
+            "<h4>Fallback hops</h4><table cellspacing='0' cellpadding='3'>"
+            + "".join(rows)
+            + "</table>"
+        )
     u = r.usage
     parts.append(
         f"<h4>Tokens and cost</h4><p>{u.input_tokens:,} in ({u.cached_input_tokens:,} cached) · "

@@ -74,7 +74,9 @@ class RequestsPage(QWidget):
         self.table.selectionModel().selectionChanged.connect(self._selected)
         self.detail = QTextBrowser()
         self.detail.setOpenLinks(False)
-        self.detail.setPlaceholderText("Select a request to see the classifier's signals, every candidate and any fallback hops.")
+        self.detail.setPlaceholderText(
+            "Select a request to see the classifier's signals, every candidate and any fallback hops."
+        )
         splitter = QSplitter(Qt.Orientation.Vertical)
         splitter.addWidget(self.table)
         splitter.addWidget(self.detail)

@@ -41,7 +41,9 @@ class SettingsPage(QWidget):
         self.banner = Banner()
         self.strategy = QComboBox()
         self.strategy.addItems(list(STRATEGIES))
-        self.strategy.setToolTip("cheapest: lowest price that can do the task; balanced: good value; best: highest score")
+        self.strategy.setToolTip(
+            "cheapest: lowest price that can do the task; balanced: good value; best: highest score"
+        )
         self.tier = QComboBox()
         self.tier.addItems(list(QUALITY_TIERS))
         self.tier.setToolTip("enhanced raises the capability bar every strategy must clear")
@@ -63,7 +65,9 @@ class SettingsPage(QWidget):
         self.regenerate.setToolTip("Make a new access token; every client must be updated")
         self.regenerate.clicked.connect(self._regenerate)
         self.previews = QCheckBox("Store a short preview of each prompt")
-        self.previews.setToolTip("Off by default: prompts are never stored, only their classification")
+        self.previews.setToolTip(
+            "Off by default: prompts are never stored, only their classification"
+        )
         self.retention = QSpinBox()
         self.retention.setRange(1, 3650)
         self.retention.setSuffix(" days")
@@ -92,11 +96,17 @@ class SettingsPage(QWidget):
         buttons.addStretch(1)
         buttons.addWidget(self.revert)
         buttons.addWidget(self.save)
-        layout = QVBoxLayout(self)
-        layout.addWidget(self.banner)
-        layout.addLayout(form)
-        layout.addLayout(buttons)
-        layout.addStretch(1)
+        column = QWidget()
+        column.setMaximumWidth(760)  # a form stretched over a wide window is hard to read
+        inner = QVBoxLayout(column)
+        inner.setContentsMargins(0, 0, 0, 0)
+        inner.addWidget(self.banner)
+        inner.addLayout(form)
+        inner.addLayout(buttons)
+        inner.addStretch(1)
+        layout = QHBoxLayout(self)
+        layout.addWidget(column, 1)
+        layout.addStretch(0)
         self.load()
 
     def load(self) -> None:
@@ -134,9 +144,13 @@ class SettingsPage(QWidget):
             quality_tier=self.tier.currentText(),
             baseline_model=self.baseline.currentData() or "",
         )
-        data["routing"]["l2"].update(enabled=self.l2.isChecked(), threshold=round(self.threshold.value(), 4))
+        data["routing"]["l2"].update(
+            enabled=self.l2.isChecked(), threshold=round(self.threshold.value(), 4)
+        )
         data["server"]["port"] = self.port.value()
-        data["privacy"].update(previews=self.previews.isChecked(), retention_days=self.retention.value())
+        data["privacy"].update(
+            previews=self.previews.isChecked(), retention_days=self.retention.value()
+        )
         return Settings.model_validate(data)
 
     def _save(self) -> None:
@@ -153,8 +167,12 @@ class SettingsPage(QWidget):
         except (ConfigError, OSError, ValueError) as exc:
             self.banner.show_message(f"Not saved: {exc}", "error")
             return
-        self.banner.show_message("Saved settings.toml. A new port takes effect after a restart.", "ok")
+        self.banner.show_message(
+            "Saved settings.toml. A new port takes effect after a restart.", "ok"
+        )
 
     def _regenerate(self) -> None:
         self.token.set_text(self.backend.regenerate_token())
-        self.banner.show_message("New access token made; update your tools (see Integrations).", "info")
+        self.banner.show_message(
+            "New access token made; update your tools (see Integrations).", "info"
+        )
