@@ -97,6 +97,8 @@ _BASE_COMPLEXITY = {
     "code_generation": 0.38,
     "complex_reasoning": 0.50,
 }
+_SCORED_SET = frozenset(_SCORED)
+_HEAD_SEPS = ("\n", ": ", ":\n", "：")
 _PLUMBING_TAGS = ("system-reminder", "environment_details")
 
 _CODE_LINE_RX = re.compile(
@@ -116,6 +118,7 @@ _MATH_RX = re.compile(
     r"\d\s*[-+*/^×÷=<>≤≥]\s*\(?\d|\b[a-z]\^\d|\\(?:frac|int|sum|sqrt|prod|lim)|[∑∫√∏∞≤≥≠]"
     r"|\b[a-z]\s*=\s*\d|\b(?:mod|log|sin|cos)\b|\bf\([a-z]\)"
 )
+_IDENT_RX = re.compile(r"\b[a-z]{2,}(?:[A-Z][a-z0-9]+)+\b|\b\w+\(\)|\b\w+\.\w+\(")
 _FILE_RX = re.compile(r"\b[\w/-]+\.(?:py|js|ts|tsx|jsx|rs|go|java|kt|cpp|cc|h|hpp|c|rb|php|cs|swift)\b")
 _CODING_TOOL_WORDS = (
     "file", "bash", "shell", "terminal", "command", "edit", "patch", "grep", "glob", "code",
@@ -144,15 +147,42 @@ def _text_parts(msg: Message) -> str:
     return text
 
 
-def _cues(window: str, full_head: int, full_tail: int, weight: float, out: dict[str, float]) -> None:
-    """Add the lexicon cues found in `window` (lower-cased) to `out`, weighted by position."""
-    n = len(window)
+def _cues(window: str, weight: float, out: dict[str, float]) -> None:
+    """Add the lexicon cues found in `window` (lower-cased), all at `weight`."""
     for rx in (_WORD_RX, _CJK_RX):
         for m in rx.finditer(window):
-            pos = m.start()
-            w = weight if pos < full_head or pos >= n - full_tail else weight * _MID_WEIGHT
             for key, cue_weight in _CUES[m.group(1)]:
-                out[key] = out.get(key, 0.0) + cue_weight * w
+                out[key] = out.get(key, 0.0) + cue_weight * weight
+
+
+def _user_cues(win: str) -> dict[str, float]:
+    """Cues of the user turn, weighted by where they sit.
+
+    The instruction is the head (up to the first line break or colon, at most
+    _HEAD_FULL chars) or a short last paragraph; what lies between is usually
+    pasted material and counts at _MID_WEIGHT. A short last paragraph counts
+    fully only when the head holds no instruction.
+    """
+    found: list[tuple[int, str, float]] = []
+    for rx in (_WORD_RX, _CJK_RX):
+        for m in rx.finditer(win):
+            pos = m.start()
+            found.extend((pos, key, w) for key, w in _CUES[m.group(1)])
+    n = len(win)
+    head_end = n if n <= _HEAD_FULL else _HEAD_FULL
+    cut = min((i for i in (win.find(sep, 12, _HEAD_FULL) for sep in _HEAD_SEPS) if i >= 0), default=-1)
+    if cut >= 0 and any(pos < cut and key in _SCORED_SET for pos, key, _ in found):
+        head_end = cut + 1
+    head_has_task = any(pos < head_end and key in _SCORED_SET and w >= 1.5 for pos, key, w in found)
+    tail_start = n
+    para = win.rfind("\n\n")
+    if para >= head_end and n - para <= _TAIL_FULL and not head_has_task:
+        tail_start = para
+    out: dict[str, float] = {}
+    for pos, key, w in found:
+        factor = 1.0 if pos < head_end or pos >= tail_start else _MID_WEIGHT
+        out[key] = out.get(key, 0.0) + w * factor
+    return out
 
 
 def _window(text: str) -> str:
@@ -216,18 +246,21 @@ class L1Classifier:
 
         # --- lexicon cues -----------------------------------------------------------
         win = _window(prose)
-        short = len(prose) <= _HEAD_FULL + _TAIL_FULL
-        cues: dict[str, float] = {}
-        _cues(win, len(win) if short else _HEAD_FULL, _TAIL_FULL, 1.0, cues)
-        prev: dict[str, float] = {}
+        cues = _user_cues(win)
+        ctx: dict[str, float] = {}  # what the conversation around the turn suggests
         if prev_user is not None:
-            _cues(_window(_text_parts(prev_user)[:_PREV_CAP]), _PREV_CAP, 0, 0.3, prev)
+            _cues(_window(_text_parts(prev_user)[:_PREV_CAP]), 0.3, ctx)
+        prev_hard = ctx.get("_hard", 0.0)
         sys_cues: dict[str, float] = {}
         if system_head:
-            _cues(system_head.lower(), 300, 0, 0.3, sys_cues)
+            low = system_head.lower()
+            _cues(low[:300], 0.3, sys_cues)
+            _cues(low[300:], 0.1, sys_cues)
+        for t, v in sys_cues.items():
+            ctx[t] = ctx.get(t, 0.0) + min(1.2, v)
 
-        scores = {t: cues.get(t, 0.0) + prev.get(t, 0.0) + min(1.2, sys_cues.get(t, 0.0)) for t in _SCORED}
-        scores["general"] = 0.6 + cues.get("general", 0.0) + prev.get("general", 0.0)
+        scores = {t: cues.get(t, 0.0) for t in _SCORED}
+        scores["general"] = 0.6 + cues.get("general", 0.0)
         for t in _SCORED:
             if cues.get(t, 0.0) >= 1.5:
                 signals.append(f"{t} cues in user turn ({cues[t]:.1f})")
@@ -248,9 +281,16 @@ class L1Classifier:
         if code_lines >= 3 and code_lines * 4 >= lines:
             scores["code_generation"] += 1.0
             signals.append("unfenced code")
-        if cues.get("translation", 0.0) >= 2.0 and cues.get("_proglang", 0.0) and not cues.get("_natlang"):
-            scores["code_generation"] += 2.5
-            signals.append("translation between programming languages")
+        idents = len(_IDENT_RX.findall(shape[:_HEAD_WIN]))
+        if idents:
+            scores["code_generation"] += min(1.2, 0.6 * idents)
+        if cues.get("_proglang"):
+            scores["code_generation"] += min(2.0, cues["_proglang"])
+            if cues.get("translation", 0.0) >= 2.0 and not cues.get("_natlang"):
+                scores["code_generation"] += 2.5
+                signals.append("translation between programming languages")
+        elif cues.get("_natlang"):
+            scores["translation"] += 0.7
 
         n_tools = len(req.tools)
         coding_tools = extract_tool = 0
@@ -261,27 +301,31 @@ class L1Classifier:
             if any(w in name for w in _EXTRACT_TOOL_WORDS):
                 extract_tool += 1
         if coding_tools:
-            scores["code_generation"] += 0.6
+            ctx["code_generation"] = ctx.get("code_generation", 0.0) + 0.5
             signals.append(f"{coding_tools} coding tool(s) offered")
         forced = req.tool_choice is not None and req.tool_choice.mode in ("required", "tool")
         if extract_tool and (forced or n_tools == 1):
             scores["data_extraction"] += 1.5
             signals.append("extraction tool")
         agent = tool_results >= 2
-        if agent and scores["code_generation"] >= 0.6:
-            scores["code_generation"] += 0.3
+        if agent and ctx.get("code_generation", 0.0) >= 0.5:
+            ctx["code_generation"] += 0.3
+        # Context sets a prior but never outvotes a clear instruction in the turn itself.
+        ctx_factor = 0.4 if max(cues.get(t, 0.0) for t in _SCORED) >= 1.5 else 1.0
+        for t in _SCORED:
+            scores[t] += ctx_factor * min(1.4, ctx.get(t, 0.0))
 
         json_mode = 0.0
         if req.response_format is not None and req.response_format.type != "text":
             json_mode = 1.0
-            scores["data_extraction"] += 1.5 if req.response_format.type == "json_schema" else 1.2
+            scores["data_extraction"] += 2.0 if req.response_format.type == "json_schema" else 1.5
             signals.append(f"response_format {req.response_format.type}")
         if len(prose) > 2_500 and code_blocks == 0 and code_lines * 4 < lines and not trace:
             scores["summarization"] += 0.6
             signals.append("long prose paste")
         stripped = prose.strip()
         if 0 < len(stripped) < 160 and not code_blocks and (stripped[-1] in "?？" or cues.get("simple_qa")):
-            scores["simple_qa"] += 0.7
+            scores["simple_qa"] += 0.7 if cues.get("simple_qa") or len(stripped) < 60 else 0.3
         if images:
             signals.append(f"{images} image message(s)")
 
@@ -296,7 +340,7 @@ class L1Classifier:
             signals.append("no user text")
 
         # --- complexity -------------------------------------------------------------
-        hard = cues.get("_hard", 0.0) + prev.get("_hard", 0.0)
+        hard = cues.get("_hard", 0.0) + prev_hard
         easy = cues.get("_easy", 0.0)
         constraints = len(_BULLET_RX.findall(shape)) + cues.get("_constraint", 0.0)
         math_tokens = len(_MATH_RX.findall(win))

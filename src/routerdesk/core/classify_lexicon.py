@@ -23,9 +23,9 @@ LEXICON: tuple[tuple[str, float, str], ...] = (
     ("translation", 2.5, "翻译|翻譯|译成|译为|翻成|翻訳|訳して|英訳|和訳|번역"),
     ("translation", 1.8, "how do you say|how would you say|how to say|what's the word for"),
     ("translation", 1.8, "comment dit-on|wie sagt man|cómo se dice|como se diz|как сказать"),
-    ("translation", 1.2, "localize|localise|localization|localisation"),
-    ("translation", 1.0, "into english|into french|into german|into spanish|into italian"),
-    ("translation", 1.0, "into portuguese|into japanese|into chinese|into korean|into russian"),
+    ("translation", 1.2, "localize|localise|localization|localisation|idiomatic|word for word|literal translation"),
+    ("translation", 1.5, "into english|into french|into german|into spanish|into italian"),
+    ("translation", 1.5, "into portuguese|into japanese|into chinese|into korean|into russian"),
     ("translation", 1.0, "auf deutsch|auf englisch|en français|en anglais|en español|al inglés"),
     ("translation", 1.0, "al español|para o inglês|para o português|на английский|на русский"),
     ("translation", 1.0, "用英文|用中文|成英文|成中文|成日语|英語に|日本語に|中国語に|영어로|한국어로"),
@@ -42,7 +42,7 @@ LEXICON: tuple[tuple[str, float, str], ...] = (
     # --- summarization ---------------------------------------------------------------
     ("summarization", 2.5, "summar*|tl;dr|tldr|résum*|zusammenfass*|riassum*|суммир*|резюм*"),
     ("summarization", 2.5, "总结|總結|摘要|概括|归纳|概述|要約|要点|まとめ|요약"),
-    ("summarization", 2.0, "recap*|condense*|gist|key takeaways|takeaways|in a nutshell|boil down"),
+    ("summarization", 2.0, "recap*|condense*|gist|key takeaways|takeaways|in a nutshell|boil down|boil this down|boil it down|sum up|sum it up|what does it say|resume el|resume este|resume la|resume o|resume a"),
     ("summarization", 2.0, "kurzfassung|fasse|synthèse|synthétise*|resumen|resuma|resumir"),
     ("summarization", 2.0, "resumo|resuma|sintetiz*|кратко|краткое|кратком|изложи"),
     ("summarization", 1.2, "key points|main points|main ideas|short version|in brief|overview|outline"),
@@ -61,7 +61,7 @@ LEXICON: tuple[tuple[str, float, str], ...] = (
         2.0,
         "refactor*|debug*|bug|bugs|bugfix|stack trace|traceback|segfault|compile error"
         "|compiler error|unit test|unit tests|failing test|failing tests|regex|regexp|dockerfile"
-        "|makefile|pull request|code review|linter|type error|typeerror|nullpointer*|api endpoint"
+        "|makefile|github actions|pytest|jest|ci pipeline|pull request|code review|linter|type error|typeerror|nullpointer*|api endpoint"
         "|implement|implementation|codebase|repo|repository|snippet|boilerplate|memory leak",
     ),
     ("code_generation", 2.0, "代码|代碼|编程|调试|重构|报错|脚本|コード|デバッグ|リファクタ|スクリプト|코드|디버그|리팩터|스크립트"),
@@ -114,6 +114,7 @@ LEXICON: tuple[tuple[str, float, str], ...] = (
         "löse|berechne*|gleichung|rätsel|wahrscheinlichkeit|schritt für schritt|résous|résoudre"
         "|calcule*|équation|énigme|probabilité|étape par étape|resuelve|resuelva|ecuación"
         "|acertijo|probabilidad|paso a paso|resolva|equação|probabilidade|passo a passo"
+        "|conclude|conclusion|syllogism|fallacy|rigorous|rigorously|argument|justify|extrema|derivative|inflection"
         "|реши|решите|вычисли*|уравнени*|вероятност*|загадк*|шаг за шагом",
     ),
     ("complex_reasoning", 1.8, "方程|求解|推理|逐步|一步一步|计算|方程式|計算|推論|解いて|段階的|방정식|계산|추론|단계별|풀어"),
@@ -131,10 +132,11 @@ LEXICON: tuple[tuple[str, float, str], ...] = (
     (
         "data_extraction",
         1.8,
-        "parse|fields|structured|json|csv|to a table|into a table|as a table|as json|in json"
-        "|email addresses|phone numbers|find all|list all|list every|identify all|sentiment"
+        "parse|fields|structured|csv|to a table|into a table|as a table|as json|in json"
+        "|email addresses|phone numbers|find all|list all|list every|identify all|sentiment|columns|action items|mentioned"
         "|classify|categorize|categorise|label each|tag each|fill in",
     ),
+    ("data_extraction", 1.2, "json"),
     ("data_extraction", 1.0, "invoice|receipt|dates|amounts|names|addresses|table|record|records"),
     # --- creative_writing ------------------------------------------------------------
     (
@@ -143,14 +145,14 @@ LEXICON: tuple[tuple[str, float, str], ...] = (
         "poem|poems|poetry|haiku|sonnet|limerick|short story|fairy tale|bedtime story|fable"
         "|lyrics|song|screenplay|villanelle|fiction|flash fiction|rap verse|ballad|ode"
         "|gedicht*|märchen|kurzgeschichte|liedtext|poème|conte|chanson|poema|cuento|canción"
-        "|conto|canção|poesia|стих*|сказк*|песн*|рассказ*",
+        "|conto|canção|poesia|стих*|сказк*|песн*|рассказ*|slogan|slogans|tagline|taglines|jingle",
     ),
     ("creative_writing", 2.5, "诗|故事|小说|歌词|童话|詩|物語|小説|俳句|歌詞|童話|시를|소설|가사|동화|이야기"),
     (
         "creative_writing",
         1.8,
-        "story|stories|narrative|protagonist|villain|plot|character|characters|slogan|tagline"
-        "|jingle|joke|jokes|rhyme|rhyming|verse|creative|imaginative|toast|eulogy|monologue"
+        "story|stories|narrative|protagonist|villain|plot|character|characters"
+        "|joke|jokes|rhyme|rhyming|verse|creative|imaginative|toast|eulogy|monologue"
         "|geschichte|histoire|historia|história|novel|chapter|dialogue between|in the style of",
     ),
     # --- simple_qa -------------------------------------------------------------------
@@ -182,7 +184,9 @@ LEXICON: tuple[tuple[str, float, str], ...] = (
         "general",
         1.0,
         "explain|difference between|how do i|how can i|help me|plan a|itinerary|recipe"
-        "|workout|erkläre|explique|explica|explique|объясни|解释|説明|설명|建议|おすすめ|추천",
+        "|workout|erkläre|explique|explica|explique|объясни|解释|説明|설명|建议|おすすめ|추천"
+        "|hallo|bonjour|salut|hola|olá|ciao|привет|tipps|conseils|consejos|dicas|ideias|empfehl*"
+        "|recommand*|recomiend*|recomend*|посоветуй|你好|推荐|こんにちは|안녕",
     ),
     # --- complexity: what makes a prompt hard or easy for a small model --------------
     (
