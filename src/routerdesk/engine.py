@@ -1,0 +1,665 @@
+"""The routing engine: classify -> route -> call with fallback -> record -> publish.
+
+Both the server and the GUI use one `Engine`. It knows no HTTP server and no Qt.
+
+Engine API (the GUI builds on this; keep it stable)
+    Engine(settings, registry, *, adapters, keys, events, classifier,
+           usage_sink=None, demo=False, demo_adapter=None, spend=None, l2=None)
+        adapters      provider id -> ProviderAdapter (one per wire format is fine)
+        keys          anything with ``key(provider) -> str | None`` (storage.secrets.KeyStore)
+        events        core.events.EventBus the engine publishes on
+        classifier    anything with ``classify(req) -> Classification`` (core.classify.L1Classifier)
+        usage_sink    anything with ``submit(UsageRecord)`` (storage.usage.UsageStore)
+        demo          serve every model from `demo_adapter` (providers.demo.DemoAdapter)
+        spend         ``spend_since(unix_ts) -> float`` for budgets (UsageStore)
+        l2            core.l2.L2Classifier, consulted when L1 is unsure (not in `decide`)
+
+    .registry / .set_registry(reg)   next decision uses `reg` at once; publishes registry_changed
+    .settings / .set_settings(s)     likewise; publishes settings_changed
+    .paused / .set_paused(flag)      tray "pause routing": auto requests go to the baseline model
+    .decide(req) -> (Classification, Decision)   no network, spends nothing (Playground)
+    await .complete(req) -> (ChatResponse, UsageRecord)
+    await .stream(req) -> StreamHandle
+        handle.info       RouteInfo: routing metadata, ready before the first byte (headers)
+        async for ev in handle   StreamEvents; failover happened before the first one
+        handle.record     the UsageRecord once the stream ended (or was cancelled)
+        await handle.aclose(cancelled=True)   client went away: upstream closed, status "cancelled"
+    .health -> dict provider -> ProviderHealth (circuit state, last error, key_rejected)
+    .usable_providers() -> list[str]   enabled, with a key (or local), key not rejected
+    .baseline -> ModelSpec             the model savings are measured against
+
+Events (core.events): request_started(request_id, requested_model),
+request_finished(UsageRecord), registry_changed(Registry),
+provider_health_changed(provider, ProviderHealth), settings_changed(Settings).
+
+Errors raised are `core.errors.RouterError`s; the server renders them. Every
+request that reached the engine ends as exactly one UsageRecord (ok, error or
+cancelled) handed to the usage sink and published as request_finished.
+
+Overhead (`UsageRecord.overhead_ms`, header x-routerdesk-overhead-ms) is the
+router's own time: from `started` (the server passes the moment it began
+parsing) to the hand-off to the provider, plus the bookkeeping after it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import logging
+import os
+import time
+from collections.abc import AsyncGenerator, AsyncIterator, Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any, Protocol
+
+from routerdesk.core import events as ev
+from routerdesk.core.budget import SpendTracker, enforce, exceeded_error, is_free
+from routerdesk.core.errors import NoUsableModel, RouterError, UpstreamError, scrub
+from routerdesk.core.events import EventBus
+from routerdesk.core.pinning import ConversationPins
+from routerdesk.core.prices import baseline_model, cost_usd
+from routerdesk.core.registry import LOCAL_PROVIDERS, ModelSpec, Registry
+from routerdesk.core.routing import Router
+from routerdesk.core.settings import Settings
+from routerdesk.core.tokens import estimate_prompt_tokens
+from routerdesk.core.types import (
+    STRATEGIES,
+    ChatRequest,
+    ChatResponse,
+    Classification,
+    Decision,
+    Hop,
+    StreamEvent,
+    UsageEvent,
+    UsageRecord,
+)
+from routerdesk.providers.base import CallContext, ProviderAdapter
+from routerdesk.providers.health import HealthBoard, ProviderHealth
+
+log = logging.getLogger(__name__)
+
+AUTO_MODELS: tuple[str, ...] = ("auto", "auto:cheapest", "auto:balanced", "auto:best")
+
+
+# --- stand-in for providers/fallback.py (engineer C); replaced when it lands ----------------
+
+
+@dataclass(slots=True)
+class Attempt:
+    model: ModelSpec
+    adapter: ProviderAdapter
+    ctx: CallContext
+
+
+@dataclass(slots=True)
+class CompleteResult:
+    response: ChatResponse
+    attempt: Attempt
+    hops: list[Hop]
+
+
+@dataclass(slots=True)
+class StreamStart:
+    first: StreamEvent
+    rest: AsyncGenerator[StreamEvent, None]
+    attempt: Attempt
+    hops: list[Hop]
+
+
+class NoAnswer(UpstreamError):
+    """Every attempt failed; `hops` lists them."""
+
+    def __init__(self, last: UpstreamError, hops: list[Hop]) -> None:
+        super().__init__(last.message, provider=last.provider, status=last.upstream_status)
+        self.status = last.status
+        self.kind = last.kind
+        self.hops = hops
+
+
+class CallChain:
+    def __init__(self, health: HealthBoard) -> None:
+        self.health = health
+
+    async def complete(self, req: ChatRequest, attempts: list[Attempt]) -> CompleteResult:
+        hops: list[Hop] = []
+        last: UpstreamError | None = None
+        for a in attempts:
+            breaker = self.health.breaker(a.model.provider)
+            if not breaker.allow():
+                continue
+            t = time.perf_counter()
+            try:
+                resp = await a.adapter.complete(req, a.model, a.ctx)
+            except UpstreamError as exc:
+                breaker.record_failure(exc)
+                hops.append(
+                    Hop(
+                        a.model.id,
+                        a.model.provider,
+                        exc.upstream_status,
+                        exc.message,
+                        (time.perf_counter() - t) * 1000,
+                    )
+                )
+                last = exc
+                if not exc.retryable:
+                    break
+                continue
+            breaker.record_success()
+            return CompleteResult(resp, a, hops)
+        if last is None:
+            raise NoUsableModel(
+                "Every provider for this request is failing right now (circuit open); retry shortly."
+            )
+        raise NoAnswer(last, hops)
+
+    async def stream(self, req: ChatRequest, attempts: list[Attempt]) -> StreamStart:
+        hops: list[Hop] = []
+        last: UpstreamError | None = None
+        for a in attempts:
+            breaker = self.health.breaker(a.model.provider)
+            if not breaker.allow():
+                continue
+            t = time.perf_counter()
+            gen = a.adapter.stream(req, a.model, a.ctx)
+            try:
+                first = await anext(gen)
+            except UpstreamError as exc:
+                await gen.aclose()  # type: ignore[attr-defined]
+                breaker.record_failure(exc)
+                hops.append(
+                    Hop(
+                        a.model.id,
+                        a.model.provider,
+                        exc.upstream_status,
+                        exc.message,
+                        (time.perf_counter() - t) * 1000,
+                    )
+                )
+                last = exc
+                if not exc.retryable:
+                    break
+                continue
+            except StopAsyncIteration:
+                last = UpstreamError(
+                    f"{a.model.provider} ended the stream before any content",
+                    provider=a.model.provider,
+                )
+                hops.append(Hop(a.model.id, a.model.provider, None, last.message, 0.0))
+                continue
+            breaker.record_success()
+            return StreamStart(first, gen, a, hops)  # type: ignore[arg-type]
+        if last is None:
+            raise NoUsableModel(
+                "Every provider for this request is failing right now (circuit open); retry shortly."
+            )
+        raise NoAnswer(last, hops)
+
+
+class Classifier(Protocol):
+    def classify(self, req: ChatRequest) -> Classification: ...
+
+
+class KeySource(Protocol):
+    def key(self, provider: str) -> str | None: ...
+
+
+class UsageSink(Protocol):
+    def submit(self, record: UsageRecord) -> None: ...
+
+
+@dataclass(slots=True)
+class RouteInfo:
+    """What the server puts in response headers; known before the first byte is sent."""
+
+    request_id: str
+    classification: Classification
+    decision: Decision
+    model_id: str  # registry id that answers
+    provider: str
+    model: str  # the name reported to the client (the model that actually answered)
+    overhead_ms: float
+    cost: float  # streams: an estimate until the end; complete(): the real cost
+    demo: bool
+    hops: list[Hop] = field(default_factory=list)
+    created: int = 0
+    est_prompt_tokens: int = 0
+
+
+def is_auto(model: str) -> bool:
+    return model.lower() in AUTO_MODELS
+
+
+class StreamHandle:
+    """A routed stream whose first event already arrived (so failover is over)."""
+
+    def __init__(
+        self, engine: Engine, info: RouteInfo, start: StreamStart, record: UsageRecord, t0: float
+    ) -> None:
+        self.info = info
+        self.record = record
+        self._engine = engine
+        self._start = start
+        self._t0 = t0
+        self._done = False
+        self._iter: AsyncIterator[StreamEvent] | None = None
+
+    def __aiter__(self) -> AsyncIterator[StreamEvent]:
+        if self._iter is None:
+            self._iter = self._iterate()
+        return self._iter
+
+    async def _iterate(self) -> AsyncIterator[StreamEvent]:
+        rec = self.record
+        try:
+            yield self._start.first
+            async for event in self._start.rest:
+                if type(event) is UsageEvent:
+                    rec.usage = event.usage
+                yield event
+        except asyncio.CancelledError:
+            self._finish("cancelled", 499, "the client went away before the answer was complete")
+            raise
+        except UpstreamError as exc:
+            self._engine._stream_failed(rec.provider, exc)
+            self._finish("error", exc.status, self._engine.clean(exc.message))
+            raise
+        except GeneratorExit:
+            self._finish("cancelled", 499, "the client stopped reading the stream")
+            raise
+        self._finish("ok", 200, "")
+
+    async def aclose(self, *, cancelled: bool = True) -> None:
+        """Close the upstream stream; record "cancelled" unless the stream had already ended."""
+        if cancelled:
+            self._finish("cancelled", 499, "the client went away before the answer was complete")
+        try:
+            if self._iter is not None:
+                await self._iter.aclose()  # type: ignore[attr-defined]
+        finally:
+            await self._start.rest.aclose()
+
+    def _finish(self, status: str, code: int, error: str) -> None:
+        if self._done:
+            return
+        self._done = True
+        self._engine._finish(self.record, self._t0, status, code, error)
+
+
+class Engine:
+    """Routes and answers chat requests; see the module docstring for the API."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        registry: Registry,
+        *,
+        adapters: Mapping[str, ProviderAdapter],
+        keys: KeySource,
+        events: EventBus,
+        classifier: Classifier,
+        usage_sink: UsageSink | None = None,
+        demo: bool = False,
+        demo_adapter: ProviderAdapter | None = None,
+        spend: SpendTracker | None = None,
+        health: HealthBoard | None = None,
+        l2: Any = None,
+    ) -> None:
+        self.events = events
+        self.adapters = dict(adapters)
+        self.keys = keys
+        self.classifier = classifier
+        self.usage_sink = usage_sink
+        self.demo = demo or settings.demo
+        if self.demo and demo_adapter is None:
+            from routerdesk.providers.demo import DemoAdapter
+
+            demo_adapter = DemoAdapter()
+        self.demo_adapter = demo_adapter
+        self.spend = spend or SpendTracker()
+        self._health = health or HealthBoard()
+        self._health.on_change = self._health_changed
+        self.pins = ConversationPins(settings.routing.pin_window_s)
+        self.l2 = l2
+        self.paused = False
+        self._ids = itertools.count(1)
+        self._id_prefix = os.urandom(4).hex()
+        self._settings = settings
+        self._registry = registry
+        self.baseline: ModelSpec | None = None
+        self._rebuild()
+
+    # --- configuration ---------------------------------------------------------------
+
+    @property
+    def registry(self) -> Registry:
+        return self._registry
+
+    @property
+    def settings(self) -> Settings:
+        return self._settings
+
+    def set_registry(self, registry: Registry) -> None:
+        self._registry = registry
+        self._rebuild()
+        self.events.publish(ev.REGISTRY_CHANGED, registry)
+
+    def set_settings(self, settings: Settings) -> None:
+        self._settings = settings
+        self.demo = self.demo or settings.demo
+        if self.l2 is not None and hasattr(self.l2, "settings"):
+            self.l2.settings = settings.routing.l2
+        self._rebuild()
+        self.events.publish(ev.SETTINGS_CHANGED, settings)
+
+    def set_paused(self, paused: bool) -> None:
+        self.paused = paused
+
+    def _rebuild(self) -> None:
+        """Precompute what every request needs: the router, the baseline, the provider list."""
+        self.router = Router(self._registry)
+        try:
+            self.baseline = baseline_model(self._registry, self._settings)
+        except RouterError:
+            self.baseline = None
+        self._providers = tuple(dict.fromkeys(m.provider for m in self._registry.models))
+        self.chain = CallChain(self._health)
+        if hasattr(self, "pins"):
+            self.pins.window_s = self._settings.routing.pin_window_s
+
+    @property
+    def health(self) -> dict[str, ProviderHealth]:
+        return self._health.snapshot()
+
+    def _key_rejected(self, provider: str) -> bool:
+        h = self._health.snapshot().get(provider)
+        return h is not None and h.key_rejected
+
+    def _health_changed(self, provider: str, health: ProviderHealth) -> None:
+        self.events.publish(ev.PROVIDER_HEALTH_CHANGED, provider, health)
+
+    def usable_providers(self) -> list[str]:
+        """Providers a decision may use: enabled, with a key (or local, or demo), key not rejected."""
+        settings = self._settings
+        out = []
+        for pid in self._providers:
+            ps = settings.providers.get(pid)
+            if ps is not None and not ps.enabled:
+                continue
+            if self.demo or (
+                not self._key_rejected(pid) and (pid in LOCAL_PROVIDERS or self.keys.key(pid))
+            ):
+                out.append(pid)
+        return out
+
+    # --- deciding --------------------------------------------------------------------
+
+    def decide(self, req: ChatRequest) -> tuple[Classification, Decision]:
+        """Classify and route without calling anyone (Playground, `routerdesk route`).
+
+        Conversation pins are not consulted or changed: a preview must not move them.
+        """
+        classification = self.classifier.classify(req)
+        return classification, self._route(req, classification, pin=False)
+
+    def _route(
+        self, req: ChatRequest, classification: Classification, *, pin: bool = True
+    ) -> Decision:
+        notes: list[str] = []
+        if self.paused and is_auto(req.model) and self.baseline is not None:
+            req = replace(req, model=self.baseline.id)
+            notes.append("routing paused: the baseline model answers")
+        settings = self._settings
+        budgets = settings.budgets
+        strategy: str | None = None
+        only: frozenset[str] | None = None
+        usable = frozenset(self.usable_providers())
+        verdict = None
+        if budgets.daily_usd is not None or budgets.monthly_usd is not None:
+            lowered = req.model.lower()
+            asked = lowered[5:] if lowered.startswith("auto:") else settings.routing.strategy
+            explicit = not is_auto(lowered)
+            if asked in STRATEGIES or explicit:
+                verdict = enforce(asked, budgets, self.spend.totals(), explicit_model=explicit)
+                notes.extend(verdict.notes)
+                if verdict.strategy != asked and not explicit:
+                    strategy = verdict.strategy
+                if verdict.local_only:
+                    only = frozenset(m.id for m in self._registry.models if is_free(m))
+
+        def route(r: ChatRequest, strategy: str | None = strategy) -> Decision:
+            return self.router.decide(
+                r,
+                classification,
+                settings=settings,
+                strategy=strategy,
+                usable_providers=usable,
+                only=only,
+            )
+
+        try:
+            decision = route(req)
+            if pin and settings.routing.pinning:
+                decision = self.pins.apply(req, classification, decision, lambda r: route(r, None))
+        except NoUsableModel:
+            if verdict is not None and verdict.local_only:
+                raise exceeded_error(
+                    verdict.status, extra="No free or local model can answer this request. "
+                ) from None
+            raise
+        decision.notes.extend(notes)
+        return decision
+
+    # --- answering -------------------------------------------------------------------
+
+    def _new_record(self, req: ChatRequest) -> UsageRecord:
+        rid = f"rd-{self._id_prefix}{next(self._ids):06x}"
+        privacy = self._settings.privacy
+        return UsageRecord(
+            request_id=rid,
+            started_at=time.time(),
+            client=req.client,
+            inbound=req.inbound,
+            requested_model=req.model,
+            strategy="",
+            task="",
+            confidence=0.0,
+            complexity=0.0,
+            tier="",
+            model_id="",
+            provider="",
+            stream=req.stream,
+            demo=self.demo,
+            preview=req.last_user_text()[: privacy.preview_chars] if privacy.previews else "",
+        )
+
+    async def _prepare(self, req: ChatRequest, rec: UsageRecord) -> list[Attempt]:
+        classification = self.classifier.classify(req)
+        l2 = self.l2
+        if l2 is not None and l2.wants(classification):
+            classification = await l2.classify(
+                req,
+                classification,
+                registry=self._registry,
+                usable_providers=self.usable_providers(),
+            )
+        rec.classification = classification
+        rec.task = classification.task
+        rec.confidence = classification.confidence
+        rec.complexity = classification.complexity
+        rec.tier = classification.tier
+        decision = self._route(req, classification)
+        rec.decision = decision
+        rec.strategy = decision.strategy
+        return self._attempts(decision)
+
+    def _attempts(self, decision: Decision) -> list[Attempt]:
+        out: list[Attempt] = []
+        settings = self._settings
+        for model_id in (decision.primary, *decision.fallbacks):
+            spec = self._registry.get(model_id)
+            if spec is None:
+                continue
+            if self.demo and self.demo_adapter is not None:
+                out.append(
+                    Attempt(spec, self.demo_adapter, CallContext(base_url="demo:", key=None))
+                )
+                continue
+            adapter = self.adapters.get(spec.provider)
+            if adapter is None:
+                continue
+            ps = settings.provider(spec.provider)
+            base = ps.base_url or adapter.default_base_urls.get(spec.provider, "")
+            ctx = CallContext(base_url=base, key=self.keys.key(spec.provider), timeouts=ps.timeouts)
+            out.append(Attempt(spec, adapter, ctx))
+        return out
+
+    def _failed(self, rec: UsageRecord, t0: float, exc: RouterError) -> None:
+        hops = getattr(exc, "hops", None)
+        if hops:
+            rec.hops = list(hops)
+        self._finish(rec, t0, "error", exc.status, self.clean(exc.message))
+
+    async def complete(
+        self, req: ChatRequest, *, started: float | None = None
+    ) -> tuple[ChatResponse, UsageRecord]:
+        """One non-streamed answer, with fallback; raises RouterError when nobody could answer."""
+        t0 = started if started is not None else time.perf_counter()
+        rec = self._new_record(req)
+        self.events.publish(ev.REQUEST_STARTED, rec.request_id, req.model)
+        try:
+            attempts = await self._prepare(req, rec)
+            rec.overhead_ms = (time.perf_counter() - t0) * 1000
+            result = await self.chain.complete(req, attempts)
+        except asyncio.CancelledError:
+            self._finish(rec, t0, "cancelled", 499, "the client went away before the answer")
+            raise
+        except RouterError as exc:
+            self._failed(rec, t0, exc)
+            raise
+        t_back = time.perf_counter()
+        spec = result.attempt.model
+        rec.hops = list(result.hops)
+        rec.model_id = spec.id
+        rec.provider = spec.provider
+        rec.usage = result.response.usage
+        self._finish(rec, t0, "ok", 200, "", post_start=t_back)
+        return result.response, rec
+
+    async def stream(self, req: ChatRequest, *, started: float | None = None) -> StreamHandle:
+        """A routed stream; returns once the first event arrived (failover happens before that)."""
+        t0 = started if started is not None else time.perf_counter()
+        rec = self._new_record(req)
+        self.events.publish(ev.REQUEST_STARTED, rec.request_id, req.model)
+        try:
+            attempts = await self._prepare(req, rec)
+            rec.overhead_ms = (time.perf_counter() - t0) * 1000
+            start = await self.chain.stream(req, attempts)
+        except asyncio.CancelledError:
+            self._finish(rec, t0, "cancelled", 499, "the client went away before the answer")
+            raise
+        except RouterError as exc:
+            self._failed(rec, t0, exc)
+            raise
+        rec.ttft_ms = (time.perf_counter() - t0) * 1000
+        spec = start.attempt.model
+        rec.hops = list(start.hops)
+        rec.model_id = spec.id
+        rec.provider = spec.provider
+        decision = rec.decision or Decision(strategy="", primary=spec.id)
+        est = next((c.est_cost for c in decision.candidates if c.model_id == spec.id), 0.0)
+        info = RouteInfo(
+            request_id=rec.request_id,
+            classification=rec.classification or Classification("general", 0.0, 0.0),
+            decision=decision,
+            model_id=spec.id,
+            provider=spec.provider,
+            model=spec.name + ("-demo" if self.demo else ""),
+            overhead_ms=rec.overhead_ms,
+            cost=0.0 if self.demo else est,
+            demo=self.demo,
+            hops=rec.hops,
+            created=int(rec.started_at),
+            est_prompt_tokens=decision.est_prompt_tokens or estimate_prompt_tokens(req),
+        )
+        return StreamHandle(self, info, start, rec, t0)
+
+    def route_info(self, resp: ChatResponse, rec: UsageRecord) -> RouteInfo:
+        """Header metadata for a completed (non-streamed) answer."""
+        return RouteInfo(
+            request_id=rec.request_id,
+            classification=rec.classification or Classification("general", 0.0, 0.0),
+            decision=rec.decision or Decision(strategy=rec.strategy, primary=rec.model_id),
+            model_id=rec.model_id,
+            provider=rec.provider,
+            model=resp.model,
+            overhead_ms=rec.overhead_ms,
+            cost=rec.cost,
+            demo=rec.demo,
+            hops=rec.hops,
+            created=resp.created or int(rec.started_at),
+        )
+
+    def provider_key_changed(self, provider: str) -> None:
+        """A key was set or deleted: forget the provider's failures (a rejected key included)."""
+        self._health.breaker(provider).reset()
+
+    async def ask(self, req: ChatRequest, model: ModelSpec) -> ChatResponse:
+        """One direct call to `model` without routing or fallback (the L2 classifier's calls)."""
+        attempts = self._attempts(Decision(strategy="explicit", primary=model.id))
+        if not attempts:
+            raise NoUsableModel(f"no adapter can call {model.id}")
+        a = attempts[0]
+        return await a.adapter.complete(req, a.model, a.ctx)
+
+    def clean(self, text: str) -> str:
+        """`text` with every known API key (and anything key-shaped) removed."""
+        secrets = getattr(self.keys, "secrets", None)
+        return scrub(text, *(secrets() if secrets else ()))
+
+    def _stream_failed(self, provider: str, exc: UpstreamError) -> None:
+        self._health.breaker(provider).record_failure(exc)
+
+    def record_external(self, rec: UsageRecord) -> None:
+        """Log a record made elsewhere (e.g. an L2 classifier call) and count its spend."""
+        self.spend.add(rec.cost)
+        if self.usage_sink is not None:
+            self.usage_sink.submit(rec)
+        self.events.publish(ev.REQUEST_FINISHED, rec)
+
+    def _finish(
+        self,
+        rec: UsageRecord,
+        t0: float,
+        status: str,
+        code: int,
+        error: str,
+        *,
+        post_start: float | None = None,
+    ) -> None:
+        """Cost the record, hand it to the sink, publish request_finished."""
+        p0 = post_start if post_start is not None else time.perf_counter()
+        rec.status = status
+        rec.status_code = code
+        rec.error = error
+        usage = rec.usage
+        if rec.model_id and (usage.input_tokens or usage.output_tokens):
+            spec = self._registry.get(rec.model_id)
+            if spec is not None:
+                list_cost = cost_usd(spec, usage)
+                base = cost_usd(self.baseline, usage) if self.baseline is not None else list_cost
+                if self.demo:
+                    # Demo answers cost nothing; the savings shown are what routing would save.
+                    rec.cost, rec.baseline_cost = 0.0, max(0.0, base - list_cost)
+                else:
+                    rec.cost, rec.baseline_cost = list_cost, base
+        now = time.perf_counter()
+        rec.latency_ms = (now - t0) * 1000
+        rec.overhead_ms += (now - p0) * 1000
+        self.spend.add(rec.cost)
+        if self.usage_sink is not None:
+            try:
+                self.usage_sink.submit(rec)
+            except Exception:
+                log.exception("could not queue the usage record %s", rec.request_id)
+        self.events.publish(ev.REQUEST_FINISHED, rec)

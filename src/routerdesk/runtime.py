@@ -1,0 +1,244 @@
+"""Composition root for a running router, shared by `routerdesk serve` and the desktop app.
+
+    rt = Runtime(demo=False)
+    await rt.open()                 # settings, registry, keys, token, usage log, client, engine
+    url = await rt.start(host, port)  # the aiohttp server; port 0 picks a free one
+    ...
+    await rt.stop()                 # server down, upstream client closed, usage log flushed
+
+`open()` does the blocking parts (keyring over D-Bus, SQLite) in worker threads,
+so it is safe to await from the GUI's event loop. A settings.toml or
+registry.toml that fails validation is not fatal: defaults (or the shipped
+registry) are used, the file is left alone, and `settings_error` /
+`registry_error` say what is wrong. No keyring and no ``ROUTERDESK_TOKEN`` is
+fatal (`SecretStoreError`): the server would have no token to check.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+import httpx
+from aiohttp import web
+
+from routerdesk.core.budget import day_start, local_now, month_start
+from routerdesk.core.classify import L1Classifier
+from routerdesk.core.errors import ConfigError
+from routerdesk.core.events import EventBus
+from routerdesk.core.l2 import L2Call, L2Classifier, L2Outcome, l2_usage_record
+from routerdesk.core.registry import ModelSpec, Registry
+from routerdesk.core.registry_file import RegistryDocument, ensure_registry, load_shipped_registry
+from routerdesk.core.settings import Settings
+from routerdesk.core.settings_file import load_settings
+from routerdesk.core.types import ChatRequest, ChatResponse
+from routerdesk.engine import Engine
+from routerdesk.providers.catalog import all_adapters
+from routerdesk.providers.demo import DemoAdapter
+from routerdesk.providers.http import build_client
+from routerdesk.server.app import CONFIG_KEY, ServerConfig, build_app
+from routerdesk.server.guard import Guard, is_loopback
+from routerdesk.storage import paths
+from routerdesk.storage.secrets import AccessToken, KeyStore, access_token, regenerate_access_token
+from routerdesk.storage.usage import UsageStore
+
+log = logging.getLogger(__name__)
+
+
+class Runtime:
+    """Owns every long-lived object of a running router; see the module docstring."""
+
+    def __init__(
+        self,
+        *,
+        demo: bool = False,
+        demo_latency_scale: float = 1.0,
+        settings: Settings | None = None,
+        registry: Registry | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        self._demo = demo
+        self._demo_latency_scale = demo_latency_scale
+        self._given_settings = settings
+        self._given_registry = registry
+        self._transport = transport
+        self.events = EventBus()
+        self.settings_error: ConfigError | None = None
+        self.registry_error: ConfigError | None = None
+        self.registry_doc: RegistryDocument | None = None
+        self.keys = KeyStore()
+        self.token: AccessToken | None = None
+        self.usage: UsageStore | None = None
+        self.client: httpx.AsyncClient | None = None
+        self._engine: Engine | None = None
+        self._runner: web.AppRunner | None = None
+        self.host = ""
+        self.port = 0
+
+    # --- building --------------------------------------------------------------------
+
+    @property
+    def engine(self) -> Engine:
+        if self._engine is None:
+            raise RuntimeError("Runtime.open() has not run yet")
+        return self._engine
+
+    @property
+    def url(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}" if self.port else ""
+
+    def _load_settings(self) -> Settings:
+        if self._given_settings is not None:
+            return self._given_settings
+        try:
+            return load_settings(paths.settings_path())
+        except ConfigError as exc:
+            log.error("%s; using default settings (the file is left as it is)", exc)
+            self.settings_error = exc
+            return Settings()
+
+    def _load_registry(self) -> Registry:
+        if self._given_registry is not None:
+            return self._given_registry
+        try:
+            self.registry_doc = ensure_registry(paths.registry_path())
+        except ConfigError as exc:
+            log.error("%s; using the shipped registry (the file is left as it is)", exc)
+            self.registry_error = exc
+            self.registry_doc = load_shipped_registry()
+        return self.registry_doc.registry
+
+    def _open_blocking(self) -> tuple[Settings, Registry]:
+        settings = self._load_settings()
+        registry = self._load_registry()
+        self.keys.load()
+        if self.keys.keyring_error:
+            log.warning(
+                "%s Provider keys come only from environment variables.", self.keys.keyring_error
+            )
+        self.token = access_token()
+        self.usage = UsageStore(paths.usage_db_path())
+        pruned = self.usage.prune(settings.privacy.retention_days)
+        if pruned:
+            log.info(
+                "pruned %d usage rows older than %d days", pruned, settings.privacy.retention_days
+            )
+        return settings, registry
+
+    async def open(self) -> Engine:
+        """Build everything but the listening socket; returns the engine."""
+        if self._engine is not None:
+            return self._engine
+        settings, registry = await asyncio.to_thread(self._open_blocking)
+        assert self.usage is not None
+        demo = self._demo or settings.demo
+        self.client = build_client(transport=self._transport)
+        engine = Engine(
+            settings,
+            registry,
+            adapters=all_adapters(self.client),
+            keys=self.keys,
+            events=self.events,
+            classifier=L1Classifier(),
+            usage_sink=self.usage,
+            demo=demo,
+            demo_adapter=DemoAdapter(latency_scale=self._demo_latency_scale) if demo else None,
+        )
+        now = local_now()
+        engine.spend.seed(
+            await asyncio.to_thread(self.usage.spend_since, day_start(now).timestamp()),
+            await asyncio.to_thread(self.usage.spend_since, month_start(now).timestamp()),
+            now,
+        )
+        if not demo:
+            engine.l2 = L2Classifier(
+                self._l2_ask, settings.routing.l2, on_call_finished=self._l2_finished
+            )
+        self._engine = engine
+        return engine
+
+    async def _l2_ask(self, req: ChatRequest, model: ModelSpec) -> ChatResponse:
+        return await self.engine.ask(req, model)
+
+    def _l2_finished(self, call: L2Call, outcome: L2Outcome) -> None:
+        self.engine.record_external(l2_usage_record(call, outcome))
+
+    # --- serving ---------------------------------------------------------------------
+
+    async def start(
+        self, host: str | None = None, port: int | None = None, *, allow_remote: bool = False
+    ) -> str:
+        """Listen on host:port (settings by default; port 0 picks a free port); returns the URL."""
+        engine = await self.open()
+        server = engine.settings.server
+        host = host if host is not None else server.host
+        port = port if port is not None else server.port
+        if not is_loopback(host) and not (allow_remote or server.allow_remote):
+            raise ConfigError(
+                str(paths.settings_path()),
+                "server.allow_remote",
+                f"binding to {host} would expose routerdesk to the network; pass --allow-remote "
+                "(or set server.allow_remote = true) if you mean it. The access token is always required.",
+            )
+        assert self.token is not None
+        config = ServerConfig(
+            guard=Guard(
+                self.token.value, host, frozenset(o.rstrip("/") for o in server.allowed_origins)
+            ),
+            max_body_bytes=int(server.max_body_mb * 1024 * 1024),
+        )
+        runner = web.AppRunner(
+            build_app(engine, config),
+            handler_cancellation=True,
+            access_log=None,
+            shutdown_timeout=2.0,
+        )
+        await runner.setup()
+        site = web.TCPSite(runner, host, port, backlog=1024)
+        try:
+            await site.start()
+        except OSError:
+            await runner.cleanup()
+            raise
+        self._runner = runner
+        sockets = runner.addresses
+        self.host = host
+        self.port = int(sockets[0][1]) if sockets else port
+        return self.url
+
+    async def stop(self) -> None:
+        """Stop listening, close upstream connections, flush the usage log."""
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+        if self.client is not None:
+            await self.client.aclose()
+            self.client = None
+        if self.usage is not None:
+            await asyncio.to_thread(self.usage.close)
+            self.usage = None
+        self._engine = None
+
+    # --- keys and token (blocking: call through asyncio.to_thread from the loop) -----------
+
+    def set_key(self, provider: str, key: str) -> None:
+        self.keys.set(provider, key)
+        if self._engine is not None:
+            self._engine.provider_key_changed(provider)
+
+    def delete_key(self, provider: str) -> bool:
+        existed = self.keys.delete(provider)
+        if self._engine is not None:
+            self._engine.provider_key_changed(provider)
+        return existed
+
+    def regenerate_token(self) -> str:
+        """A fresh access token in the keyring; the running server accepts only it from now on."""
+        self.token = regenerate_access_token()
+        if self._runner is not None:
+            config = self._runner.app[CONFIG_KEY]
+            config.guard = Guard(
+                self.token.value, config.guard.bound_host, config.guard.allowed_origins
+            )
+        return self.token.value
