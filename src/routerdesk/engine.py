@@ -74,126 +74,12 @@ from routerdesk.core.types import (
     UsageRecord,
 )
 from routerdesk.providers.base import CallContext, ProviderAdapter
+from routerdesk.providers.fallback import ChainStream, FallbackChain
 from routerdesk.providers.health import HealthBoard, ProviderHealth
 
 log = logging.getLogger(__name__)
 
 AUTO_MODELS: tuple[str, ...] = ("auto", "auto:cheapest", "auto:balanced", "auto:best")
-
-
-# --- stand-in for providers/fallback.py (engineer C); replaced when it lands ----------------
-
-
-@dataclass(slots=True)
-class Attempt:
-    model: ModelSpec
-    adapter: ProviderAdapter
-    ctx: CallContext
-
-
-@dataclass(slots=True)
-class CompleteResult:
-    response: ChatResponse
-    attempt: Attempt
-    hops: list[Hop]
-
-
-@dataclass(slots=True)
-class StreamStart:
-    first: StreamEvent
-    rest: AsyncGenerator[StreamEvent, None]
-    attempt: Attempt
-    hops: list[Hop]
-
-
-class NoAnswer(UpstreamError):
-    """Every attempt failed; `hops` lists them."""
-
-    def __init__(self, last: UpstreamError, hops: list[Hop]) -> None:
-        super().__init__(last.message, provider=last.provider, status=last.upstream_status)
-        self.status = last.status
-        self.kind = last.kind
-        self.hops = hops
-
-
-class CallChain:
-    def __init__(self, health: HealthBoard) -> None:
-        self.health = health
-
-    async def complete(self, req: ChatRequest, attempts: list[Attempt]) -> CompleteResult:
-        hops: list[Hop] = []
-        last: UpstreamError | None = None
-        for a in attempts:
-            breaker = self.health.breaker(a.model.provider)
-            if not breaker.allow():
-                continue
-            t = time.perf_counter()
-            try:
-                resp = await a.adapter.complete(req, a.model, a.ctx)
-            except UpstreamError as exc:
-                breaker.record_failure(exc)
-                hops.append(
-                    Hop(
-                        a.model.id,
-                        a.model.provider,
-                        exc.upstream_status,
-                        exc.message,
-                        (time.perf_counter() - t) * 1000,
-                    )
-                )
-                last = exc
-                if not exc.retryable:
-                    break
-                continue
-            breaker.record_success()
-            return CompleteResult(resp, a, hops)
-        if last is None:
-            raise NoUsableModel(
-                "Every provider for this request is failing right now (circuit open); retry shortly."
-            )
-        raise NoAnswer(last, hops)
-
-    async def stream(self, req: ChatRequest, attempts: list[Attempt]) -> StreamStart:
-        hops: list[Hop] = []
-        last: UpstreamError | None = None
-        for a in attempts:
-            breaker = self.health.breaker(a.model.provider)
-            if not breaker.allow():
-                continue
-            t = time.perf_counter()
-            gen = a.adapter.stream(req, a.model, a.ctx)
-            try:
-                first = await anext(gen)
-            except UpstreamError as exc:
-                await gen.aclose()  # type: ignore[attr-defined]
-                breaker.record_failure(exc)
-                hops.append(
-                    Hop(
-                        a.model.id,
-                        a.model.provider,
-                        exc.upstream_status,
-                        exc.message,
-                        (time.perf_counter() - t) * 1000,
-                    )
-                )
-                last = exc
-                if not exc.retryable:
-                    break
-                continue
-            except StopAsyncIteration:
-                last = UpstreamError(
-                    f"{a.model.provider} ended the stream before any content",
-                    provider=a.model.provider,
-                )
-                hops.append(Hop(a.model.id, a.model.provider, None, last.message, 0.0))
-                continue
-            breaker.record_success()
-            return StreamStart(first, gen, a, hops)  # type: ignore[arg-type]
-        if last is None:
-            raise NoUsableModel(
-                "Every provider for this request is failing right now (circuit open); retry shortly."
-            )
-        raise NoAnswer(last, hops)
 
 
 class Classifier(Protocol):
@@ -234,26 +120,25 @@ class StreamHandle:
     """A routed stream whose first event already arrived (so failover is over)."""
 
     def __init__(
-        self, engine: Engine, info: RouteInfo, start: StreamStart, record: UsageRecord, t0: float
+        self, engine: Engine, info: RouteInfo, stream: ChainStream, record: UsageRecord, t0: float
     ) -> None:
         self.info = info
         self.record = record
         self._engine = engine
-        self._start = start
+        self._stream = stream
         self._t0 = t0
         self._done = False
-        self._iter: AsyncIterator[StreamEvent] | None = None
+        self._iter: AsyncGenerator[StreamEvent, None] | None = None
 
     def __aiter__(self) -> AsyncIterator[StreamEvent]:
         if self._iter is None:
             self._iter = self._iterate()
         return self._iter
 
-    async def _iterate(self) -> AsyncIterator[StreamEvent]:
+    async def _iterate(self) -> AsyncGenerator[StreamEvent, None]:
         rec = self.record
         try:
-            yield self._start.first
-            async for event in self._start.rest:
+            async for event in self._stream:
                 if type(event) is UsageEvent:
                     rec.usage = event.usage
                 yield event
@@ -261,11 +146,13 @@ class StreamHandle:
             self._finish("cancelled", 499, "the client went away before the answer was complete")
             raise
         except UpstreamError as exc:
-            self._engine._stream_failed(rec.provider, exc)
             self._finish("error", exc.status, self._engine.clean(exc.message))
             raise
         except GeneratorExit:
             self._finish("cancelled", 499, "the client stopped reading the stream")
+            raise
+        except Exception as exc:
+            self._finish("error", 500, f"internal error: {type(exc).__name__}")
             raise
         self._finish("ok", 200, "")
 
@@ -275,9 +162,9 @@ class StreamHandle:
             self._finish("cancelled", 499, "the client went away before the answer was complete")
         try:
             if self._iter is not None:
-                await self._iter.aclose()  # type: ignore[attr-defined]
+                await self._iter.aclose()
         finally:
-            await self._start.rest.aclose()
+            await self._stream.aclose()
 
     def _finish(self, status: str, code: int, error: str) -> None:
         if self._done:
@@ -363,7 +250,7 @@ class Engine:
         except RouterError:
             self.baseline = None
         self._providers = tuple(dict.fromkeys(m.provider for m in self._registry.models))
-        self.chain = CallChain(self._health)
+        self.chain = FallbackChain(self._adapter_for, self._health)
         if hasattr(self, "pins"):
             self.pins.window_s = self._settings.routing.pin_window_s
 
@@ -473,7 +360,7 @@ class Engine:
             preview=req.last_user_text()[: privacy.preview_chars] if privacy.previews else "",
         )
 
-    async def _prepare(self, req: ChatRequest, rec: UsageRecord) -> list[Attempt]:
+    async def _prepare(self, req: ChatRequest, rec: UsageRecord) -> list[ModelSpec]:
         classification = self.classifier.classify(req)
         l2 = self.l2
         if l2 is not None and l2.wants(classification):
@@ -491,33 +378,31 @@ class Engine:
         decision = self._route(req, classification)
         rec.decision = decision
         rec.strategy = decision.strategy
-        return self._attempts(decision)
+        return self._models(decision)
 
-    def _attempts(self, decision: Decision) -> list[Attempt]:
-        out: list[Attempt] = []
-        settings = self._settings
-        for model_id in (decision.primary, *decision.fallbacks):
-            spec = self._registry.get(model_id)
-            if spec is None:
-                continue
-            if self.demo and self.demo_adapter is not None:
-                out.append(
-                    Attempt(spec, self.demo_adapter, CallContext(base_url="demo:", key=None))
-                )
-                continue
-            adapter = self.adapters.get(spec.provider)
-            if adapter is None:
-                continue
-            ps = settings.provider(spec.provider)
-            base = ps.base_url or adapter.default_base_urls.get(spec.provider, "")
-            ctx = CallContext(base_url=base, key=self.keys.key(spec.provider), timeouts=ps.timeouts)
-            out.append(Attempt(spec, adapter, ctx))
-        return out
+    def _models(self, decision: Decision) -> list[ModelSpec]:
+        get = self._registry.get
+        return [
+            m for m in (get(i) for i in (decision.primary, *decision.fallbacks)) if m is not None
+        ]
+
+    def _adapter_for(self, provider: str) -> ProviderAdapter:
+        if self.demo and self.demo_adapter is not None:
+            return self.demo_adapter
+        adapter = self.adapters.get(provider)
+        if adapter is None:
+            raise NoUsableModel(f"no adapter serves provider {provider!r}")
+        return adapter
+
+    def _context(self, model: ModelSpec) -> CallContext:
+        if self.demo:
+            return CallContext(base_url="demo:", key=None)
+        ps = self._settings.provider(model.provider)
+        adapter = self.adapters.get(model.provider)
+        base = ps.base_url or (adapter.default_base_urls.get(model.provider, "") if adapter else "")
+        return CallContext(base_url=base, key=self.keys.key(model.provider), timeouts=ps.timeouts)
 
     def _failed(self, rec: UsageRecord, t0: float, exc: RouterError) -> None:
-        hops = getattr(exc, "hops", None)
-        if hops:
-            rec.hops = list(hops)
         self._finish(rec, t0, "error", exc.status, self.clean(exc.message))
 
     async def complete(
@@ -528,18 +413,22 @@ class Engine:
         rec = self._new_record(req)
         self.events.publish(ev.REQUEST_STARTED, rec.request_id, req.model)
         try:
-            attempts = await self._prepare(req, rec)
+            models = await self._prepare(req, rec)
             rec.overhead_ms = (time.perf_counter() - t0) * 1000
-            result = await self.chain.complete(req, attempts)
+            result = await self.chain.complete(req, models, self._context, hops=rec.hops)
         except asyncio.CancelledError:
             self._finish(rec, t0, "cancelled", 499, "the client went away before the answer")
             raise
         except RouterError as exc:
             self._failed(rec, t0, exc)
             raise
+        except Exception as exc:
+            self._finish(rec, t0, "error", 500, f"internal error: {type(exc).__name__}")
+            raise
         t_back = time.perf_counter()
-        spec = result.attempt.model
-        rec.hops = list(result.hops)
+        spec = result.model
+        if result.notes and rec.decision is not None:
+            rec.decision.notes.extend(result.notes)
         rec.model_id = spec.id
         rec.provider = spec.provider
         rec.usage = result.response.usage
@@ -552,18 +441,22 @@ class Engine:
         rec = self._new_record(req)
         self.events.publish(ev.REQUEST_STARTED, rec.request_id, req.model)
         try:
-            attempts = await self._prepare(req, rec)
+            models = await self._prepare(req, rec)
             rec.overhead_ms = (time.perf_counter() - t0) * 1000
-            start = await self.chain.stream(req, attempts)
+            stream = await self.chain.stream(req, models, self._context, hops=rec.hops)
         except asyncio.CancelledError:
             self._finish(rec, t0, "cancelled", 499, "the client went away before the answer")
             raise
         except RouterError as exc:
             self._failed(rec, t0, exc)
             raise
+        except Exception as exc:
+            self._finish(rec, t0, "error", 500, f"internal error: {type(exc).__name__}")
+            raise
         rec.ttft_ms = (time.perf_counter() - t0) * 1000
-        spec = start.attempt.model
-        rec.hops = list(start.hops)
+        spec = stream.model
+        if stream.notes and rec.decision is not None:
+            rec.decision.notes.extend(stream.notes)
         rec.model_id = spec.id
         rec.provider = spec.provider
         decision = rec.decision or Decision(strategy="", primary=spec.id)
@@ -582,7 +475,7 @@ class Engine:
             created=int(rec.started_at),
             est_prompt_tokens=decision.est_prompt_tokens or estimate_prompt_tokens(req),
         )
-        return StreamHandle(self, info, start, rec, t0)
+        return StreamHandle(self, info, stream, rec, t0)
 
     def route_info(self, resp: ChatResponse, rec: UsageRecord) -> RouteInfo:
         """Header metadata for a completed (non-streamed) answer."""
@@ -606,19 +499,12 @@ class Engine:
 
     async def ask(self, req: ChatRequest, model: ModelSpec) -> ChatResponse:
         """One direct call to `model` without routing or fallback (the L2 classifier's calls)."""
-        attempts = self._attempts(Decision(strategy="explicit", primary=model.id))
-        if not attempts:
-            raise NoUsableModel(f"no adapter can call {model.id}")
-        a = attempts[0]
-        return await a.adapter.complete(req, a.model, a.ctx)
+        return await self._adapter_for(model.provider).complete(req, model, self._context(model))
 
     def clean(self, text: str) -> str:
         """`text` with every known API key (and anything key-shaped) removed."""
         secrets = getattr(self.keys, "secrets", None)
         return scrub(text, *(secrets() if secrets else ()))
-
-    def _stream_failed(self, provider: str, exc: UpstreamError) -> None:
-        self._health.breaker(provider).record_failure(exc)
 
     def record_external(self, rec: UsageRecord) -> None:
         """Log a record made elsewhere (e.g. an L2 classifier call) and count its spend."""

@@ -1,0 +1,37 @@
+"""`routerdesk export --csv FILE [--since ...]`: the usage log as CSV (no prompt text unless previews were on)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+
+def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = subparsers.add_parser("export", help="export the usage log")
+    p.add_argument(
+        "--csv", required=True, type=Path, metavar="FILE", help="write CSV here ('-' for stdout)"
+    )
+    p.add_argument("--since", default=None, help="1d, 7d, 12h or an ISO date (default: everything)")
+
+
+def run(args: argparse.Namespace) -> int:
+    from routerdesk.commands.stats import parse_since
+    from routerdesk.storage.paths import usage_db_path
+    from routerdesk.storage.usage import UsageStore
+
+    try:
+        since = parse_since(args.since) if args.since else None
+    except argparse.ArgumentTypeError as exc:
+        print(f"routerdesk: {exc}", file=sys.stderr)
+        return 2
+    store = UsageStore(usage_db_path())
+    try:
+        n = store.export_csv(args.csv, since)
+    except OSError as exc:
+        print(f"routerdesk: cannot write {args.csv}: {exc.strerror}", file=sys.stderr)
+        return 1
+    finally:
+        store.close()
+    print(f"wrote {n} rows to {args.csv}", file=sys.stderr)
+    return 0

@@ -1,0 +1,94 @@
+"""`routerdesk serve`: run the OpenAI/Anthropic-compatible server without the desktop app.
+
+Prints exactly one line on stdout, ``listening on http://HOST:PORT``, once the
+socket accepts connections (``--port 0`` picks a free port and prints it);
+everything else goes to stderr. SIGINT/SIGTERM stop it cleanly, flushing the
+usage log.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import signal
+import sys
+
+from routerdesk.core.errors import RouterError
+
+
+def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = subparsers.add_parser("serve", help="run the API server (no GUI)")
+    p.add_argument("--host", default=None, help="listen address (default: settings, 127.0.0.1)")
+    p.add_argument(
+        "--port", type=int, default=None, help="port (default: settings, 8787; 0 = any free port)"
+    )
+    p.add_argument("--demo", action="store_true", help="answer from the offline demo provider")
+    p.add_argument(
+        "--demo-latency",
+        type=float,
+        default=1.0,
+        metavar="SCALE",
+        help="scale the demo provider's simulated latency (0 = none)",
+    )
+    p.add_argument(
+        "--allow-remote",
+        action="store_true",
+        help="allow a non-loopback --host (clients still need the access token)",
+    )
+    p.add_argument("--log-level", default="WARNING", help="stderr log level (default WARNING)")
+
+
+async def _serve(args: argparse.Namespace) -> int:
+    from routerdesk.runtime import Runtime
+
+    runtime = Runtime(demo=args.demo, demo_latency_scale=args.demo_latency)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(sig, stop.set)
+    try:
+        url = await runtime.start(args.host, args.port, allow_remote=args.allow_remote)
+    except (RouterError, OSError) as exc:
+        await runtime.stop()
+        print(
+            f"routerdesk: cannot start the server: {getattr(exc, 'message', exc)}", file=sys.stderr
+        )
+        return 1
+    for err in (runtime.settings_error, runtime.registry_error):
+        if err is not None:
+            print(f"routerdesk: warning: {err.message}", file=sys.stderr)
+    if runtime.keys.keyring_error:
+        print(f"routerdesk: warning: {runtime.keys.keyring_error}", file=sys.stderr)
+    if runtime.token is not None:
+        where = (
+            "the ROUTERDESK_TOKEN environment variable"
+            if runtime.token.source.startswith("env:")
+            else "the OS keyring (show it with `routerdesk keys token`)"
+        )
+        print(
+            f"routerdesk: clients must send the access token from {where} as their API key",
+            file=sys.stderr,
+        )
+    if runtime.engine.demo:
+        print("routerdesk: demo mode: answers come from the offline demo provider", file=sys.stderr)
+    print(f"listening on {url}", flush=True)
+    try:
+        await stop.wait()
+    finally:
+        await runtime.stop()
+    return 0
+
+
+def run(args: argparse.Namespace) -> int:
+    logging.basicConfig(
+        level=args.log_level.upper(),
+        stream=sys.stderr,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
+    try:
+        return asyncio.run(_serve(args))
+    except KeyboardInterrupt:
+        return 130
