@@ -56,6 +56,7 @@ from routerdesk.core import events as ev
 from routerdesk.core.budget import SpendTracker, enforce, exceeded_error, is_free
 from routerdesk.core.errors import NoUsableModel, RouterError, UpstreamError, scrub
 from routerdesk.core.events import EventBus
+from routerdesk.core.l2 import L2Call
 from routerdesk.core.pinning import ConversationPins
 from routerdesk.core.prices import baseline_model, cost_usd
 from routerdesk.core.registry import LOCAL_PROVIDERS, ModelSpec, Registry
@@ -369,6 +370,7 @@ class Engine:
                 classification,
                 registry=self._registry,
                 usable_providers=self.usable_providers(),
+                call=L2Call(rec.request_id, rec.client, rec.inbound, rec.started_at),
             )
         rec.classification = classification
         rec.task = classification.task
