@@ -34,6 +34,7 @@ import asyncio
 import hashlib
 import json
 import logging
+import os
 import re
 import time
 from collections import OrderedDict
@@ -362,8 +363,10 @@ def l2_usage_record(call: L2Call, outcome: L2Outcome) -> UsageRecord:
             f"l1 verdict: {l1.task} ({l1.confidence:.2f}), complexity {l1.complexity:.2f}"
         )
         features["l1_confidence"] = l1.confidence
+    # Unique even without a parent id: the usage log replaces rows with the same id.
+    parent = call.request_id or f"l2-{os.urandom(6).hex()}"
     return UsageRecord(
-        request_id=f"{call.request_id}.l2",
+        request_id=f"{parent}.l2",
         started_at=call.started_at or time.time(),
         client=call.client,
         inbound=call.inbound,

@@ -76,6 +76,7 @@ COLUMNS: tuple[str, ...] = (
     "signals",
     "features",
     "preview",
+    "est_prompt_tokens",  # replay re-routes from it (schema 2)
 )
 JSON_COLUMNS = frozenset(
     {"hops", "decision_fallbacks", "decision_notes", "candidates", "signals", "features"}
@@ -123,6 +124,11 @@ MIGRATIONS: tuple[str, ...] = (
         preview TEXT NOT NULL DEFAULT ''
     );
     CREATE INDEX requests_started_at ON requests (started_at);
+    """,
+    # 1 -> 2: the router's prompt-size estimate, so `routerdesk replay` can re-route rows
+    # whose call failed before any tokens were counted.
+    """
+    ALTER TABLE requests ADD COLUMN est_prompt_tokens INTEGER NOT NULL DEFAULT 0;
     """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -225,6 +231,7 @@ def record_row(r: UsageRecord) -> tuple[Any, ...]:
         dumps(c.signals if c else []),
         dumps(c.features if c else {}),
         r.preview,
+        d.est_prompt_tokens if d else 0,
     )
 
 
