@@ -1,0 +1,151 @@
+"""`routerdesk replay`: what past traffic would have cost under another strategy or registry.
+
+Re-routes every request in the usage log since `--since` from its stored
+classification and shape (never the prompt, which is not stored) and prices
+the projected model on the tokens actually used. Requests that named a model
+are kept as they were. Nothing is sent to any provider. See
+`routerdesk.core.replay` for what is and is not replayed.
+
+    routerdesk replay --strategy cheapest --since 7d
+    routerdesk replay --strategy balanced --registry candidate.toml --json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from dataclasses import asdict
+from datetime import datetime
+from typing import Any
+
+from routerdesk.core.errors import ConfigError
+from routerdesk.core.replay import Projection, parse_since, project
+from routerdesk.core.types import STRATEGIES
+
+
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser(
+        "replay",
+        help="project past traffic's spend under another strategy or registry",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("--strategy", choices=STRATEGIES, help="strategy to replay (default: yours)")
+    p.add_argument(
+        "--registry", metavar="FILE", help="registry.toml to replay with instead of yours"
+    )
+    p.add_argument("--since", default="7d", help="1d, 7d, 12h, 2w or an ISO date (default 7d)")
+    p.add_argument(
+        "--all-providers",
+        action="store_true",
+        help="assume every provider has a key (default: only providers you have keys for)",
+    )
+    p.add_argument("--json", action="store_true", help="print the projection as JSON")
+
+
+def run(args: argparse.Namespace) -> int:
+    from routerdesk.commands import _registry
+    from routerdesk.storage import paths
+
+    try:
+        since = parse_since(args.since)
+    except ValueError as exc:
+        print(f"routerdesk replay: {exc}", file=sys.stderr)
+        return 2
+    db = paths.usage_db_path()
+    if not db.exists():
+        print(f"No usage recorded yet ({db}).")
+        return 0
+    try:
+        doc, registry_file = _registry.registry_document(args.registry)
+        settings = _registry.settings()
+    except ConfigError as exc:
+        print(f"routerdesk replay: {exc}", file=sys.stderr)
+        return 2
+    strategy: str = args.strategy or settings.routing.strategy
+    usable: set[str] | None = None
+    if not args.all_providers:
+        usable = _registry.providers_with_keys()
+        if not usable:
+            print(
+                "routerdesk replay: no provider keys found; assuming every provider is usable",
+                file=sys.stderr,
+            )
+            usable = None
+
+    from routerdesk.storage.usage import UsageStore
+
+    store = UsageStore(db)
+    try:
+        projection = project(
+            store.rows(since),
+            doc.registry,
+            settings,
+            strategy,
+            usable_providers=usable,
+            since=since,
+        )
+    finally:
+        store.close()
+    if args.json:
+        print(json.dumps(as_json(projection, str(registry_file)), indent=2))
+    else:
+        print(render(projection, str(registry_file), args.since))
+    return 0
+
+
+def as_json(p: Projection, registry_file: str) -> dict[str, Any]:
+    out = asdict(p)
+    out["by_model"] = [asdict(s) for s in p.mix()]
+    out.update(savings=p.savings, savings_share=p.savings_share, registry=registry_file)
+    return out
+
+
+def _usd(x: float) -> str:
+    return f"-${-x:,.4f}" if x < 0 else f"${x:,.4f}"
+
+
+def render(p: Projection, registry_file: str, since_text: str) -> str:
+    when = datetime.fromtimestamp(p.since).astimezone() if p.since else None
+    head = f"since {when:%Y-%m-%d %H:%M} ({since_text})" if when else "all time"
+    lines = [
+        f"Replay of {p.requests:,} requests {head} with strategy {p.strategy}",
+        f"registry: {registry_file}",
+        "",
+    ]
+    if not p.requests:
+        lines.append("Nothing to replay in this window.")
+        return "\n".join(lines)
+    share = f" ({p.savings_share:.0%})" if p.savings_share is not None else ""
+    verb = "saves" if p.savings >= 0 else "costs more by"
+    lines += [
+        f"  actual spend      {_usd(p.actual_cost):>14}",
+        f"  projected spend   {_usd(p.projected_cost):>14}",
+        f"  {p.strategy} {verb} {_usd(abs(p.savings))}{share}",
+        f"  model changes     {p.changed:,} of {p.rerouted:,} re-routed requests",
+    ]
+    if p.explicit or p.unroutable:
+        lines.append(
+            f"  kept as they were {p.explicit:,} that named a model, "
+            f"{p.unroutable:,} no model in this registry can serve"
+        )
+    if p.l2_calls:
+        lines.append(
+            f"  L2 classifier     {_usd(p.l2_cost)} over {p.l2_calls:,} calls (under any strategy)"
+        )
+    if p.skipped_demo:
+        lines.append(f"  left out          {p.skipped_demo:,} demo-mode requests")
+    lines += ["", f"  {'model':<32} {'actual':>16} {'projected':>16}"]
+    for s in p.mix():
+        lines.append(
+            f"  {s.model_id[:32]:<32} {s.actual_requests:>6} {_usd(s.actual_cost):>9} "
+            f"{s.projected_requests:>6} {_usd(s.projected_cost):>9}"
+        )
+    for reason, n in sorted(p.unroutable_reasons.items(), key=lambda kv: -kv[1]):
+        lines.append(f"  unroutable ({n}): {reason}")
+    lines.append("")
+    lines.append(
+        "Projected costs use each request's actual token counts; pinning and budgets are not replayed."
+    )
+    return "\n".join(lines)
