@@ -325,6 +325,12 @@ class Engine:
                 only=only,
             )
 
+        if not usable and not self.demo:
+            raise NoUsableModel(
+                "No provider has an API key yet. Add one with `routerdesk keys set openai` "
+                "(or anthropic, google, deepseek, ...), on the app's Providers page, or through "
+                "an environment variable such as OPENAI_API_KEY; or try `routerdesk serve --demo`."
+            )
         try:
             decision = route(req)
             if pin and settings.routing.pinning:

@@ -1,0 +1,169 @@
+"""The usage log: batched writes, every field round-trips, queries, retention, export, crash safety."""
+
+from __future__ import annotations
+
+import csv
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+from routerdesk.core.types import Candidate, Classification, Decision, Hop, Usage, UsageRecord
+from routerdesk.storage.usage import COLUMNS, SCHEMA_VERSION, UsageStore
+
+
+def record(i: int, **kw: object) -> UsageRecord:
+    base = dict(
+        request_id=f"r{i}",
+        started_at=kw.pop("started_at", 1_700_000_000.0 + i),
+        client="pytest/1.0",
+        inbound="openai",
+        requested_model="auto",
+        strategy="balanced",
+        task="code_generation",
+        confidence=0.8,
+        complexity=0.4,
+        tier="l1",
+        model_id="oa-mini",
+        provider="openai",
+        usage=Usage(100, 20, 10, 5, 3),
+        cost=0.001,
+        baseline_cost=0.01,
+        latency_ms=120.0,
+        overhead_ms=0.4,
+        ttft_ms=50.0,
+    )
+    base.update(kw)
+    return UsageRecord(**base)  # type: ignore[arg-type]
+
+
+def test_every_field_round_trips(tmp_path: Path) -> None:
+    store = UsageStore(tmp_path / "u.db")
+    rec = record(
+        1,
+        hops=[Hop("oa-big", "openai", 503, "overloaded", 12.5)],
+        decision=Decision(
+            "balanced", "oa-mini", ["an-mini"], [Candidate("oa-mini", True, "qualified", 3.0, 0.002)], "why", ["n"]
+        ),
+        classification=Classification("code_generation", 0.8, 0.4, "l1", ["code fence"], {"chars": 42.0}),
+        stream=True,
+        demo=True,
+        status="error",
+        status_code=502,
+        error="boom",
+        preview="hello",
+    )
+    store.submit(rec)
+    store.flush()
+    row = store.get("r1")
+    assert row is not None
+    assert row["hops"] == [{"model_id": "oa-big", "provider": "openai", "status": 503, "error": "overloaded", "ms": 12.5}]
+    assert row["candidates"][0]["model_id"] == "oa-mini"
+    assert row["decision_fallbacks"] == ["an-mini"]
+    assert row["signals"] == ["code fence"] and row["features"] == {"chars": 42.0}
+    assert (row["input_tokens"], row["output_tokens"], row["cached_input_tokens"], row["cache_write_tokens"], row["reasoning_tokens"]) == (100, 20, 10, 5, 3)
+    assert row["stream"] is True and row["demo"] is True
+    assert row["status"] == "error" and row["status_code"] == 502 and row["error"] == "boom"
+    assert row["preview"] == "hello" and row["ttft_ms"] == 50.0
+    assert set(COLUMNS) <= set(row)
+    store.close()
+
+
+def test_writes_are_batched_off_the_caller(tmp_path: Path) -> None:
+    store = UsageStore(tmp_path / "u.db", flush_interval_s=10.0)
+    t = time.perf_counter()
+    for i in range(1000):
+        store.submit(record(i))
+    assert (time.perf_counter() - t) < 0.5  # no disk work on the caller's side
+    store.close()  # flushes everything
+    reopened = UsageStore(tmp_path / "u.db")
+    assert reopened.overall().requests == 1000
+    reopened.close()
+
+
+def test_queries(tmp_path: Path) -> None:
+    store = UsageStore(tmp_path / "u.db")
+    store.submit(record(1, model_id="a", task="simple_qa", cost=1.0, baseline_cost=3.0, started_at=1000.0))
+    store.submit(record(2, model_id="a", task="code_generation", cost=1.0, baseline_cost=3.0, started_at=2000.0))
+    store.submit(record(3, model_id="b", task="simple_qa", cost=5.0, baseline_cost=5.0, started_at=4000.0, status="error"))
+    store.flush()
+    by_model = {t.key: t for t in store.totals("model_id")}
+    assert by_model["a"].requests == 2 and by_model["a"].savings == 4.0
+    assert by_model["b"].errors == 1
+    assert [t.key for t in store.totals("task", since=1500.0)] == ["simple_qa", "code_generation"]
+    assert store.overall().cost == 7.0
+    series = store.timeseries(since=0.0, bucket_s=3600.0)
+    assert sum(p.requests for p in series) == 3
+    assert [r["request_id"] for r in store.recent(2)] == ["r3", "r2"]
+    assert store.spend_since(1500.0) == 6.0
+    store.close()
+
+
+def test_retention_prunes_old_rows(tmp_path: Path) -> None:
+    store = UsageStore(tmp_path / "u.db")
+    now = time.time()
+    store.submit(record(1, started_at=now - 100 * 86400))
+    store.submit(record(2, started_at=now - 86400))
+    store.flush()
+    assert store.prune(90, now=now) == 1
+    assert [r["request_id"] for r in store.recent()] == ["r2"]
+    store.close()
+
+
+def test_export_csv(tmp_path: Path) -> None:
+    store = UsageStore(tmp_path / "u.db")
+    store.submit(record(1))
+    store.submit(record(2))
+    store.flush()
+    out = tmp_path / "u.csv"
+    assert store.export_csv(out) == 2
+    rows = list(csv.DictReader(out.open()))
+    assert [r["request_id"] for r in rows] == ["r1", "r2"]
+    assert rows[0]["model_id"] == "oa-mini"
+    store.close()
+
+
+def test_schema_is_versioned_and_wal(tmp_path: Path) -> None:
+    UsageStore(tmp_path / "u.db").close()
+    conn = sqlite3.connect(tmp_path / "u.db")
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+    assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    conn.close()
+
+
+WRITER = textwrap.dedent(
+    """
+    import sys, time
+    from routerdesk.core.types import UsageRecord
+    from routerdesk.storage.usage import UsageStore
+    store = UsageStore(__import__("pathlib").Path(sys.argv[1]))
+    print("ready", flush=True)
+    i = 0
+    while True:
+        store.submit(UsageRecord(f"r{i:07d}", time.time(), "", "openai", "auto", "", "", 0, 0, "", "m", "p"))
+        i += 1
+        time.sleep(0.002)
+    """
+)
+
+
+def test_sigkill_loses_at_most_the_last_second(tmp_path: Path) -> None:
+    db = tmp_path / "u.db"
+    proc = subprocess.Popen([sys.executable, "-c", WRITER, str(db)], stdout=subprocess.PIPE, env=os.environ.copy())
+    assert proc.stdout is not None and proc.stdout.readline().strip() == b"ready"
+    time.sleep(2.0)
+    killed_at = time.time()
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    conn = sqlite3.connect(db)
+    assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    ids = [r[0] for r in conn.execute("SELECT request_id FROM requests ORDER BY request_id")]
+    newest = conn.execute("SELECT MAX(started_at) FROM requests").fetchone()[0]
+    conn.close()
+    assert len(ids) > 100
+    assert ids == [f"r{i:07d}" for i in range(len(ids))]  # no gaps: a prefix survived
+    assert killed_at - newest <= 1.0
