@@ -286,8 +286,7 @@ class FakeUpstream:
                 pieces = [event[j : j + n] for j in range(0, len(event), n)]
             for piece in pieces:
                 await resp.write(piece)
-                if delay:
-                    await resp.drain()
+                if delay:  # let each piece leave as its own TCP segment
                     await asyncio.sleep(delay)
         await resp.write_eof()
         self.completed += 1
