@@ -63,16 +63,19 @@ class FakeBackend:
             body if isinstance(body, dict) else {"model": "auto", "messages": body}
         )
 
+    def set_demo(self, on: bool) -> None:
+        self.save_settings(self.settings.model_copy(update={"demo": on}))
+
     def set_paused(self, paused: bool) -> None:
         self.paused = paused
 
     def key(self, provider: str) -> KeyView:
         return KeyView(provider in self.keys, "keyring" if provider in self.keys else "")
 
-    def set_key(self, provider: str, key: str) -> None:
+    async def set_key(self, provider: str, key: str) -> None:
         self.keys[provider] = key
 
-    def clear_key(self, provider: str) -> None:
+    async def clear_key(self, provider: str) -> None:
         self.keys.pop(provider, None)
 
     def health(self, provider: str) -> HealthView:
@@ -84,9 +87,9 @@ class FakeBackend:
     async def test_connection(self, provider: str) -> tuple[bool, str]:
         return True, "ok"
 
-    def regenerate_token(self) -> str:
+    async def regenerate_token(self) -> str:
         self.access_token = "rd-new-token"
         return self.access_token
 
-    def recent_records(self, limit: int) -> list[UsageRecord]:
+    async def recent_records(self, limit: int) -> list[UsageRecord]:
         return self.records[:limit]

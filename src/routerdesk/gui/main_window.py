@@ -31,7 +31,7 @@ from routerdesk.gui.pages.registry import RegistryPage
 from routerdesk.gui.pages.requests import RequestsPage
 from routerdesk.gui.pages.settings import SettingsPage
 
-HISTORY_ROWS = 5000
+HISTORY_ROWS = 5000  # rows read from the usage log at start-up
 
 
 def _midnight() -> float:
@@ -161,6 +161,8 @@ class MainWindow(QMainWindow):
         b.provider_health_changed.connect(lambda _p, _h: self.providers.refresh())
         self.dashboard.add_key_requested.connect(self._go_add_key)
         self.dashboard.demo_requested.connect(lambda: self.set_demo(True))
+        self.providers.key_stored.connect(lambda _p: self.refresh_state())
+        self.settings_page.token_changed.connect(self.integrations.refresh)
 
     # --- behaviour ------------------------------------------------------------------
 
@@ -170,8 +172,8 @@ class MainWindow(QMainWindow):
         if page is not None:
             page.setFocus()
 
-    def load_history(self) -> None:
-        records = self.backend.recent_records(HISTORY_ROWS)
+    def load_history(self, records: Sequence[UsageRecord]) -> None:
+        """Show what the usage log already holds (read by the caller off the loop)."""
         self.dashboard.load_history(records)
         self.requests.load_history(records)
         self._spend_today = sum(r.cost for r in records if r.started_at >= _midnight())
@@ -221,9 +223,8 @@ class MainWindow(QMainWindow):
         self.refresh_state()
 
     def set_demo(self, on: bool) -> None:
-        s = self.backend.settings.model_copy(update={"demo": on})
         try:
-            self.backend.save_settings(s)
+            self.backend.set_demo(on)
         except (ConfigError, OSError) as exc:
             QMessageBox.warning(self, "Demo mode", f"Could not save settings: {exc}")
         self.refresh_state()

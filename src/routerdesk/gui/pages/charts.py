@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QEvent, Qt
 from PySide6.QtWidgets import QGridLayout, QWidget
 
 from routerdesk.gui.models.usage_stats import FloatArray, Window
@@ -33,17 +33,15 @@ class _BarChart(pg.PlotWidget):  # type: ignore[misc]
         self.setMouseEnabled(x=False, y=False)
         self.hideButtons()
         self.getPlotItem().invertY(True)
-        self._bars = pg.BarGraphItem(
-            x0=[], y=[], width=[], height=0.6, brush=colours.bars, pen=None
-        )
-        self.addItem(self._bars)
+        self.bars = pg.BarGraphItem(x0=[], y=[], width=[], height=0.6, brush=colours.bars, pen=None)
+        self.addItem(self.bars)
         self.getAxis("bottom").setLabel("requests")
 
     def set_counts(self, pairs: list[tuple[str, int]]) -> None:
         pairs = pairs[:MAX_BARS]
         ys = list(range(len(pairs)))
         widths = [n for _, n in pairs]
-        self._bars.setOpts(x0=[0] * len(pairs), y=ys, width=widths, height=0.6)
+        self.bars.setOpts(x0=[0] * len(pairs), y=ys, width=widths, height=0.6)
         self.getAxis("left").setTicks([[(i, name) for i, (name, _) in enumerate(pairs)]])
         top = max(widths, default=1)
         self.setXRange(0, top * 1.05, padding=0)
@@ -84,6 +82,31 @@ class DashboardCharts(QWidget):
         )
         self.by_task.setToolTip("Task types the classifier saw")
         self.latency.setToolTip("Median (p50) and 95th percentile latency over time")
+
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.PaletteChange:
+            self.apply_colours()
+
+    def apply_colours(self) -> None:
+        """Recolour everything from the current palette (the system switched light/dark)."""
+        c = chart_colours(self.palette())
+        for plot in (self.by_model, self.by_task, self.spend, self.latency):
+            plot.setBackground(c.background)
+            plot.getPlotItem().titleLabel.setText(
+                plot.getPlotItem().titleLabel.text, color=c.foreground
+            )
+            for name in ("left", "bottom"):
+                axis = plot.getAxis(name)
+                axis.setPen(c.foreground)
+                axis.setTextPen(c.foreground)
+        for chart in (self.by_model, self.by_task):
+            chart.bars.setOpts(brush=c.bars)
+        self.spend_curve.setPen(pg.mkPen(c.spend, width=2))
+        self.baseline_curve.setPen(pg.mkPen(c.baseline, width=2, style=Qt.PenStyle.DashLine))
+        self.savings_fill.setBrush(pg.mkBrush(c.savings_fill))
+        self.p50_curve.setPen(pg.mkPen(c.p50, width=2))
+        self.p95_curve.setPen(pg.mkPen(c.p95, width=1.5))
 
     def _time_plot(self, title: str) -> pg.PlotWidget:
         c = chart_colours(self.palette())

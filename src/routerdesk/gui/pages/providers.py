@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 
+from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QFormLayout,
     QGroupBox,
@@ -20,6 +21,7 @@ from PySide6.QtWidgets import (
 from routerdesk.core.errors import ConfigError, RouterError
 from routerdesk.core.registry import LOCAL_PROVIDERS, PROVIDERS
 from routerdesk.gui.backend import Backend
+from routerdesk.gui.tasks import spawn
 from routerdesk.gui.widgets import Banner
 
 log = logging.getLogger(__name__)
@@ -34,13 +36,18 @@ STATE_TEXT = {
 class ProvidersPage(QWidget):
     """A provider list and, for the selected one, its key, base URL, test and health.
 
-    Signals: none (changes go to the backend, which publishes events).
+    Signals:
+        key_stored(str): a provider's key was set or removed.
     """
+
+    key_stored = Signal(str)
 
     def __init__(self, backend: Backend, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.backend = backend
-        self._tasks: set[asyncio.Task[None]] = set()
+        self.pending: asyncio.Task[None] | None = (
+            None  # the last key/test operation (tests await it)
+        )
         self.list = QListWidget()
         self.list.setToolTip("Providers; ● has a key, ○ has none")
         self.list.setFixedWidth(self.fontMetrics().horizontalAdvance("○ openrouter ⚠") + 40)
@@ -156,21 +163,31 @@ class ProvidersPage(QWidget):
         if not key:
             self.banner.show_message("Paste a key first.", "error")
             return
+        self.set_key.setEnabled(False)
+        self.pending = spawn(self._store_key(self.provider, key))
+
+    async def _store_key(self, provider: str, key: str) -> None:
         try:
-            self.backend.set_key(self.provider, key)
+            await self.backend.set_key(provider, key)
         except RouterError as exc:
             self.banner.show_message(f"Key not stored: {exc.message}", "error")
-            return
-        self.banner.show_message(f"Key for {self.provider} stored in the system keyring.", "ok")
+        else:
+            self.banner.show_message(f"Key for {provider} stored in the system keyring.", "ok")
+            self.key_stored.emit(provider)
+        self.set_key.setEnabled(True)
         self.refresh()
 
     def _clear_key(self) -> None:
+        self.pending = spawn(self._remove_key(self.provider))
+
+    async def _remove_key(self, provider: str) -> None:
         try:
-            self.backend.clear_key(self.provider)
+            await self.backend.clear_key(provider)
         except RouterError as exc:
             self.banner.show_message(f"Key not removed: {exc.message}", "error")
-            return
-        self.banner.show_message(f"Key for {self.provider} removed.", "ok")
+        else:
+            self.banner.show_message(f"Key for {provider} removed.", "ok")
+            self.key_stored.emit(provider)
         self.refresh()
 
     def _save_url(self) -> None:
@@ -187,15 +204,9 @@ class ProvidersPage(QWidget):
         )
 
     def _test(self) -> None:
-        try:
-            loop = asyncio.get_running_loop()
-        except RuntimeError:
-            loop = asyncio.get_event_loop()
         self.test.setEnabled(False)
         self.test_result.setText("testing…")
-        task = loop.create_task(self._run_test(self.provider))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        self.pending = spawn(self._run_test(self.provider))
 
     async def _run_test(self, provider: str) -> None:
         try:

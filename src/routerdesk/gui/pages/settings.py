@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -16,10 +17,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from routerdesk.core.errors import ConfigError
+from routerdesk.core.errors import ConfigError, RouterError
 from routerdesk.core.settings import Settings
 from routerdesk.core.types import QUALITY_TIERS, STRATEGIES
 from routerdesk.gui.backend import Backend
+from routerdesk.gui.tasks import spawn
 from routerdesk.gui.widgets import Banner, CopyField
 
 
@@ -32,8 +34,11 @@ def _label(text: str, buddy: QWidget) -> QLabel:
 class SettingsPage(QWidget):
     """A form over `Settings`; Save validates and writes settings.toml atomically.
 
-    Signals: none (the backend publishes settings_changed).
+    Signals:
+        token_changed(): a new access token was made.
     """
+
+    token_changed = Signal()
 
     def __init__(self, backend: Backend, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -172,7 +177,22 @@ class SettingsPage(QWidget):
         )
 
     def _regenerate(self) -> None:
-        self.token.set_text(self.backend.regenerate_token())
+        answer = QMessageBox.question(
+            self,
+            "Regenerate the access token?",
+            "Every tool set up with the current token is refused until it gets the new one.",
+        )
+        if answer == QMessageBox.StandardButton.Yes:
+            spawn(self.new_token())
+
+    async def new_token(self) -> None:
+        try:
+            token = await self.backend.regenerate_token()
+        except RouterError as exc:
+            self.banner.show_message(f"Token not changed: {exc.message}", "error")
+            return
+        self.token.set_text(token)
+        self.token_changed.emit()
         self.banner.show_message(
             "New access token made; update your tools (see Integrations).", "info"
         )

@@ -1,0 +1,167 @@
+"""GUI composition root: one process, one asyncio loop (qasync on Qt's), the server and the window on it.
+
+`main()` is what `routerdesk` with no arguments runs. `DesktopApp` builds the
+runtime (engine + aiohttp server), the Qt bridge, the main window and the tray,
+and is also what tests, screenshots and the benchmark drive.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+
+from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import QApplication, QMessageBox, QSystemTrayIcon
+
+from routerdesk.core.errors import RouterError
+from routerdesk.gui.bridge import DEFAULT_INTERVAL_MS, EngineBridge
+from routerdesk.gui.icons import app_icon
+from routerdesk.gui.main_window import HISTORY_ROWS, MainWindow
+from routerdesk.gui.runtime_backend import RuntimeBackend
+from routerdesk.gui.single_instance import SingleInstance
+from routerdesk.gui.tray import Tray
+from routerdesk.runtime import Runtime
+
+log = logging.getLogger(__name__)
+
+
+class DesktopApp(QObject):
+    """The running desktop app: runtime, backend, bridge, window and (if available) tray.
+
+    Signals:
+        started(str): the server listens at this URL and the window is up.
+    """
+
+    started = Signal(str)
+
+    def __init__(
+        self,
+        *,
+        demo: bool = False,
+        demo_latency_scale: float = 1.0,
+        port: int | None = None,
+        tray: bool | None = None,
+        bridge_interval_ms: int = DEFAULT_INTERVAL_MS,
+        instance: SingleInstance | None = None,
+    ) -> None:
+        super().__init__()
+        self.runtime = Runtime(demo=demo, demo_latency_scale=demo_latency_scale)
+        self._demo_latency = demo_latency_scale
+        self._port = port
+        self._want_tray = tray
+        self._interval = bridge_interval_ms
+        self.instance = instance
+        self.backend: RuntimeBackend | None = None
+        self.bridge: EngineBridge | None = None
+        self.window: MainWindow | None = None
+        self.tray: Tray | None = None
+        self.url = ""
+        self._quit = asyncio.Event()
+
+    async def start(self) -> str:
+        """Start the server, then build and show the window. Raises RouterError/OSError."""
+        note = ""
+        try:
+            self.url = await self.runtime.start(port=self._port)
+        except OSError as exc:
+            if self._port not in (None, self.runtime.engine.settings.server.port):
+                raise
+            # The configured port is taken (another program): serve anyway, on a free one.
+            note = f"Port {self.runtime.engine.settings.server.port} is in use ({exc.strerror}); "
+            self.url = await self.runtime.start(port=0)
+            note += f"listening on {self.url} for now. Change the port in Settings."
+        self.backend = RuntimeBackend(self.runtime, demo_latency_scale=self._demo_latency)
+        self.bridge = EngineBridge(self.runtime.events, self._interval, self)
+        use_tray = (
+            QSystemTrayIcon.isSystemTrayAvailable() if self._want_tray is None else self._want_tray
+        )
+        self.window = MainWindow(self.backend, self.bridge, hide_on_close=use_tray)
+        self.window.quit_requested.connect(self.quit)
+        if use_tray:
+            self.tray = Tray(app_icon(), self)
+            self.tray.open_requested.connect(self.window.bring_to_front)
+            self.tray.quit_requested.connect(self.quit)
+            self.tray.pause_toggled.connect(self.window.pause_action.setChecked)
+            self.window.status_changed.connect(self._tray_status)
+            self.tray.show()
+        if self.instance is not None:
+            self.instance.activated.connect(self.window.bring_to_front)
+        self.window.show()
+        if note:
+            self.window.statusBar().showMessage(note, 30_000)
+        self.window.load_history(await self.backend.recent_records(HISTORY_ROWS))
+        self.started.emit(self.url)
+        return self.url
+
+    def _tray_status(self, spend_today: float, paused: bool) -> None:
+        if self.tray is not None:
+            self.tray.set_paused(paused)
+            self.tray.set_status(spend_today, paused=paused)
+
+    def quit(self) -> None:
+        self._quit.set()
+
+    async def wait_closed(self) -> None:
+        await self._quit.wait()
+
+    async def stop(self) -> None:
+        if self.bridge is not None:
+            self.bridge.close()
+        if self.tray is not None:
+            self.tray.hide()
+        if self.window is not None:
+            self.window.hide_on_close = False
+            self.window.hide()
+            self.window.deleteLater()
+        await self.runtime.stop()
+        if self.instance is not None:
+            self.instance.release()
+
+    async def run(self) -> int:
+        try:
+            await self.start()
+        except (RouterError, OSError) as exc:
+            message = getattr(exc, "message", None) or str(exc)
+            log.error("cannot start: %s", message)
+            QMessageBox.critical(None, "routerdesk cannot start", message)
+            await self.runtime.stop()
+            return 1
+        await self.wait_closed()
+        await self.stop()
+        return 0
+
+
+def make_qapp() -> QApplication:
+    """The QApplication with high-DPI pass-through scaling, name and icon; reused if it exists."""
+    existing = QApplication.instance()
+    if isinstance(existing, QApplication):
+        return existing
+    QGuiApplication.setHighDpiScaleFactorRoundingPolicy(
+        Qt.HighDpiScaleFactorRoundingPolicy.PassThrough
+    )
+    qapp = QApplication(sys.argv[:1])
+    qapp.setApplicationName("routerdesk")
+    qapp.setApplicationDisplayName("routerdesk")
+    qapp.setDesktopFileName("routerdesk")
+    qapp.setWindowIcon(app_icon())
+    qapp.setQuitOnLastWindowClosed(False)  # the tray keeps the server running
+    return qapp
+
+
+def main() -> int:
+    import qasync
+
+    logging.basicConfig(level=logging.WARNING, format="routerdesk: %(levelname)s: %(message)s")
+    qapp = make_qapp()
+    instance = SingleInstance()
+    if not instance.claim():
+        print("routerdesk is already running; its window was brought to the front.")
+        return 0
+    loop = qasync.QEventLoop(qapp)
+    asyncio.set_event_loop(loop)
+    desktop = DesktopApp(instance=instance)
+    with loop:
+        result: int = loop.run_until_complete(desktop.run())
+    return result
