@@ -12,8 +12,6 @@ little money, a prompt that overflows a context window fails the request.
 
 from __future__ import annotations
 
-import json
-
 from routerdesk.core.types import ChatRequest, ImagePart, TextPart
 
 # Per-message framing (role markers, separators) in chat templates.
@@ -38,21 +36,23 @@ def text_tokens(text: str) -> int:
 def estimate_prompt_tokens(req: ChatRequest) -> int:
     """Estimated prompt tokens: messages (text, images, tool calls and results) plus tool schemas."""
     total = 0
+    count = text_tokens  # local name: this loop runs over every message of long agent threads
     for msg in req.messages:
         total += MESSAGE_OVERHEAD
         for part in msg.content:
-            if isinstance(part, TextPart):
-                total += text_tokens(part.text)
-            elif isinstance(part, ImagePart):
+            if type(part) is TextPart:
+                total += count(part.text)
+            elif type(part) is ImagePart:
                 total += IMAGE_TOKENS_LOW_DETAIL if part.detail == "low" else IMAGE_TOKENS
-        for call in msg.tool_calls:
-            total += MESSAGE_OVERHEAD + text_tokens(call.name) + text_tokens(call.arguments)
+        if msg.tool_calls:
+            for call in msg.tool_calls:
+                total += MESSAGE_OVERHEAD + count(call.name) + count(call.arguments)
         if msg.reasoning:
-            total += text_tokens(msg.reasoning)
+            total += count(msg.reasoning)
     for tool in req.tools:
-        schema = json.dumps(tool.parameters, separators=(",", ":"))
-        total += TOOL_OVERHEAD + text_tokens(tool.name) + text_tokens(tool.description)
-        total += text_tokens(schema)
+        # repr() of the schema is about its JSON size, is done in C and cannot fail.
+        total += TOOL_OVERHEAD + count(tool.name) + count(tool.description)
+        total += count(repr(tool.parameters))
     if req.response_format is not None and req.response_format.schema is not None:
-        total += text_tokens(json.dumps(req.response_format.schema, separators=(",", ":")))
+        total += count(repr(req.response_format.schema))
     return total
