@@ -144,7 +144,10 @@ def request_from_line(obj: Any) -> ChatRequest:
         if not isinstance(max_tokens, int) or isinstance(max_tokens, bool) or max_tokens < 1:
             raise InvalidRequest("max_tokens: expected a positive integer", param="max_tokens")
         req.max_tokens = max_tokens
-    req.stream = bool(obj.get("stream", False))
+    stream = obj.get("stream", False)
+    if not isinstance(stream, bool):
+        raise InvalidRequest("stream: expected true or false", param="stream")
+    req.stream = stream
     req.tools = parse_tools(obj.get("tools"))
     req.response_format = parse_response_format(obj.get("response_format"))
     return req
