@@ -44,12 +44,24 @@ bench: $(STAMP)
 screenshots: $(STAMP) system-deps
 	$(PY) scripts/screenshots.py
 
-package: $(STAMP)
-	$(PY) -m pip install -q pyinstaller
-	$(PY) -m PyInstaller --noconfirm --clean --distpath dist --workpath build/pyinstaller packaging/routerdesk.spec
+# Linux bundle (PyInstaller, one folder): dist/routerdesk/routerdesk. Rebuilt only when
+# the sources, the spec or pyproject.toml change. See README "Packaging".
+BUNDLE := dist/routerdesk/routerdesk
+PACKAGE_INPUTS := pyproject.toml $(shell find src/routerdesk packaging -type f \
+	-not -path '*/__pycache__/*' -not -name 'test_*.py' -not -name '*.md' 2>/dev/null)
 
-package-test: package
-	$(PY) -m pytest -q packaging/test_bundle.py
+package: $(BUNDLE)
+
+$(BUNDLE): $(STAMP) $(PACKAGE_INPUTS)
+	$(PY) -m pip install -q 'pyinstaller>=6.10,<7'
+	$(PY) -m PyInstaller --noconfirm --log-level WARN --distpath dist --workpath build/pyinstaller packaging/routerdesk.spec
+	@touch $(BUNDLE)
+	@du -sh dist/routerdesk
+
+# Runs the bundle headless: --version, serve --demo + the openai SDK, the GUI offscreen,
+# keyring = Secret Service (private D-Bus session + throwaway gnome-keyring), install.sh.
+package-test: package system-deps
+	dbus-run-session -- bash scripts/with-keyring.sh $(PY) -m pytest -q packaging/test_bundle.py $(PYTEST_ARGS)
 
 clean:
 	rm -rf $(VENV) build dist .pytest_cache .mypy_cache .ruff_cache
