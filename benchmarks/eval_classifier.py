@@ -57,7 +57,10 @@ def to_request(item: dict[str, Any]) -> ChatRequest:
         )
         for m in item["messages"]
     ]
-    tools = [Tool(t["function"]["name"], t["function"].get("description", "")) for t in item.get("tools", [])]
+    tools = [
+        Tool(t["function"]["name"], t["function"].get("description", ""))
+        for t in item.get("tools", [])
+    ]
     rf = item.get("response_format")
     return ChatRequest(
         messages=messages,
@@ -104,14 +107,18 @@ def report(name: str, rows: list[dict[str, Any]]) -> float:
     print("\nconfusion (rows gold, columns predicted)")
     print(" " * 18 + " ".join(f"{s:>6}" for s in short))
     for g in TASKS:
-        print(f"{g:18}" + " ".join(f"{sum(gg == g and p == t for gg, p in pairs):6d}" for t in TASKS))
+        print(
+            f"{g:18}" + " ".join(f"{sum(gg == g and p == t for gg, p in pairs):6d}" for t in TASKS)
+        )
     macro = macro_accuracy(pairs)
     acc = sum(g == p for g, p in pairs) / len(pairs)
     low_conf = sum(r["confidence"] < 0.7 for r in rows) / len(rows)
     wrong = [r for r in rows if r["pred"] != r["task"]]
     wrong_low = sum(r["confidence"] < 0.7 for r in wrong) / len(wrong) if wrong else 0.0
     print(f"\nmacro accuracy {macro:.3f}   plain accuracy {acc:.3f}")
-    print(f"confidence < 0.7 on {low_conf:.0%} of all prompts and on {wrong_low:.0%} of the misclassified")
+    print(
+        f"confidence < 0.7 on {low_conf:.0%} of all prompts and on {wrong_low:.0%} of the misclassified"
+    )
     low = [r["complexity"] for r in rows if r.get("cx_label") == "low"]
     high = [r["complexity"] for r in rows if r.get("cx_label") == "high"]
     if low and high:
@@ -153,7 +160,9 @@ def main() -> None:
     report("all", rows)
     report("held-out (split=test)", [r for r in rows if r["split"] == "test"])
     non_en = [r for r in rows if r["lang"] != "en"]
-    print(f"\nnon-English: {len(non_en)} prompts, macro accuracy {macro_accuracy([(r['task'], r['pred']) for r in non_en]):.3f}")
+    print(
+        f"\nnon-English: {len(non_en)} prompts, macro accuracy {macro_accuracy([(r['task'], r['pred']) for r in non_en]):.3f}"
+    )
     if "--errors" in sys.argv:
         items = {i["id"]: i for i in load_items()}
         for r in rows:
@@ -161,7 +170,9 @@ def main() -> None:
                 text = items[r["id"]]["messages"][-1]["content"]
                 if not isinstance(text, str):
                     text = " | ".join(p.get("text", "<img>") for p in text)
-                print(f"{r['id']:28} {r['split']:5} -> {r['pred']:17} {r['confidence']:.2f} {text[:90]!r} {r['signals']}")
+                print(
+                    f"{r['id']:28} {r['split']:5} -> {r['pred']:17} {r['confidence']:.2f} {text[:90]!r} {r['signals']}"
+                )
 
 
 if __name__ == "__main__":

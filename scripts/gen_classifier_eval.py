@@ -38,14 +38,38 @@ PARAGRAPHS = [
 ]
 
 CODE = [
-    ("python", "def load_users(path):\n    users = []\n    with open(path) as f:\n        for line in f:\n            name, age = line.split(',')\n            users.append({'name': name, 'age': int(age)})\n    return users\n"),
-    ("javascript", "async function fetchAll(urls) {\n  const results = [];\n  for (const url of urls) {\n    const res = await fetch(url);\n    results.push(await res.json());\n  }\n  return results;\n}\n"),
-    ("go", "func worker(jobs <-chan int, results chan<- int) {\n\tfor j := range jobs {\n\t\tresults <- j * 2\n\t}\n}\n"),
-    ("rust", "fn parse_line(line: &str) -> Option<(String, u32)> {\n    let mut parts = line.split(':');\n    let name = parts.next()?.trim().to_string();\n    let score = parts.next()?.trim().parse().ok()?;\n    Some((name, score))\n}\n"),
-    ("sql", "SELECT c.name, SUM(o.total) AS revenue\nFROM customers c\nJOIN orders o ON o.customer_id = c.id\nWHERE o.created_at >= '2024-01-01'\nGROUP BY c.name\nORDER BY revenue DESC;\n"),
-    ("java", "public class Counter {\n    private int count = 0;\n    public void increment() {\n        count++;\n    }\n    public int get() {\n        return count;\n    }\n}\n"),
-    ("typescript", "export function debounce<T extends (...args: any[]) => void>(fn: T, ms: number) {\n  let t: ReturnType<typeof setTimeout> | undefined;\n  return (...args: Parameters<T>) => {\n    if (t) clearTimeout(t);\n    t = setTimeout(() => fn(...args), ms);\n  };\n}\n"),
-    ("python", "class Cache:\n    def __init__(self):\n        self.data = {}\n\n    def get(self, key):\n        return self.data[key]\n\n    def set(self, key, value):\n        self.data[key] = value\n"),
+    (
+        "python",
+        "def load_users(path):\n    users = []\n    with open(path) as f:\n        for line in f:\n            name, age = line.split(',')\n            users.append({'name': name, 'age': int(age)})\n    return users\n",
+    ),
+    (
+        "javascript",
+        "async function fetchAll(urls) {\n  const results = [];\n  for (const url of urls) {\n    const res = await fetch(url);\n    results.push(await res.json());\n  }\n  return results;\n}\n",
+    ),
+    (
+        "go",
+        "func worker(jobs <-chan int, results chan<- int) {\n\tfor j := range jobs {\n\t\tresults <- j * 2\n\t}\n}\n",
+    ),
+    (
+        "rust",
+        "fn parse_line(line: &str) -> Option<(String, u32)> {\n    let mut parts = line.split(':');\n    let name = parts.next()?.trim().to_string();\n    let score = parts.next()?.trim().parse().ok()?;\n    Some((name, score))\n}\n",
+    ),
+    (
+        "sql",
+        "SELECT c.name, SUM(o.total) AS revenue\nFROM customers c\nJOIN orders o ON o.customer_id = c.id\nWHERE o.created_at >= '2024-01-01'\nGROUP BY c.name\nORDER BY revenue DESC;\n",
+    ),
+    (
+        "java",
+        "public class Counter {\n    private int count = 0;\n    public void increment() {\n        count++;\n    }\n    public int get() {\n        return count;\n    }\n}\n",
+    ),
+    (
+        "typescript",
+        "export function debounce<T extends (...args: any[]) => void>(fn: T, ms: number) {\n  let t: ReturnType<typeof setTimeout> | undefined;\n  return (...args: Parameters<T>) => {\n    if (t) clearTimeout(t);\n    t = setTimeout(() => fn(...args), ms);\n  };\n}\n",
+    ),
+    (
+        "python",
+        "class Cache:\n    def __init__(self):\n        self.data = {}\n\n    def get(self, key):\n        return self.data[key]\n\n    def set(self, key, value):\n        self.data[key] = value\n",
+    ),
 ]
 
 TRACES = [
@@ -67,14 +91,25 @@ SENTENCES_EN = [
     "Your subscription renews automatically unless you cancel at least 24 hours before the end of the period.",
     "We are looking for a volunteer to help organize the neighborhood cleanup on Saturday morning.",
 ]
-LANGS_TO = ["French", "German", "Spanish", "Japanese", "Italian", "Portuguese", "Korean", "Chinese", "Russian", "Dutch"]
+LANGS_TO = [
+    "French",
+    "German",
+    "Spanish",
+    "Japanese",
+    "Italian",
+    "Portuguese",
+    "Korean",
+    "Chinese",
+    "Russian",
+    "Dutch",
+]
 
 EXTRACT_DOCS = [
     "From: Maria Lopez <maria.lopez@northwind.com>\nTo: support@acme.io\nDate: 12 March 2024\nSubject: Order #48213 arrived damaged\n\nHi, my order #48213 (2x ceramic vase, 1x table lamp) arrived yesterday and one vase was broken. I paid 89.90 EUR. Please call me at +34 612 345 678. Thanks, Maria",
     "INVOICE 2024-0117\nBill to: Greenfield Dental LLC, 44 Oak Street, Springfield\nDate: 2024-02-03  Due: 2024-03-04\n\n3 x Exam gloves (box)   12.50   37.50\n1 x Autoclave service   240.00  240.00\n2 x Dental mirror set   18.00   36.00\nSubtotal 313.50  Tax 8% 25.08  Total 338.58",
     "Meeting notes 2024-05-14. Attendees: Priya (PM), Tom (backend), Lena (design). Decisions: ship the onboarding redesign on June 3; Tom owns the migration script, due May 28. Lena will send final mockups by Friday. Open question: do we need legal review for the new consent text?",
     "John Carter, Senior Data Engineer. Experience: Spotify (2019-2023), built streaming pipelines in Scala and Kafka; Klarna (2016-2019), data warehouse on Redshift. Education: MSc Computer Science, KTH 2016. Skills: Python, Spark, Airflow, dbt. Email: jcarter@example.org",
-    "2024-06-01T10:02:11Z ERROR payment-svc order=9912 user=u_381 msg=\"card declined\"\n2024-06-01T10:02:15Z INFO checkout-svc order=9913 user=u_114 msg=\"ok\"\n2024-06-01T10:03:40Z ERROR payment-svc order=9917 user=u_381 msg=\"timeout\"\n2024-06-01T10:04:02Z WARN inventory-svc sku=B-77 msg=\"low stock\"",
+    '2024-06-01T10:02:11Z ERROR payment-svc order=9912 user=u_381 msg="card declined"\n2024-06-01T10:02:15Z INFO checkout-svc order=9913 user=u_114 msg="ok"\n2024-06-01T10:03:40Z ERROR payment-svc order=9917 user=u_381 msg="timeout"\n2024-06-01T10:04:02Z WARN inventory-svc sku=B-77 msg="low stock"',
     "Review by Kevin, 4/5 stars: The blender is powerful and easy to clean, but it is louder than I expected. Bought it for 79 dollars on sale in April. Review by Aisha, 2/5: stopped working after six weeks, customer service never answered. Review by Sam, 5/5: best purchase this year.",
     "Apartment listing: 2-bedroom, 68 m², 3rd floor with elevator, Kreuzberg, Berlin. Rent 1,450 EUR cold + 210 EUR utilities. Available from 1 August. Pets allowed. Contact Frau Schneider, 030 5556 1234.",
     "Patient: A. Novak, 54 y/o male. Presents with chest pain for 2 days, BP 150/95, HR 88. History: type 2 diabetes, smoker (20 pack-years). Meds: metformin 500 mg twice daily. Plan: ECG, troponin, follow up in 48h.",
@@ -112,12 +147,58 @@ CLINE_SYSTEM = (
 )
 AGENT_SYSTEMS = [CURSOR_SYSTEM, CLAUDE_CODE_SYSTEM, CLINE_SYSTEM]
 AGENT_TOOLS = [
-    [{"type": "function", "function": {"name": n, "description": d, "parameters": {"type": "object", "properties": {}}}}
-     for n, d in (("read_file", "Read a file"), ("edit_file", "Edit a file"), ("run_terminal_cmd", "Run a command"), ("codebase_search", "Semantic search"), ("grep_search", "Regex search"))],
-    [{"type": "function", "function": {"name": n, "description": d, "parameters": {"type": "object", "properties": {}}}}
-     for n, d in (("Bash", "Run bash"), ("Read", "Read a file"), ("Edit", "Edit a file"), ("Glob", "Find files"), ("Grep", "Search"), ("TodoWrite", "Track todos"))],
-    [{"type": "function", "function": {"name": n, "description": d, "parameters": {"type": "object", "properties": {}}}}
-     for n, d in (("execute_command", "Run a command"), ("read_file", "Read"), ("replace_in_file", "Edit"), ("search_files", "Search"), ("attempt_completion", "Finish"))],
+    [
+        {
+            "type": "function",
+            "function": {
+                "name": n,
+                "description": d,
+                "parameters": {"type": "object", "properties": {}},
+            },
+        }
+        for n, d in (
+            ("read_file", "Read a file"),
+            ("edit_file", "Edit a file"),
+            ("run_terminal_cmd", "Run a command"),
+            ("codebase_search", "Semantic search"),
+            ("grep_search", "Regex search"),
+        )
+    ],
+    [
+        {
+            "type": "function",
+            "function": {
+                "name": n,
+                "description": d,
+                "parameters": {"type": "object", "properties": {}},
+            },
+        }
+        for n, d in (
+            ("Bash", "Run bash"),
+            ("Read", "Read a file"),
+            ("Edit", "Edit a file"),
+            ("Glob", "Find files"),
+            ("Grep", "Search"),
+            ("TodoWrite", "Track todos"),
+        )
+    ],
+    [
+        {
+            "type": "function",
+            "function": {
+                "name": n,
+                "description": d,
+                "parameters": {"type": "object", "properties": {}},
+            },
+        }
+        for n, d in (
+            ("execute_command", "Run a command"),
+            ("read_file", "Read"),
+            ("replace_in_file", "Edit"),
+            ("search_files", "Search"),
+            ("attempt_completion", "Finish"),
+        )
+    ],
 ]
 CHAT_SYSTEMS = [
     "You are a helpful assistant.",
@@ -216,7 +297,11 @@ P: dict[str, list[tuple[str, str | None, str]]] = {
     "code_generation": [
         ("Write a Python function that checks whether a string is a palindrome.", "low", "en"),
         ("Write a bash one-liner to count lines in all .py files recursively.", "low", "en"),
-        ("Implement a thread-safe LRU cache in Java with O(1) get and put, supporting concurrent readers and writers without a global lock.", "high", "en"),
+        (
+            "Implement a thread-safe LRU cache in Java with O(1) get and put, supporting concurrent readers and writers without a global lock.",
+            "high",
+            "en",
+        ),
         ("Why does this crash?\n\n{trace}", None, "en"),
         ("I get this error when I run the app:\n{trace}\nHow do I fix it?", None, "en"),
         ("Refactor this to be more readable and add type hints:\n\n{code}", None, "en"),
@@ -224,36 +309,96 @@ P: dict[str, list[tuple[str, str | None, str]]] = {
         ("Convert this Python to idiomatic Go:\n{code}", None, "en"),
         ("Translate this JavaScript function to Rust:\n{code}", None, "en"),
         ("Write unit tests with pytest for this function:\n{code}", None, "en"),
-        ("write a regex that matches US phone numbers like (555) 123-4567 or 555-123-4567", "low", "en"),
-        ("Create a React component that shows a paginated table of users fetched from /api/users, with sorting by column and a search box.", None, "en"),
-        ("Design and implement a distributed rate limiter in Go using Redis that is correct under concurrency, handles clock skew between nodes, and degrades gracefully if Redis is down. Explain the trade-offs.", "high", "en"),
-        ("Implement a lock-free single-producer single-consumer ring buffer in C++ with correct memory ordering.", "high", "en"),
+        (
+            "write a regex that matches US phone numbers like (555) 123-4567 or 555-123-4567",
+            "low",
+            "en",
+        ),
+        (
+            "Create a React component that shows a paginated table of users fetched from /api/users, with sorting by column and a search box.",
+            None,
+            "en",
+        ),
+        (
+            "Design and implement a distributed rate limiter in Go using Redis that is correct under concurrency, handles clock skew between nodes, and degrades gracefully if Redis is down. Explain the trade-offs.",
+            "high",
+            "en",
+        ),
+        (
+            "Implement a lock-free single-producer single-consumer ring buffer in C++ with correct memory ordering.",
+            "high",
+            "en",
+        ),
         ("Write a SQL query that returns the top 5 customers by revenue in 2023.", "low", "en"),
-        ("Here's my Dockerfile, the build fails at pip install. What's wrong?\n```dockerfile\nFROM python:3.12-slim\nCOPY . /app\nRUN pip install -r /app/requirements.txt\nCMD [\"python\", \"app.py\"]\n```", None, "en"),
-        ("Migrate our auth module from session cookies to JWT across the codebase: update middleware in src/auth/middleware.ts, src/api/routes.ts, src/db/users.ts and the tests, keep backward compatibility for one release.", "high", "en"),
-        ("the tests in tests/test_orders.py are failing since the last commit, can you fix them?", None, "en"),
-        ("Add a --dry-run flag to the CLI in cli.py that prints what would be deleted without deleting anything.", None, "en"),
+        (
+            'Here\'s my Dockerfile, the build fails at pip install. What\'s wrong?\n```dockerfile\nFROM python:3.12-slim\nCOPY . /app\nRUN pip install -r /app/requirements.txt\nCMD ["python", "app.py"]\n```',
+            None,
+            "en",
+        ),
+        (
+            "Migrate our auth module from session cookies to JWT across the codebase: update middleware in src/auth/middleware.ts, src/api/routes.ts, src/db/users.ts and the tests, keep backward compatibility for one release.",
+            "high",
+            "en",
+        ),
+        (
+            "the tests in tests/test_orders.py are failing since the last commit, can you fix them?",
+            None,
+            "en",
+        ),
+        (
+            "Add a --dry-run flag to the CLI in cli.py that prints what would be deleted without deleting anything.",
+            None,
+            "en",
+        ),
         ("Explain what this code does and point out any bugs:\n{code}", None, "en"),
-        ("Optimize this query, it takes 30 seconds on 10M rows:\n```sql\nSELECT * FROM events WHERE date(created_at) = '2024-01-01' ORDER BY id;\n```", None, "en"),
+        (
+            "Optimize this query, it takes 30 seconds on 10M rows:\n```sql\nSELECT * FROM events WHERE date(created_at) = '2024-01-01' ORDER BY id;\n```",
+            None,
+            "en",
+        ),
         ("Implement Dijkstra's algorithm in TypeScript with a binary heap.", None, "en"),
         ("How do I reverse a list in Python?", "low", "en"),
         ("fix the memory leak in the websocket handler, it grows by 50MB per hour", None, "en"),
-        ("Write a function to compute the nth Fibonacci number in Rust using dynamic programming, with overflow checks.", None, "en"),
-        ("Write a GitHub Actions workflow that runs ruff and pytest on Python 3.11 and 3.12.", None, "en"),
-        ("Here's the diff, please review it:\n```diff\ndiff --git a/app/models.py b/app/models.py\n@@ -10,7 +10,8 @@ class Order:\n-    total: float\n+    total: Decimal\n+    currency: str = 'EUR'\n```", None, "en"),
+        (
+            "Write a function to compute the nth Fibonacci number in Rust using dynamic programming, with overflow checks.",
+            None,
+            "en",
+        ),
+        (
+            "Write a GitHub Actions workflow that runs ruff and pytest on Python 3.11 and 3.12.",
+            None,
+            "en",
+        ),
+        (
+            "Here's the diff, please review it:\n```diff\ndiff --git a/app/models.py b/app/models.py\n@@ -10,7 +10,8 @@ class Order:\n-    total: float\n+    total: Decimal\n+    currency: str = 'EUR'\n```",
+            None,
+            "en",
+        ),
         ("Schreibe eine Python-Funktion, die prüft, ob eine Zahl eine Primzahl ist.", "low", "de"),
         ("Warum stürzt mein Programm hier ab?\n{trace}", None, "de"),
         ("Écris une fonction JavaScript qui supprime les doublons d'un tableau.", "low", "fr"),
         ("Peux-tu corriger ce bug ?\n{code}", None, "fr"),
-        ("Escribe una función en Python que ordene una lista de diccionarios por la clave 'edad'.", "low", "es"),
+        (
+            "Escribe una función en Python que ordene una lista de diccionarios por la clave 'edad'.",
+            "low",
+            "es",
+        ),
         ("Escreva um script em bash que faça backup de uma pasta todo dia.", None, "pt"),
         ("用Python写一个函数，计算列表中所有偶数的和。", "low", "zh"),
         ("这段代码为什么报错？\n{trace}", None, "zh"),
         ("Pythonでファイルを一行ずつ読み込む関数を書いてください。", "low", "ja"),
         ("이 코드를 리팩터링해 주세요:\n{code}", None, "ko"),
         ("Напиши функцию на Go, которая читает JSON из файла.", "low", "ru"),
-        ("Implement a concurrent web crawler in Python with asyncio that respects robots.txt, limits concurrency per domain, retries with backoff and deduplicates URLs.", "high", "en"),
-        ("Build a REST API endpoint in FastAPI for creating and listing todos, with pydantic models.", None, "en"),
+        (
+            "Implement a concurrent web crawler in Python with asyncio that respects robots.txt, limits concurrency per domain, retries with backoff and deduplicates URLs.",
+            "high",
+            "en",
+        ),
+        (
+            "Build a REST API endpoint in FastAPI for creating and listing todos, with pydantic models.",
+            None,
+            "en",
+        ),
         ("My useEffect runs twice and fires two requests, how do I stop that?", None, "en"),
         ("Write a Makefile with targets for build, test and clean for a C project.", None, "en"),
         ("Can you make this function async?\n{code}", None, "en"),
@@ -262,15 +407,35 @@ P: dict[str, list[tuple[str, str | None, str]]] = {
         ("Translate to {lang}: {sentence}", "low", "en"),
         ("Please translate the following into {lang}:\n\n{sentence}", "low", "en"),
         ("How do you say 'where is the train station' in {lang}?", "low", "en"),
-        ("Can you translate this email into {lang} for our supplier? Keep it formal.\n\nDear Mr. Tanaka,\n{sentence} {sentence} Best regards, Anna", None, "en"),
+        (
+            "Can you translate this email into {lang} for our supplier? Keep it formal.\n\nDear Mr. Tanaka,\n{sentence} {sentence} Best regards, Anna",
+            None,
+            "en",
+        ),
         ("{sentence}\n\n-> {lang} please", None, "en"),
         ("Translate this paragraph into {lang}, keeping the tone:\n\n{article}", None, "en"),
-        ("Translate the following article into {lang}. Keep the formatting and the paragraph breaks.\n\n{long_article}", None, "en"),
+        (
+            "Translate the following article into {lang}. Keep the formatting and the paragraph breaks.\n\n{long_article}",
+            None,
+            "en",
+        ),
         ("What's the word for 'sustainability' in German?", "low", "en"),
-        ("Translate into English: Je voudrais réserver une table pour deux personnes ce soir.", "low", "en"),
-        ("Translate into English: Wir müssen das Projekt bis Ende der Woche abschließen.", "low", "en"),
+        (
+            "Translate into English: Je voudrais réserver une table pour deux personnes ce soir.",
+            "low",
+            "en",
+        ),
+        (
+            "Translate into English: Wir müssen das Projekt bis Ende der Woche abschließen.",
+            "low",
+            "en",
+        ),
         ("translate 'I miss you' to Korean", "low", "en"),
-        ("Localize these UI strings into Spanish: 'Sign in', 'Forgot password?', 'Create account', 'Remember me'.", None, "en"),
+        (
+            "Localize these UI strings into Spanish: 'Sign in', 'Forgot password?', 'Create account', 'Remember me'.",
+            None,
+            "en",
+        ),
         ("Übersetze bitte ins Englische: Die Lieferung verzögert sich um zwei Tage.", "low", "de"),
         ("Übersetze diesen Absatz ins Französische:\n\n{sentence}", "low", "de"),
         ("Traduis en anglais : « Le rendez-vous est reporté à lundi prochain. »", "low", "fr"),
@@ -289,11 +454,27 @@ P: dict[str, list[tuple[str, str | None, str]]] = {
         ("Can you put this into Japanese for me? {sentence}", None, "en"),
         ("Render this into idiomatic French, not word for word: {sentence}", None, "en"),
         ("I need this in Portuguese (Brazil): {sentence}", None, "en"),
-        ("How would you say 'break a leg' in Italian, and is there an equivalent idiom?", None, "en"),
+        (
+            "How would you say 'break a leg' in Italian, and is there an equivalent idiom?",
+            None,
+            "en",
+        ),
         ("Give me the Spanish translation of: {sentence}", "low", "en"),
-        ("translate the comments and docstrings in this file to English, don't change the code:\n```python\ndef calcola_totale(carrello):\n    # somma i prezzi di tutti gli articoli\n    return sum(a.prezzo for a in carrello)\n```", None, "en"),
-        ("Translate to English:\n\n「本日の会議は午後三時に始まります。資料を事前に確認してください。」", "low", "en"),
-        ("Translate this customer review from German: 'Das Produkt kam beschädigt an und der Kundendienst hat nie geantwortet.'", "low", "en"),
+        (
+            "translate the comments and docstrings in this file to English, don't change the code:\n```python\ndef calcola_totale(carrello):\n    # somma i prezzi di tutti gli articoli\n    return sum(a.prezzo for a in carrello)\n```",
+            None,
+            "en",
+        ),
+        (
+            "Translate to English:\n\n「本日の会議は午後三時に始まります。資料を事前に確認してください。」",
+            "low",
+            "en",
+        ),
+        (
+            "Translate this customer review from German: 'Das Produkt kam beschädigt an und der Kundendienst hat nie geantwortet.'",
+            "low",
+            "en",
+        ),
         ("Please translate our privacy notice into {lang}:\n\n{article}", None, "en"),
         ("EN -> {lang}: {sentence}", "low", "en"),
     ],
@@ -301,12 +482,25 @@ P: dict[str, list[tuple[str, str | None, str]]] = {
         ("Summarize this article in 3 bullet points:\n\n{article}", "low", "en"),
         ("Can you give me a short summary of the following?\n\n{article}", "low", "en"),
         ("{article}\n\nTL;DR?", "low", "en"),
-        ("Here's a long report. Summarize the key findings and the open questions for an executive audience.\n\n{long_article}", None, "en"),
+        (
+            "Here's a long report. Summarize the key findings and the open questions for an executive audience.\n\n{long_article}",
+            None,
+            "en",
+        ),
         ("Please condense this into one paragraph:\n\n{article}", "low", "en"),
         ("What are the main points of this text?\n\n{article}", None, "en"),
         ("Give me the gist of this:\n{article}", "low", "en"),
-        ("Recap the following meeting transcript in five bullets with owners and deadlines.\n\nAlex: okay so the launch slipped again. Bea: yes, QA found three blockers. Alex: who owns the payment one? Carl: me, I can have it by Wednesday. Bea: the other two are UI, I'll take them, Friday. Alex: then we launch Monday. " * 3, None, "en"),
-        ("Summarize this PR description for the changelog in one line:\n\nThis PR replaces the hand-rolled retry loop in the HTTP client with a shared backoff helper, adds jitter, caps retries at 5 and logs each attempt at debug level. It also fixes a bug where 429 responses were not retried.", "low", "en"),
+        (
+            "Recap the following meeting transcript in five bullets with owners and deadlines.\n\nAlex: okay so the launch slipped again. Bea: yes, QA found three blockers. Alex: who owns the payment one? Carl: me, I can have it by Wednesday. Bea: the other two are UI, I'll take them, Friday. Alex: then we launch Monday. "
+            * 3,
+            None,
+            "en",
+        ),
+        (
+            "Summarize this PR description for the changelog in one line:\n\nThis PR replaces the hand-rolled retry loop in the HTTP client with a shared backoff helper, adds jitter, caps retries at 5 and logs each attempt at debug level. It also fixes a bug where 429 responses were not retried.",
+            "low",
+            "en",
+        ),
         ("Write an abstract (max 150 words) for this paper draft:\n\n{long_article}", None, "en"),
         ("I don't have time to read this, what does it say?\n\n{article}", None, "en"),
         ("Boil this down to the three things I need to know:\n\n{article}", None, "en"),
@@ -326,7 +520,11 @@ P: dict[str, list[tuple[str, str | None, str]]] = {
         ("Сделай краткое резюме статьи:\n\n{article}", "low", "ru"),
         ("Key takeaways from this please:\n\n{long_article}", None, "en"),
         ("{long_article}\n\nSummarize the above for a newsletter, 100 words max.", None, "en"),
-        ("Give me an executive summary of this quarterly report, highlighting risks:\n\n{long_article}", None, "en"),
+        (
+            "Give me an executive summary of this quarterly report, highlighting risks:\n\n{long_article}",
+            None,
+            "en",
+        ),
         ("Can you shorten this to a tweet-length summary? {article}", "low", "en"),
         ("Sum up the plot of Hamlet in two sentences.", "low", "en"),
         ("Riassumi questo testo in poche righe:\n\n{article}", "low", "it"),
@@ -334,106 +532,298 @@ P: dict[str, list[tuple[str, str | None, str]]] = {
     "complex_reasoning": [
         ("Prove that the square root of 2 is irrational.", "high", "en"),
         ("Prove by induction that the sum of the first n odd numbers is n^2.", "high", "en"),
-        ("A bag has 5 red and 7 blue balls. You draw 3 without replacement. What is the probability that exactly 2 are red? Show your work.", "high", "en"),
-        ("Three people check into a hotel room that costs $30. They each pay $10. The manager realizes the room is $25 and gives $5 to the bellboy, who keeps $2 and returns $1 to each guest. Each paid $9, total $27, plus $2 = $29. Where is the missing dollar? Explain the flaw in the reasoning.", "high", "en"),
+        (
+            "A bag has 5 red and 7 blue balls. You draw 3 without replacement. What is the probability that exactly 2 are red? Show your work.",
+            "high",
+            "en",
+        ),
+        (
+            "Three people check into a hotel room that costs $30. They each pay $10. The manager realizes the room is $25 and gives $5 to the bellboy, who keeps $2 and returns $1 to each guest. Each paid $9, total $27, plus $2 = $29. Where is the missing dollar? Explain the flaw in the reasoning.",
+            "high",
+            "en",
+        ),
         ("Solve the system: 2x + 3y = 12, x - y = 1. Then verify the solution.", None, "en"),
-        ("How many ways can 8 rooks be placed on a chessboard so that none attack each other? Derive the answer.", "high", "en"),
+        (
+            "How many ways can 8 rooks be placed on a chessboard so that none attack each other? Derive the answer.",
+            "high",
+            "en",
+        ),
         ("Find all real solutions of x^4 - 5x^2 + 4 = 0 step by step.", "high", "en"),
-        ("We need to schedule 6 meetings across 3 rooms and 4 time slots with these constraints: A and B cannot overlap; C must be before D; E needs the large room; F must be in the last slot; no room can host more than 2 meetings. Find a valid schedule or prove none exists.", "high", "en"),
-        ("Is it rational to buy an extended warranty that costs $120 for a $900 laptop with a 10% failure probability over 3 years, given repair costs average $400? Compute the expected value and discuss risk aversion.", "high", "en"),
-        ("Knights always tell the truth and knaves always lie. A says 'B is a knave'. B says 'A and I are the same type'. What are A and B? Reason step by step.", "high", "en"),
+        (
+            "We need to schedule 6 meetings across 3 rooms and 4 time slots with these constraints: A and B cannot overlap; C must be before D; E needs the large room; F must be in the last slot; no room can host more than 2 meetings. Find a valid schedule or prove none exists.",
+            "high",
+            "en",
+        ),
+        (
+            "Is it rational to buy an extended warranty that costs $120 for a $900 laptop with a 10% failure probability over 3 years, given repair costs average $400? Compute the expected value and discuss risk aversion.",
+            "high",
+            "en",
+        ),
+        (
+            "Knights always tell the truth and knaves always lie. A says 'B is a knave'. B says 'A and I are the same type'. What are A and B? Reason step by step.",
+            "high",
+            "en",
+        ),
         ("Evaluate the integral of x * e^(2x) dx and explain each step.", "high", "en"),
-        ("A train leaves at 9:00 going 80 km/h; a second leaves the same station at 10:00 going 120 km/h on the same track. When and where does the second catch up?", None, "en"),
-        ("Our startup has $2M runway, burn of $150k/month, and a 20% chance of closing a round in each of the next 6 months. What's the probability we run out of cash before raising? Lay out the reasoning and assumptions.", "high", "en"),
-        ("Compare the time and space trade-offs of a B-tree versus an LSM tree for a write-heavy workload with occasional range scans, and reason about which to pick for 10k writes/s.", "high", "en"),
-        ("If all bloops are razzies and some razzies are lazzies, can we conclude that some bloops are lazzies? Explain formally.", "high", "en"),
+        (
+            "A train leaves at 9:00 going 80 km/h; a second leaves the same station at 10:00 going 120 km/h on the same track. When and where does the second catch up?",
+            None,
+            "en",
+        ),
+        (
+            "Our startup has $2M runway, burn of $150k/month, and a 20% chance of closing a round in each of the next 6 months. What's the probability we run out of cash before raising? Lay out the reasoning and assumptions.",
+            "high",
+            "en",
+        ),
+        (
+            "Compare the time and space trade-offs of a B-tree versus an LSM tree for a write-heavy workload with occasional range scans, and reason about which to pick for 10k writes/s.",
+            "high",
+            "en",
+        ),
+        (
+            "If all bloops are razzies and some razzies are lazzies, can we conclude that some bloops are lazzies? Explain formally.",
+            "high",
+            "en",
+        ),
         ("Estimate how many piano tuners work in Chicago. Show each assumption.", None, "en"),
         ("Prove that there is no largest prime number.", "high", "en"),
-        ("In the Monty Hall problem with 4 doors where the host opens 2 empty doors, should you switch? Calculate the probabilities.", "high", "en"),
+        (
+            "In the Monty Hall problem with 4 doors where the host opens 2 empty doors, should you switch? Calculate the probabilities.",
+            "high",
+            "en",
+        ),
         ("Show that every group of prime order is cyclic.", "high", "en"),
-        ("What's the optimal strategy in the game where two players alternately take 1 to 3 coins from a pile of 21 and whoever takes the last coin wins?", "high", "en"),
-        ("Given f(x) = x^3 - 6x^2 + 9x + 1, find the local extrema and inflection points and justify them.", "high", "en"),
-        ("A company must choose between three suppliers with different costs, lead times and failure rates (A: $10/unit, 5 days, 2%; B: $8/unit, 12 days, 5%; C: $12/unit, 2 days, 0.5%). With demand of 1,000 units/week and a stockout penalty of $30/unit, which minimizes expected weekly cost? Reason carefully.", "high", "en"),
+        (
+            "What's the optimal strategy in the game where two players alternately take 1 to 3 coins from a pile of 21 and whoever takes the last coin wins?",
+            "high",
+            "en",
+        ),
+        (
+            "Given f(x) = x^3 - 6x^2 + 9x + 1, find the local extrema and inflection points and justify them.",
+            "high",
+            "en",
+        ),
+        (
+            "A company must choose between three suppliers with different costs, lead times and failure rates (A: $10/unit, 5 days, 2%; B: $8/unit, 12 days, 5%; C: $12/unit, 2 days, 0.5%). With demand of 1,000 units/week and a stockout penalty of $30/unit, which minimizes expected weekly cost? Reason carefully.",
+            "high",
+            "en",
+        ),
         ("Beweise, dass die Summe der Innenwinkel eines Dreiecks 180 Grad beträgt.", "high", "de"),
-        ("Löse Schritt für Schritt: Ein Kapital von 5.000 € wird mit 3 % jährlich verzinst. Nach wie vielen Jahren hat es sich verdoppelt?", "high", "de"),
+        (
+            "Löse Schritt für Schritt: Ein Kapital von 5.000 € wird mit 3 % jährlich verzinst. Nach wie vielen Jahren hat es sich verdoppelt?",
+            "high",
+            "de",
+        ),
         ("Démontre que la somme de deux nombres pairs est paire.", "high", "fr"),
         ("Résous étape par étape : x^2 - 7x + 10 = 0.", None, "fr"),
         ("Demuestra que hay infinitos números primos.", "high", "es"),
-        ("Resuelve paso a paso: si 3 obreros tardan 12 días, ¿cuánto tardan 9 obreros?", None, "es"),
-        ("Calcule a probabilidade de tirar pelo menos um seis em quatro lançamentos de um dado, passo a passo.", "high", "pt"),
+        (
+            "Resuelve paso a paso: si 3 obreros tardan 12 días, ¿cuánto tardan 9 obreros?",
+            None,
+            "es",
+        ),
+        (
+            "Calcule a probabilidade de tirar pelo menos um seis em quatro lançamentos de um dado, passo a passo.",
+            "high",
+            "pt",
+        ),
         ("证明：对于任意正整数n，n^3 - n 能被6整除。", "high", "zh"),
-        ("一个袋子里有3个红球和5个白球，随机取两个，求都是红球的概率，请一步一步推理。", "high", "zh"),
+        (
+            "一个袋子里有3个红球和5个白球，随机取两个，求都是红球的概率，请一步一步推理。",
+            "high",
+            "zh",
+        ),
         ("√2が無理数であることを証明してください。", "high", "ja"),
         ("다음 방정식을 단계별로 풀어 주세요: 3x + 7 = 2x - 5", None, "ko"),
         ("Докажи, что сумма углов выпуклого n-угольника равна 180(n-2) градусов.", "high", "ru"),
-        ("Реши задачу шаг за шагом: поезд проехал 300 км за 4 часа, а обратно за 5 часов. Какова средняя скорость?", None, "ru"),
-        ("There are 100 prisoners and 100 boxes, each with a prisoner's number. Each may open 50 boxes. Explain the cycle-following strategy and derive its success probability.", "high", "en"),
-        ("Why does the gambler's fallacy fail? Give a rigorous argument using independence.", "high", "en"),
-        ("A farmer has 100 m of fence and wants to enclose a rectangular area against a river (no fence on the river side). Maximize the area and prove it's a maximum.", "high", "en"),
-        ("Analyze whether raising the minimum wage by 20% would increase or decrease total employment in a small town with one dominant employer (monopsony). Reason through the model.", "high", "en"),
+        (
+            "Реши задачу шаг за шагом: поезд проехал 300 км за 4 часа, а обратно за 5 часов. Какова средняя скорость?",
+            None,
+            "ru",
+        ),
+        (
+            "There are 100 prisoners and 100 boxes, each with a prisoner's number. Each may open 50 boxes. Explain the cycle-following strategy and derive its success probability.",
+            "high",
+            "en",
+        ),
+        (
+            "Why does the gambler's fallacy fail? Give a rigorous argument using independence.",
+            "high",
+            "en",
+        ),
+        (
+            "A farmer has 100 m of fence and wants to enclose a rectangular area against a river (no fence on the river side). Maximize the area and prove it's a maximum.",
+            "high",
+            "en",
+        ),
+        (
+            "Analyze whether raising the minimum wage by 20% would increase or decrease total employment in a small town with one dominant employer (monopsony). Reason through the model.",
+            "high",
+            "en",
+        ),
         ("If I double the radius of a sphere, how does its volume change? Explain.", None, "en"),
-        ("Solve: a 2x2 matrix has eigenvalues 2 and 3 and eigenvector (1,1) for 2 and (1,-1) for 3. Find the matrix.", "high", "en"),
+        (
+            "Solve: a 2x2 matrix has eigenvalues 2 and 3 and eigenvector (1,1) for 2 and (1,-1) for 3. Find the matrix.",
+            "high",
+            "en",
+        ),
     ],
     "data_extraction": [
-        ("Extract the sender's name, email, order number and amount from this email as JSON:\n\n{doc}", "low", "en"),
+        (
+            "Extract the sender's name, email, order number and amount from this email as JSON:\n\n{doc}",
+            "low",
+            "en",
+        ),
         ("@json Extract all people, organizations and dates mentioned:\n\n{doc}", "low", "en"),
-        ("@schema Pull out the invoice number, line items (description, qty, unit price) and total.\n\n{doc}", None, "en"),
+        (
+            "@schema Pull out the invoice number, line items (description, qty, unit price) and total.\n\n{doc}",
+            None,
+            "en",
+        ),
         ("From the text below, list every email address and phone number.\n\n{doc}", "low", "en"),
-        ("Parse these log lines into a CSV with columns timestamp, level, service, order, msg:\n\n{doc}", None, "en"),
+        (
+            "Parse these log lines into a CSV with columns timestamp, level, service, order, msg:\n\n{doc}",
+            None,
+            "en",
+        ),
         ("Turn this into a table with columns: name, role, task, due date.\n\n{doc}", None, "en"),
-        ("What's the total amount and due date on this invoice? Return only those two fields.\n\n{doc}", "low", "en"),
-        ("Classify the sentiment of each review as positive, negative or neutral and give the star rating:\n\n{doc}", "low", "en"),
+        (
+            "What's the total amount and due date on this invoice? Return only those two fields.\n\n{doc}",
+            "low",
+            "en",
+        ),
+        (
+            "Classify the sentiment of each review as positive, negative or neutral and give the star rating:\n\n{doc}",
+            "low",
+            "en",
+        ),
         ("@json {doc}", "low", "en"),
         ("@img Extract the merchant, date, items and total from this receipt.", "low", "en"),
         ("@img Read the table in this screenshot and give it to me as CSV.", None, "en"),
-        ("Get me the candidate's name, last employer, years of experience and skills from this CV:\n\n{doc}", None, "en"),
+        (
+            "Get me the candidate's name, last employer, years of experience and skills from this CV:\n\n{doc}",
+            None,
+            "en",
+        ),
         ("Identify all the action items and their owners in these notes:\n\n{doc}", None, "en"),
-        ("Fill in this JSON template from the listing: {\"rooms\": , \"size_m2\": , \"rent\": , \"available_from\": }\n\n{doc}", "low", "en"),
+        (
+            'Fill in this JSON template from the listing: {"rooms": , "size_m2": , "rent": , "available_from": }\n\n{doc}',
+            "low",
+            "en",
+        ),
         ("@schema {doc}", "low", "en"),
         ("Find all the medications and dosages mentioned:\n\n{doc}", "low", "en"),
         ("List all the error events with order id and user id:\n\n{doc}", "low", "en"),
-        ("Here's a product page. I need name, price, SKU and availability as key-value pairs.\n\nAcme ProBlend 900 — SKU AB-9001 — $129.00 (was $159) — In stock, ships in 2 days. 1200W motor, 2L jar, 5-year warranty.", "low", "en"),
-        ("Tag each sentence with the entity types PERSON, ORG, LOC:\n\nTim Cook visited Berlin on Monday. Apple plans a new office near the Spree.", None, "en"),
-        ("Extrahiere alle Namen, Daten und Beträge aus diesem Text als JSON:\n\n{doc}", "low", "de"),
-        ("Extrais les informations suivantes : nom, adresse e-mail, numéro de commande.\n\n{doc}", "low", "fr"),
+        (
+            "Here's a product page. I need name, price, SKU and availability as key-value pairs.\n\nAcme ProBlend 900 — SKU AB-9001 — $129.00 (was $159) — In stock, ships in 2 days. 1200W motor, 2L jar, 5-year warranty.",
+            "low",
+            "en",
+        ),
+        (
+            "Tag each sentence with the entity types PERSON, ORG, LOC:\n\nTim Cook visited Berlin on Monday. Apple plans a new office near the Spree.",
+            None,
+            "en",
+        ),
+        (
+            "Extrahiere alle Namen, Daten und Beträge aus diesem Text als JSON:\n\n{doc}",
+            "low",
+            "de",
+        ),
+        (
+            "Extrais les informations suivantes : nom, adresse e-mail, numéro de commande.\n\n{doc}",
+            "low",
+            "fr",
+        ),
         ("Extrae el nombre, la fecha y el importe total de esta factura:\n\n{doc}", "low", "es"),
         ("Extraia os nomes e e-mails do texto abaixo:\n\n{doc}", "low", "pt"),
         ("从下面的文本中提取所有人名、日期和金额，以JSON格式输出：\n\n{doc}", "low", "zh"),
         ("以下の文章から会社名と日付を抽出してください。\n\n{doc}", "low", "ja"),
         ("다음 텍스트에서 이름과 이메일 주소를 추출해 주세요.\n\n{doc}", "low", "ko"),
         ("Извлеки из текста все даты и суммы:\n\n{doc}", "low", "ru"),
-        ("Convert this to JSON with keys name, age, city: 'Anna, 34, Lisbon; Marco, 41, Turin; Yuki, 29, Osaka'", "low", "en"),
-        ("@json Categorize these support tickets into billing, bug, feature_request or other:\n1. I was charged twice\n2. App crashes on login\n3. Please add dark mode\n4. How do I change my email?", "low", "en"),
+        (
+            "Convert this to JSON with keys name, age, city: 'Anna, 34, Lisbon; Marco, 41, Turin; Yuki, 29, Osaka'",
+            "low",
+            "en",
+        ),
+        (
+            "@json Categorize these support tickets into billing, bug, feature_request or other:\n1. I was charged twice\n2. App crashes on login\n3. Please add dark mode\n4. How do I change my email?",
+            "low",
+            "en",
+        ),
         ("Which companies and amounts are mentioned here? Answer as a list.\n\n{doc}", None, "en"),
         ("Go through these notes and pull out every decision with its date.\n\n{doc}", None, "en"),
-        ("Normalize these addresses into street, city, postcode, country fields:\n- 10 Downing St, London SW1A 2AA, UK\n- 1600 Amphitheatre Pkwy, Mountain View, CA 94043\n- Unter den Linden 77, 10117 Berlin", None, "en"),
+        (
+            "Normalize these addresses into street, city, postcode, country fields:\n- 10 Downing St, London SW1A 2AA, UK\n- 1600 Amphitheatre Pkwy, Mountain View, CA 94043\n- Unter den Linden 77, 10117 Berlin",
+            None,
+            "en",
+        ),
     ],
     "creative_writing": [
         ("Write a haiku about the first snow of winter.", "low", "en"),
-        ("Write a short story about a lighthouse keeper who finds a message in a bottle.", None, "en"),
+        (
+            "Write a short story about a lighthouse keeper who finds a message in a bottle.",
+            None,
+            "en",
+        ),
         ("Write a sonnet about losing your phone.", None, "en"),
         ("Give me a limerick about a cat who loves lasagna.", "low", "en"),
-        ("Write song lyrics for a breakup song in the style of 90s pop punk, with a chorus and two verses.", None, "en"),
+        (
+            "Write song lyrics for a breakup song in the style of 90s pop punk, with a chorus and two verses.",
+            None,
+            "en",
+        ),
         ("Write a bedtime story for a 5-year-old about a brave little turtle.", None, "en"),
         ("Come up with 10 slogan ideas for an eco-friendly coffee brand.", "low", "en"),
         ("Write the opening scene of a noir screenplay set on Mars.", None, "en"),
-        ("Write a 1,500-word science fiction story told in reverse chronological order, from the perspective of an AI that is slowly losing its memories, with three interleaved timelines and an ambiguous ending.", "high", "en"),
-        ("Write a poem about the ocean where every line starts with the next letter of the alphabet.", "high", "en"),
+        (
+            "Write a 1,500-word science fiction story told in reverse chronological order, from the perspective of an AI that is slowly losing its memories, with three interleaved timelines and an ambiguous ending.",
+            "high",
+            "en",
+        ),
+        (
+            "Write a poem about the ocean where every line starts with the next letter of the alphabet.",
+            "high",
+            "en",
+        ),
         ("Tell me a joke about programmers.", "low", "en"),
-        ("Write a funny wedding toast for my brother Mark and his wife Julia, who met at a climbing gym.", None, "en"),
+        (
+            "Write a funny wedding toast for my brother Mark and his wife Julia, who met at a climbing gym.",
+            None,
+            "en",
+        ),
         ("Write a villanelle about insomnia.", "high", "en"),
         ("Write a dialogue between Socrates and a modern influencer about happiness.", None, "en"),
         ("Write a fable with a moral about patience, featuring a fox and a crow.", None, "en"),
         ("Write a rap verse about climate change.", None, "en"),
-        ("Continue this story: 'The last train left without her, and the station lights began to go out one by one.'", None, "en"),
+        (
+            "Continue this story: 'The last train left without her, and the station lights began to go out one by one.'",
+            None,
+            "en",
+        ),
         ("Write a creepy two-sentence horror story.", "low", "en"),
-        ("Create a fantasy character: a disgraced healer with a secret. Give backstory, motivation and a flaw.", None, "en"),
+        (
+            "Create a fantasy character: a disgraced healer with a secret. Give backstory, motivation and a flaw.",
+            None,
+            "en",
+        ),
         ("Write a short poem for my mom's 60th birthday card.", "low", "en"),
-        ("Write a story in the style of Raymond Carver about two old friends fixing a car.", None, "en"),
+        (
+            "Write a story in the style of Raymond Carver about two old friends fixing a car.",
+            None,
+            "en",
+        ),
         ("Schreibe ein Gedicht über den Herbst im Wald.", "low", "de"),
-        ("Schreib mir eine kurze Geschichte über einen Roboter, der Angst im Dunkeln hat.", None, "de"),
+        (
+            "Schreib mir eine kurze Geschichte über einen Roboter, der Angst im Dunkeln hat.",
+            None,
+            "de",
+        ),
         ("Écris un poème sur la mer au coucher du soleil.", "low", "fr"),
-        ("Écris un conte pour enfants sur un dragon qui n'arrive pas à cracher du feu.", None, "fr"),
+        (
+            "Écris un conte pour enfants sur un dragon qui n'arrive pas à cracher du feu.",
+            None,
+            "fr",
+        ),
         ("Escribe un poema sobre la nostalgia de la infancia.", "low", "es"),
         ("Escribe un cuento corto de ciencia ficción ambientado en Buenos Aires.", None, "es"),
         ("Escreva um poema sobre saudade.", "low", "pt"),
@@ -443,22 +833,42 @@ P: dict[str, list[tuple[str, str | None, str]]] = {
         ("우주 여행에 관한 짧은 소설을 써 주세요.", None, "ko"),
         ("Напиши стихотворение о зимнем вечере.", "low", "ru"),
         ("Напиши короткий рассказ о потерянном ключе.", None, "ru"),
-        ("Write a product story for our handmade leather wallets — emotional, about heritage and craft, 150 words.", None, "en"),
-        ("Write an epic ballad about a programmer fighting a production outage at 3am.", None, "en"),
+        (
+            "Write a product story for our handmade leather wallets — emotional, about heritage and craft, 150 words.",
+            None,
+            "en",
+        ),
+        (
+            "Write an epic ballad about a programmer fighting a production outage at 3am.",
+            None,
+            "en",
+        ),
         ("Imagine you are a tree that has lived for 500 years. Write a monologue.", None, "en"),
-        ("@json Write a short poem about rain and return it as {\"title\": ..., \"lines\": [...]}.", None, "en"),
+        (
+            '@json Write a short poem about rain and return it as {"title": ..., "lines": [...]}.',
+            None,
+            "en",
+        ),
     ],
     "general": [
         ("hi!", "low", "en"),
         ("Thanks, that was really helpful.", "low", "en"),
         ("What are some tips for sleeping better when working night shifts?", None, "en"),
-        ("Can you recommend a few good sci-fi books for someone who liked The Martian?", "low", "en"),
+        (
+            "Can you recommend a few good sci-fi books for someone who liked The Martian?",
+            "low",
+            "en",
+        ),
         ("Help me write an email to my landlord asking to fix the heating.", "low", "en"),
         ("Explain how vaccines work, in simple terms.", None, "en"),
         ("Should I learn Spanish or Mandarin for my career in logistics?", None, "en"),
         ("Plan a 3-day itinerary for Lisbon with a focus on food.", None, "en"),
         ("Give me a recipe for a vegetarian lasagna.", "low", "en"),
-        ("Rewrite this paragraph to sound more professional: 'hey guys, the thing is late again, sorry, we'll fix it asap'", "low", "en"),
+        (
+            "Rewrite this paragraph to sound more professional: 'hey guys, the thing is late again, sorry, we'll fix it asap'",
+            "low",
+            "en",
+        ),
         ("Proofread this: 'Their going to the park tomorow, weather permiting.'", "low", "en"),
         ("What's the difference between a Roth IRA and a traditional IRA?", None, "en"),
         ("I'm feeling unmotivated at work lately. Any advice?", None, "en"),
@@ -483,7 +893,11 @@ P: dict[str, list[tuple[str, str | None, str]]] = {
         ("Привет! Посоветуй, что почитать на выходных.", "low", "ru"),
         ("ok, sounds good", "low", "en"),
         ("Can you explain what a mortgage pre-approval is and whether I need one?", None, "en"),
-        ("My friend is upset with me because I forgot her birthday. How should I apologize?", None, "en"),
+        (
+            "My friend is upset with me because I forgot her birthday. How should I apologize?",
+            None,
+            "en",
+        ),
         ("Make this message friendlier: 'Send me the report by 5.'", "low", "en"),
         ("What should I pack for a week of hiking in Iceland in September?", None, "en"),
         ("Give me some ideas for a team-building activity for 12 people.", None, "en"),
@@ -523,7 +937,10 @@ def user_content(text: str) -> tuple[Any, str | None]:
     if image:
         return [
             {"type": "text", "text": text},
-            {"type": "image_url", "image_url": {"url": "https://example.com/photo-%d.jpg" % rng.randint(1, 999)}},
+            {
+                "type": "image_url",
+                "image_url": {"url": f"https://example.com/photo-{rng.randint(1, 999)}.jpg"},
+            },
         ], fmt
     return text, fmt
 
@@ -531,22 +948,46 @@ def user_content(text: str) -> tuple[Any, str | None]:
 def agent_history(n_rounds: int) -> list[dict[str, Any]]:
     """A coding-agent loop: user task, assistant tool calls, tool results with code."""
     msgs: list[dict[str, Any]] = [
-        {"role": "user", "content": rng.choice([
-            "<task>\nAdd input validation to the signup form and make the tests pass.\n</task>",
-            "The /orders endpoint returns 500 when the cart is empty. Find out why and fix it.",
-            "Refactor the payment module to use the new HTTP client.",
-        ])},
+        {
+            "role": "user",
+            "content": rng.choice(
+                [
+                    "<task>\nAdd input validation to the signup form and make the tests pass.\n</task>",
+                    "The /orders endpoint returns 500 when the cart is empty. Find out why and fix it.",
+                    "Refactor the payment module to use the new HTTP client.",
+                ]
+            ),
+        },
     ]
     for i in range(n_rounds):
         call_id = f"call_{i}_{rng.randint(1000, 9999)}"
         tool = rng.choice(["read_file", "grep_search", "run_terminal_cmd"])
-        msgs.append({"role": "assistant", "content": "Let me look at the relevant code.", "tool_calls": [
-            {"id": call_id, "type": "function", "function": {"name": tool, "arguments": json.dumps({"path": f"src/app/module_{i}.py"})}}]})
+        msgs.append(
+            {
+                "role": "assistant",
+                "content": "Let me look at the relevant code.",
+                "tool_calls": [
+                    {
+                        "id": call_id,
+                        "type": "function",
+                        "function": {
+                            "name": tool,
+                            "arguments": json.dumps({"path": f"src/app/module_{i}.py"}),
+                        },
+                    }
+                ],
+            }
+        )
         body = "\n".join(CODE[rng.randrange(len(CODE))][1] for _ in range(rng.randint(2, 6)))
         if rng.random() < 0.3:
             body += "\n" + rng.choice(TRACES)
         msgs.append({"role": "tool", "tool_call_id": call_id, "content": body})
-    msgs.append({"role": "assistant", "content": "I found the problem and updated the handler; the tests pass now."})
+    msgs.append(
+        {
+            "role": "assistant",
+            "content": "I found the problem and updated the handler; the tests pass now.",
+        }
+    )
     return msgs
 
 
@@ -567,7 +1008,10 @@ def wrap(task: str, text: str, lang: str, wrapper: str) -> dict[str, Any]:
         item["tools"] = AGENT_TOOLS[which]
         if which == 1 and isinstance(content, str):  # Claude Code style reminder block
             content = [
-                {"type": "text", "text": "<system-reminder>\nThe user opened src/app/main.py in the IDE. Use the TodoWrite tool to track tasks.\n</system-reminder>"},
+                {
+                    "type": "text",
+                    "text": "<system-reminder>\nThe user opened src/app/main.py in the IDE. Use the TodoWrite tool to track tasks.\n</system-reminder>",
+                },
                 {"type": "text", "text": content},
             ]
     msgs.append({"role": "user", "content": content})
@@ -575,7 +1019,10 @@ def wrap(task: str, text: str, lang: str, wrapper: str) -> dict[str, Any]:
     if fmt == "json":
         item["response_format"] = {"type": "json_object"}
     elif fmt == "schema":
-        item["response_format"] = {"type": "json_schema", "json_schema": {"name": "extraction", "schema": {"type": "object"}}}
+        item["response_format"] = {
+            "type": "json_schema",
+            "json_schema": {"name": "extraction", "schema": {"type": "object"}},
+        }
     return item
 
 
@@ -590,7 +1037,11 @@ def main() -> None:
                 if rep > 0 and "{" not in text and rng.random() < 0.5:
                     continue  # a fixed prompt repeats only sometimes, under another wrapper
                 wrapper = "plain" if rep == 0 and rng.random() < 0.5 else rng.choice(wrappers)
-                item = {"id": f"{task}-{count:03d}", "task": task, **wrap(task, fill(text), lang, wrapper)}
+                item = {
+                    "id": f"{task}-{count:03d}",
+                    "task": task,
+                    **wrap(task, fill(text), lang, wrapper),
+                }
                 item["lang"] = lang
                 item["wrapper"] = wrapper
                 item["split"] = split_of(text)
@@ -599,7 +1050,11 @@ def main() -> None:
                 items.append(item)
                 count += 1
     for i, text in enumerate(AGENT_FOLLOWUPS * 2):
-        item = {"id": f"code_generation-agent-{i:03d}", "task": "code_generation", **wrap("code_generation", text, "en", "agent")}
+        item = {
+            "id": f"code_generation-agent-{i:03d}",
+            "task": "code_generation",
+            **wrap("code_generation", text, "en", "agent"),
+        }
         item.update(lang="en", wrapper="agent", split=split_of(text))
         items.append(item)
     OUT.parent.mkdir(parents=True, exist_ok=True)

@@ -34,9 +34,12 @@ Task scores (cue weights live in `classify_lexicon`)
                summarization    +0.6 long prose paste (> 2,500 chars, no code);
                simple_qa        +0.7 short question (< 160 chars, no code);
                general          0.6 baseline, wins when nothing else speaks.
-    Confidence = 0.35 + 0.6 * (1 - exp(-1.1 * margin)) * min(1, top / 1.5), where
-    margin is top minus runner-up; capped at 0.97. Conflicting or absent cues
-    give < 0.7, the cue for an L2 classifier to step in.
+    Confidence = 0.35 + 0.6 * (1 - exp(-1.1 * margin)) * min(1, top / 1.5)
+    * (1 - 0.7 * runner_up / top), margin being top minus runner-up; capped at 0.97.
+    Conflicting or absent cues give < 0.7, the cue for an L2 classifier to step in.
+    Context (previous user turn at 0.3, system prompt, coding tools, agent loop)
+    is capped at 1.4 per task and scaled by 0.4 when the user turn itself has a
+    task cue of 1.5 or more.
 
 Complexity (0..1: how likely a small model is to get it wrong)
     base by task (simple_qa .08, translation .15, data_extraction .18,
@@ -61,22 +64,22 @@ from __future__ import annotations
 import math
 import re
 
-from routerdesk.core.classify_lexicon import compile_lexicon
+from routerdesk.core.classify_lexicon import CueScanner
 from routerdesk.core.types import ChatRequest, Classification, Message, TextPart
 
-_WORD_RX, _CJK_RX, _CUES = compile_lexicon()
+_SCANNER = CueScanner()
 
 _USER_CAP = 24_000  # chars of the last user turn kept: head 16k + tail 8k
-_HEAD_WIN = 1_200
-_TAIL_WIN = 600
+_HEAD_WIN = 600  # cue window of the user turn: first and last chars of its prose
+_TAIL_WIN = 300
 _HEAD_FULL = 320  # cue weight 1.0 inside these edges, _MID_WEIGHT between
 _TAIL_FULL = 240
 _MID_WEIGHT = 0.35
-_SYSTEM_CAP = 2_500
+_SYSTEM_CAP = 1_200
 _PREV_CAP = 400
 _MSG_SCAN = 256  # messages counted from the end
 _USER_BACK = 64  # how far back to look for the last user text
-_SHAPE_CAP = 4_000  # chars sampled for line-shape features
+_SHAPE_CAP = 1_500  # chars sampled for line-shape features
 
 _SCORED = (
     "simple_qa",
@@ -87,6 +90,7 @@ _SCORED = (
     "data_extraction",
     "creative_writing",
 )
+_SCORED_SET = frozenset(_SCORED)
 _BASE_COMPLEXITY = {
     "simple_qa": 0.08,
     "translation": 0.15,
@@ -97,29 +101,22 @@ _BASE_COMPLEXITY = {
     "code_generation": 0.38,
     "complex_reasoning": 0.50,
 }
-_SCORED_SET = frozenset(_SCORED)
 _HEAD_SEPS = ("\n", ": ", ":\n", "：")
 _PLUMBING_TAGS = ("system-reminder", "environment_details")
-
-_CODE_LINE_RX = re.compile(
-    r"^[ \t]*(?:def |class |import |from [\w.]+ import|function |const |let |var |public |private "
-    r"|#include|return\b|for \(|if \(|while \(|fn |func |package |SELECT |[}\])];?[ \t]*$"
-    r"|\w+(?:\.\w+)*\([^)\n]*\);[ \t]*$|<\w+[^>\n]*>[ \t]*$)",
-    re.MULTILINE,
-)
-_TRACE_RX = re.compile(
-    r"Traceback \(most recent call last\)|^\s+at [\w$.<>]+\(|Exception in thread|panicked at"
-    r"|error\[E\d+\]|^\s*File \"[^\"\n]+\", line \d+|Segmentation fault|npm ERR!"
-    r"|\w+(?:Error|Exception): ",
-    re.MULTILINE,
-)
-_BULLET_RX = re.compile(r"^[ \t]*(?:[-*•]|\d{1,2}[.)])[ \t]+\S", re.MULTILINE)
-_MATH_RX = re.compile(
-    r"\d\s*[-+*/^×÷=<>≤≥]\s*\(?\d|\b[a-z]\^\d|\\(?:frac|int|sum|sqrt|prod|lim)|[∑∫√∏∞≤≥≠]"
-    r"|\b[a-z]\s*=\s*\d|\b(?:mod|log|sin|cos)\b|\bf\([a-z]\)"
-)
-_IDENT_RX = re.compile(r"\b[a-z]{2,}(?:[A-Z][a-z0-9]+)+\b|\b\w+\(\)|\b\w+\.\w+\(")
-_FILE_RX = re.compile(r"\b[\w/-]+\.(?:py|js|ts|tsx|jsx|rs|go|java|kt|cpp|cc|h|hpp|c|rb|php|cs|swift)\b")
+_CODE_STARTS = (
+    "def ", "class ", "import ", "from ", "function ", "const ", "let ", "var ", "public ",
+    "private ", "#include", "return ", "for (", "if (", "while (", "fn ", "func ", "package ",
+    "select ", "SELECT ", "}", "@",
+)  # fmt: skip
+_CODE_ENDS = (";", "{", "}", "):", "];", "})", "=>")
+_BULLETS = ("- ", "* ", "• ")
+_TRACE_MARKS = (
+    "Traceback (most recent call last)", "Exception in thread", "panicked at", "Error: ",
+    "Exception: ", "\n    at ", "\n\tat ", "Segmentation fault", "npm ERR!", "error[E",
+)  # fmt: skip
+_MATH_MARKS = ("=", "^", " + ", " * ", " / ", "√", "∑", "∫", "≤", "≥", "≠", "π", "\\frac", "²")
+_CAMEL_RX = re.compile(r"[a-z]{2}[A-Z][a-z]")
+_FILE_RX = re.compile(r"\.(?:py|js|ts|tsx|jsx|rs|go|java|kt|cpp|cc|hpp|rb|php|cs|swift)\b")
 _CODING_TOOL_WORDS = (
     "file", "bash", "shell", "terminal", "command", "edit", "patch", "grep", "glob", "code",
     "lint", "test", "diff", "commit", "director", "str_replace", "notebook",
@@ -132,7 +129,7 @@ def _text_parts(msg: Message) -> str:
     texts = [
         p.text
         for p in msg.content
-        if isinstance(p, TextPart) and not p.text.lstrip()[:20].startswith("<system-reminder>")
+        if isinstance(p, TextPart) and not p.text[:40].lstrip().startswith("<system-reminder>")
     ]
     text = texts[0] if len(texts) == 1 else "\n".join(texts)
     if len(text) > _USER_CAP:
@@ -147,49 +144,64 @@ def _text_parts(msg: Message) -> str:
     return text
 
 
-def _cues(window: str, weight: float, out: dict[str, float]) -> None:
-    """Add the lexicon cues found in `window` (lower-cased), all at `weight`."""
-    for rx in (_WORD_RX, _CJK_RX):
-        for m in rx.finditer(window):
-            for key, cue_weight in _CUES[m.group(1)]:
-                out[key] = out.get(key, 0.0) + cue_weight * weight
-
-
 def _user_cues(win: str) -> dict[str, float]:
     """Cues of the user turn, weighted by where they sit.
 
-    The instruction is the head (up to the first line break or colon, at most
-    _HEAD_FULL chars) or a short last paragraph; what lies between is usually
-    pasted material and counts at _MID_WEIGHT. A short last paragraph counts
-    fully only when the head holds no instruction.
+    The instruction is the head (up to the first line break or colon when that
+    part holds a task cue, else the first _HEAD_FULL chars) or a short last
+    paragraph; what lies between is usually pasted material and counts at
+    _MID_WEIGHT. A short last paragraph counts fully only when the head holds
+    no instruction.
     """
-    found: list[tuple[int, str, float]] = []
-    for rx in (_WORD_RX, _CJK_RX):
-        for m in rx.finditer(win):
-            pos = m.start()
-            found.extend((pos, key, w) for key, w in _CUES[m.group(1)])
     n = len(win)
-    head_end = n if n <= _HEAD_FULL else _HEAD_FULL
-    cut = min((i for i in (win.find(sep, 12, _HEAD_FULL) for sep in _HEAD_SEPS) if i >= 0), default=-1)
-    if cut >= 0 and any(pos < cut and key in _SCORED_SET for pos, key, _ in found):
-        head_end = cut + 1
-    head_has_task = any(pos < head_end and key in _SCORED_SET and w >= 1.5 for pos, key, w in found)
+    out: dict[str, float] = {}
+    seps = (win.find(sep, 12, _HEAD_FULL) for sep in _HEAD_SEPS)
+    cut = min((i for i in seps if i >= 0), default=-1)
+    head_end = -1
+    if cut >= 0:
+        _SCANNER.scan(win[: cut + 1], 1.0, out)
+        if any(k in _SCORED_SET for k in out):
+            head_end = cut + 1
+        else:
+            out.clear()
+    if head_end < 0:
+        head_end = min(n, _HEAD_FULL)
+        _SCANNER.scan(win[:head_end], 1.0, out)
     tail_start = n
     para = win.rfind("\n\n")
-    if para >= head_end and n - para <= _TAIL_FULL and not head_has_task:
+    head_task = any(out.get(t, 0.0) >= 1.5 for t in _SCORED)
+    if para >= head_end and n - para <= _TAIL_FULL and not head_task:
         tail_start = para
-    out: dict[str, float] = {}
-    for pos, key, w in found:
-        factor = 1.0 if pos < head_end or pos >= tail_start else _MID_WEIGHT
-        out[key] = out.get(key, 0.0) + w * factor
+    _SCANNER.scan(win[head_end:tail_start], _MID_WEIGHT, out)
+    _SCANNER.scan(win[tail_start:], 1.0, out)
     return out
 
 
 def _window(text: str) -> str:
-    text = text.lower().replace("’", "'")
-    if len(text) <= _HEAD_WIN + _TAIL_WIN:
-        return text
-    return text[:_HEAD_WIN] + "\n" + text[-_TAIL_WIN:]
+    if len(text) > _HEAD_WIN + _TAIL_WIN:
+        text = text[:_HEAD_WIN] + "\n\n" + text[-_TAIL_WIN:]
+    return text.lower()
+
+
+def _line_shape(sample: str) -> tuple[int, int, int]:
+    """(lines, code-looking lines, bullet or numbered lines) of a bounded sample."""
+    lines = sample.split("\n")
+    code = bullets = 0
+    for line in lines[:120]:
+        s = line.strip()
+        if not s:
+            continue
+        if s.startswith(_CODE_STARTS) or s.endswith(_CODE_ENDS):
+            code += 1
+        if s.startswith(_BULLETS) or (
+            s[0].isdigit() and (s[1:3] in (". ", ") ") or s[2:4] == ". ")
+        ):
+            bullets += 1
+    return len(lines), code, bullets
+
+
+def _bump(scores: dict[str, float], task: str, by: float) -> None:
+    scores[task] = scores.get(task, 0.0) + by
 
 
 class L1Classifier:
@@ -205,7 +217,7 @@ class L1Classifier:
         for i in range(len(msgs) - 1, max(-1, len(msgs) - 1 - _USER_BACK), -1):
             m = msgs[i]
             if m.role != "user" or not any(
-                isinstance(p, TextPart) and p.text.strip() for p in m.content
+                isinstance(p, TextPart) and p.text[:2_000].strip() for p in m.content
             ):
                 continue
             if user_msg is None:
@@ -217,19 +229,18 @@ class L1Classifier:
         tool_results = sum(1 for m in recent if m.role == "tool" or m.tool_calls)
         images = sum(1 for m in recent if m.has_image())
         system_head = ""
+        system_chars = 0
         for m in msgs[:4]:
             if m.role == "system":
-                system_head += _text_parts(m)[:_SYSTEM_CAP]
-        system_chars = sum(
-            len(p.text) for m in msgs[:4] if m.role == "system" for p in m.content if isinstance(p, TextPart)
-        )
+                system_chars += sum(len(p.text) for p in m.content if isinstance(p, TextPart))
+                if len(system_head) < _SYSTEM_CAP:
+                    system_head += _text_parts(m)[:_SYSTEM_CAP] + "\n"
 
         user_text = _text_parts(user_msg) if user_msg is not None else ""
         user_chars = len(user_text)
 
-        # --- separate prose from fenced code ----------------------------------------
-        code_chars = 0
-        code_blocks = 0
+        # --- separate prose from fenced code, look at its shape ----------------------
+        code_chars = code_blocks = 0
         if "```" in user_text:
             pieces = user_text.split("```")
             prose = "\n".join(pieces[0::2])
@@ -237,79 +248,78 @@ class L1Classifier:
             code_chars = sum(len(p) for p in pieces[1::2])
         else:
             prose = user_text
-        shape = prose if len(prose) <= _SHAPE_CAP else prose[:_SHAPE_CAP]
-        lines = shape.count("\n") + 1
-        code_lines = len(_CODE_LINE_RX.findall(shape)) if lines > 2 else 0
-        trace = 1.0 if _TRACE_RX.search(user_text[:8_000]) or _TRACE_RX.search(user_text[-4_000:]) else 0.0
-        diff = 1.0 if ("\n@@ " in user_text or "diff --git" in user_text or "\n+++ " in user_text) else 0.0
-        files = len(set(_FILE_RX.findall(user_text[:8_000])))
+        lines, code_lines, bullets = _line_shape(prose[:_SHAPE_CAP])
+        if lines <= 2:
+            code_lines = 0
+        big = len(user_text) > 12_000
+        probe = user_text[:8_000] + user_text[-4_000:] if big else user_text
+        trace = 1.0 if any(mark in probe for mark in _TRACE_MARKS) else 0.0
+        diff = 1.0 if ("\n@@ " in probe or "diff --git" in probe or "\n+++ " in probe) else 0.0
+        files = len({probe[max(0, m.start() - 16) : m.end()] for m in _FILE_RX.finditer(probe)})
 
         # --- lexicon cues -----------------------------------------------------------
         win = _window(prose)
         cues = _user_cues(win)
         ctx: dict[str, float] = {}  # what the conversation around the turn suggests
         if prev_user is not None:
-            _cues(_window(_text_parts(prev_user)[:_PREV_CAP]), 0.3, ctx)
+            _SCANNER.scan(_text_parts(prev_user)[:_PREV_CAP].lower(), 0.3, ctx)
         prev_hard = ctx.get("_hard", 0.0)
         sys_cues: dict[str, float] = {}
         if system_head:
-            low = system_head.lower()
-            _cues(low[:300], 0.3, sys_cues)
-            _cues(low[300:], 0.1, sys_cues)
+            low = system_head[:_SYSTEM_CAP].lower()
+            _SCANNER.scan(low[:300], 0.3, sys_cues)
+            _SCANNER.scan(low[300:], 0.1, sys_cues)
         for t, v in sys_cues.items():
             ctx[t] = ctx.get(t, 0.0) + min(1.2, v)
 
         scores = {t: cues.get(t, 0.0) for t in _SCORED}
         scores["general"] = 0.6 + cues.get("general", 0.0)
-        for t in _SCORED:
-            if cues.get(t, 0.0) >= 1.5:
-                signals.append(f"{t} cues in user turn ({cues[t]:.1f})")
-        for t in _SCORED:
-            if sys_cues.get(t, 0.0) >= 0.3:
-                signals.append(f"system prompt leans {t}")
+        signals.extend(
+            f"{t} cues in user turn ({cues[t]:.1f})" for t in _SCORED if cues.get(t, 0.0) >= 1.5
+        )
+        signals.extend(f"system prompt leans {t}" for t in _SCORED if sys_cues.get(t, 0.0) >= 0.3)
 
         # --- structural priors ------------------------------------------------------
         if code_blocks:
-            scores["code_generation"] += 0.8 + min(0.7, code_chars / 2_000)
+            _bump(scores, "code_generation", 0.8 + min(0.7, code_chars / 2_000))
             signals.append(f"{code_blocks} fenced code block(s)")
         if trace:
-            scores["code_generation"] += 1.5
+            _bump(scores, "code_generation", 1.5)
             signals.append("stack trace")
         if diff:
-            scores["code_generation"] += 1.2
+            _bump(scores, "code_generation", 1.2)
             signals.append("diff")
         if code_lines >= 3 and code_lines * 4 >= lines:
-            scores["code_generation"] += 1.0
+            _bump(scores, "code_generation", 1.0)
             signals.append("unfenced code")
-        idents = len(_IDENT_RX.findall(shape[:_HEAD_WIN]))
+        head_raw = prose[:_HEAD_WIN]
+        idents = len(_CAMEL_RX.findall(head_raw)) + head_raw.count("()")
         if idents:
-            scores["code_generation"] += min(1.2, 0.6 * idents)
+            _bump(scores, "code_generation", min(1.2, 0.6 * idents))
         if cues.get("_proglang"):
-            scores["code_generation"] += min(2.0, cues["_proglang"])
+            _bump(scores, "code_generation", min(2.0, cues["_proglang"]))
             if cues.get("translation", 0.0) >= 2.0 and not cues.get("_natlang"):
-                scores["code_generation"] += 2.5
+                _bump(scores, "code_generation", 2.5)
                 signals.append("translation between programming languages")
         elif cues.get("_natlang"):
-            scores["translation"] += 0.7
+            _bump(scores, "translation", 0.7)
 
         n_tools = len(req.tools)
         coding_tools = extract_tool = 0
         for tool in req.tools[:64]:
             name = tool.name.lower()
-            if any(w in name for w in _CODING_TOOL_WORDS):
-                coding_tools += 1
-            if any(w in name for w in _EXTRACT_TOOL_WORDS):
-                extract_tool += 1
+            coding_tools += any(w in name for w in _CODING_TOOL_WORDS)
+            extract_tool += any(w in name for w in _EXTRACT_TOOL_WORDS)
         if coding_tools:
-            ctx["code_generation"] = ctx.get("code_generation", 0.0) + 0.5
+            _bump(ctx, "code_generation", 0.5)
             signals.append(f"{coding_tools} coding tool(s) offered")
         forced = req.tool_choice is not None and req.tool_choice.mode in ("required", "tool")
         if extract_tool and (forced or n_tools == 1):
-            scores["data_extraction"] += 1.5
+            _bump(scores, "data_extraction", 1.5)
             signals.append("extraction tool")
         agent = tool_results >= 2
         if agent and ctx.get("code_generation", 0.0) >= 0.5:
-            ctx["code_generation"] += 0.3
+            _bump(ctx, "code_generation", 0.3)
         # Context sets a prior but never outvotes a clear instruction in the turn itself.
         ctx_factor = 0.4 if max(cues.get(t, 0.0) for t in _SCORED) >= 1.5 else 1.0
         for t in _SCORED:
@@ -318,14 +328,18 @@ class L1Classifier:
         json_mode = 0.0
         if req.response_format is not None and req.response_format.type != "text":
             json_mode = 1.0
-            scores["data_extraction"] += 2.0 if req.response_format.type == "json_schema" else 1.5
+            schema = req.response_format.type == "json_schema"
+            _bump(scores, "data_extraction", 2.0 if schema else 1.5)
             signals.append(f"response_format {req.response_format.type}")
-        if len(prose) > 2_500 and code_blocks == 0 and code_lines * 4 < lines and not trace:
-            scores["summarization"] += 0.6
+        if len(prose) > 2_500 and not code_blocks and code_lines * 4 < lines and not trace:
+            _bump(scores, "summarization", 0.6)
             signals.append("long prose paste")
-        stripped = prose.strip()
-        if 0 < len(stripped) < 160 and not code_blocks and (stripped[-1] in "?？" or cues.get("simple_qa")):
-            scores["simple_qa"] += 0.7 if cues.get("simple_qa") or len(stripped) < 60 else 0.3
+        stripped = prose[:200].strip()
+        if 0 < len(stripped) < 160 and len(prose) < 200 and not code_blocks:
+            if cues.get("simple_qa") or (stripped[-1] in "?？" and len(stripped) < 60):
+                _bump(scores, "simple_qa", 0.7)
+            elif stripped[-1] in "?？":
+                _bump(scores, "simple_qa", 0.3)
         if images:
             signals.append(f"{images} image message(s)")
 
@@ -333,7 +347,8 @@ class L1Classifier:
         ranked = sorted(scores.items(), key=lambda kv: kv[1], reverse=True)
         task, top = ranked[0]
         margin = top - ranked[1][1]
-        confidence = 0.35 + 0.6 * (1.0 - math.exp(-1.1 * margin)) * min(1.0, top / 1.5)
+        spread = (1.0 - math.exp(-1.1 * margin)) * min(1.0, top / 1.5)
+        confidence = 0.35 + 0.6 * spread * (1.0 - 0.7 * ranked[1][1] / top)
         confidence = min(0.97, confidence)
         if user_msg is None:
             confidence = min(confidence, 0.4)
@@ -342,8 +357,8 @@ class L1Classifier:
         # --- complexity -------------------------------------------------------------
         hard = cues.get("_hard", 0.0) + prev_hard
         easy = cues.get("_easy", 0.0)
-        constraints = len(_BULLET_RX.findall(shape)) + cues.get("_constraint", 0.0)
-        math_tokens = len(_MATH_RX.findall(win))
+        constraints = bullets + cues.get("_constraint", 0.0)
+        math_tokens = sum(win.count(mark) for mark in _MATH_MARKS)
         complexity = (
             _BASE_COMPLEXITY[task]
             + 0.13 * min(hard, 3.0)

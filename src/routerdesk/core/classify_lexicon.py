@@ -7,8 +7,10 @@ pseudo-key used by complexity and disambiguation (``_hard``, ``_easy``,
 Latin and Cyrillic cues match on word boundaries; cues containing CJK, kana or
 hangul match as substrings, since those scripts don't separate words.
 
-Everything is compiled once, at import, into one trie-shaped regex per script
-family, so a window is scanned in a single pass whatever the size of the tables.
+`CueScanner` is built once, at import: words and phrases go into dicts looked
+up per distinct token, stems are keyed by their first three letters, and CJK
+cues go into one trie-shaped regex, so a window costs a few C-level passes
+(translate, split, set intersection) plus a dict lookup per distinct token.
 """
 
 from __future__ import annotations
@@ -23,12 +25,20 @@ LEXICON: tuple[tuple[str, float, str], ...] = (
     ("translation", 2.5, "翻译|翻譯|译成|译为|翻成|翻訳|訳して|英訳|和訳|번역"),
     ("translation", 1.8, "how do you say|how would you say|how to say|what's the word for"),
     ("translation", 1.8, "comment dit-on|wie sagt man|cómo se dice|como se diz|как сказать"),
-    ("translation", 1.2, "localize|localise|localization|localisation|idiomatic|word for word|literal translation"),
+    (
+        "translation",
+        1.2,
+        "localize|localise|localization|localisation|idiomatic|word for word|literal translation",
+    ),
     ("translation", 1.5, "into english|into french|into german|into spanish|into italian"),
     ("translation", 1.5, "into portuguese|into japanese|into chinese|into korean|into russian"),
     ("translation", 1.0, "auf deutsch|auf englisch|en français|en anglais|en español|al inglés"),
     ("translation", 1.0, "al español|para o inglês|para o português|на английский|на русский"),
-    ("translation", 1.0, "用英文|用中文|成英文|成中文|成日语|英語に|日本語に|中国語に|영어로|한국어로"),
+    (
+        "translation",
+        1.0,
+        "用英文|用中文|成英文|成中文|成日语|英語に|日本語に|中国語に|영어로|한국어로",
+    ),
     (
         "_natlang",
         1.0,
@@ -38,16 +48,32 @@ LEXICON: tuple[tuple[str, float, str], ...] = (
         "|inglés|francés|alemán|español|inglês|francês|alemão|espanhol|português"
         "|английский|английского|русский|немецкий|французский|испанский",
     ),
-    ("_natlang", 1.0, "英文|英语|中文|法语|德语|日语|韩语|西班牙语|英語|日本語|中国語|フランス語|영어|한국어|일본어|중국어"),
+    (
+        "_natlang",
+        1.0,
+        "英文|英语|中文|法语|德语|日语|韩语|西班牙语|英語|日本語|中国語|フランス語|영어|한국어|일본어|중국어",
+    ),
     # --- summarization ---------------------------------------------------------------
     ("summarization", 2.5, "summar*|tl;dr|tldr|résum*|zusammenfass*|riassum*|суммир*|резюм*"),
     ("summarization", 2.5, "总结|總結|摘要|概括|归纳|概述|要約|要点|まとめ|요약"),
-    ("summarization", 2.0, "recap*|condense*|gist|key takeaways|takeaways|in a nutshell|boil down|boil this down|boil it down|sum up|sum it up|what does it say|resume el|resume este|resume la|resume o|resume a"),
+    (
+        "summarization",
+        2.0,
+        "recap*|condense*|gist|key takeaways|takeaways|in a nutshell|boil down|boil this down|boil it down|sum up|sum it up|what does it say|resume el|resume este|resume la|resume o|resume a",
+    ),
     ("summarization", 2.0, "kurzfassung|fasse|synthèse|synthétise*|resumen|resuma|resumir"),
     ("summarization", 2.0, "resumo|resuma|sintetiz*|кратко|краткое|кратком|изложи"),
-    ("summarization", 1.2, "key points|main points|main ideas|short version|in brief|overview|outline"),
+    (
+        "summarization",
+        1.2,
+        "key points|main points|main ideas|short version|in brief|overview|outline",
+    ),
     ("summarization", 1.2, "kernaussagen|points clés|puntos clave|pontos principais|основные"),
-    ("summarization", 1.0, "shorten|abstract|bullet points|one paragraph|one sentence|in 3 sentences"),
+    (
+        "summarization",
+        1.0,
+        "shorten|abstract|bullet points|one paragraph|one sentence|in 3 sentences",
+    ),
     ("summarization", 1.0, "정리|resume"),
     # --- code_generation -------------------------------------------------------------
     (
@@ -64,8 +90,16 @@ LEXICON: tuple[tuple[str, float, str], ...] = (
         "|makefile|github actions|pytest|jest|ci pipeline|pull request|code review|linter|type error|typeerror|nullpointer*|api endpoint"
         "|implement|implementation|codebase|repo|repository|snippet|boilerplate|memory leak",
     ),
-    ("code_generation", 2.0, "代码|代碼|编程|调试|重构|报错|脚本|コード|デバッグ|リファクタ|スクリプト|코드|디버그|리팩터|스크립트"),
-    ("code_generation", 1.5, "函数|程序|实现|关数|関数|実装|バグ|プログラム|함수|구현|버그|프로그램"),
+    (
+        "code_generation",
+        2.0,
+        "代码|代碼|编程|调试|重构|报错|脚本|コード|デバッグ|リファクタ|スクリプト|코드|디버그|리팩터|스크립트",
+    ),
+    (
+        "code_generation",
+        1.5,
+        "函数|程序|实现|关数|関数|実装|バグ|プログラム|함수|구현|버그|프로그램",
+    ),
     (
         "code_generation",
         1.5,
@@ -117,8 +151,16 @@ LEXICON: tuple[tuple[str, float, str], ...] = (
         "|conclude|conclusion|syllogism|fallacy|rigorous|rigorously|argument|justify|extrema|derivative|inflection"
         "|реши|решите|вычисли*|уравнени*|вероятност*|загадк*|шаг за шагом",
     ),
-    ("complex_reasoning", 1.8, "方程|求解|推理|逐步|一步一步|计算|方程式|計算|推論|解いて|段階的|방정식|계산|추론|단계별|풀어"),
-    ("complex_reasoning", 1.0, "compare|evaluate|plan|strategy|consequences|implications|pros and cons"),
+    (
+        "complex_reasoning",
+        1.8,
+        "方程|求解|推理|逐步|一步一步|计算|方程式|計算|推論|解いて|段階的|방정식|계산|추론|단계별|풀어",
+    ),
+    (
+        "complex_reasoning",
+        1.0,
+        "compare|evaluate|plan|strategy|consequences|implications|pros and cons",
+    ),
     ("complex_reasoning", 0.5, "why|pourquoi|warum|por qué|por que|почему|为什么|なぜ|왜"),
     # --- data_extraction -------------------------------------------------------------
     (
@@ -147,7 +189,11 @@ LEXICON: tuple[tuple[str, float, str], ...] = (
         "|gedicht*|märchen|kurzgeschichte|liedtext|poème|conte|chanson|poema|cuento|canción"
         "|conto|canção|poesia|стих*|сказк*|песн*|рассказ*|slogan|slogans|tagline|taglines|jingle",
     ),
-    ("creative_writing", 2.5, "诗|故事|小说|歌词|童话|詩|物語|小説|俳句|歌詞|童話|시를|소설|가사|동화|이야기"),
+    (
+        "creative_writing",
+        2.5,
+        "诗|故事|小说|歌词|童话|詩|物語|小説|俳句|歌詞|童話|시를|소설|가사|동화|이야기",
+    ),
     (
         "creative_writing",
         1.8,
@@ -165,7 +211,11 @@ LEXICON: tuple[tuple[str, float, str], ...] = (
         "|hauptstadt|wer ist|wer war|wer hat|wann|capitale|qui est|qui a|quand|quelle est"
         "|quién|cuándo|dónde|cuál es|quem|quando|onde|qual é|столица|кто|когда|где",
     ),
-    ("simple_qa", 1.5, "首都|是谁|谁是|哪一年|什么时候|在哪|是什么意思|誰|いつ|どこ|何年|수도|누구|언제|어디"),
+    (
+        "simple_qa",
+        1.5,
+        "首都|是谁|谁是|哪一年|什么时候|在哪|是什么意思|誰|いつ|どこ|何年|수도|누구|언제|어디",
+    ),
     (
         "simple_qa",
         0.8,
@@ -200,7 +250,11 @@ LEXICON: tuple[tuple[str, float, str], ...] = (
         "|cryptograph*|compiler|parser|interpreter|garbage collect*|eigen*|stochastic"
         "|bayes*|game theory|combinatori*|recurrence|asymptot*|nuanced|subtle",
     ),
-    ("_hard", 1.0, "beweis*|schritt für schritt|étape par étape|paso a paso|passo a passo|докаж*|шаг за шагом"),
+    (
+        "_hard",
+        1.0,
+        "beweis*|schritt für schritt|étape par étape|paso a paso|passo a passo|докаж*|шаг за шагом",
+    ),
     ("_hard", 1.0, "证明|推导|逐步|并发|死锁|証明|並行|デッドロック|증명|동시성|단계별"),
     (
         "_easy",
@@ -217,68 +271,128 @@ LEXICON: tuple[tuple[str, float, str], ...] = (
 )
 
 _CJK_RANGES = ("\u3040", "\u30ff"), ("\u3400", "\u9fff"), ("\uac00", "\ud7af"), ("\uf900", "\ufaff")
+# Punctuation becomes a space before splitting into tokens; "-", "+" and "#" stay
+# (thread-safe, c++, c#). Cues are tokenized the same way, so "tl;dr" is ("tl", "dr").
+_PUNCT = str.maketrans(
+    {c: " " for c in ".,;:!?()[]{}\"'`<>/\\|=*&^%$@~«»“”„‘’「」。，、：；？！（）"}
+)
 
 
 def is_cjk(s: str) -> bool:
     return any(lo <= ch <= hi for ch in s for lo, hi in _CJK_RANGES)
 
 
-def _trie_pattern(cues: dict[str, bool]) -> str:
-    """One regex alternation shaped as a trie; longer continuations are tried first.
-
-    `cues` maps a cue to True when it is a stem (no right word boundary needed).
-    """
-    root: dict[str, object] = {}
-    end = ""  # a key no character can equal
-    for cue, stem in cues.items():
-        node = root
+def _trie_pattern(cues: list[str]) -> str:
+    """One regex alternation shaped as a trie; longer continuations are tried first."""
+    root: dict[str, dict[str, object]] = {}
+    for cue in cues:
+        node: dict[str, object] = root  # type: ignore[assignment]
         for ch in cue:
-            child = node.setdefault(ch, {})
-            assert isinstance(child, dict)
-            node = child
-        node[end] = stem
+            node = node.setdefault(ch, {})  # type: ignore[assignment]
+        node[""] = {}
 
-    def emit(node: dict[str, object], bounded: bool) -> str:
-        alts: list[str] = []
-        for ch in sorted(k for k in node if k != end):
-            child = node[ch]
-            assert isinstance(child, dict)
-            alts.append(re.escape(ch) + emit(child, bounded))
-        if end in node:
-            alts.append("" if node[end] or not bounded else r"(?!\w)")
-        if len(alts) == 1:
-            return alts[0]
-        return "(?:" + "|".join(alts) + ")"
+    def emit(node: dict[str, object]) -> str:
+        alts = [
+            re.escape(ch) + emit(child)
+            for ch, child in sorted(node.items())
+            if ch and isinstance(child, dict)
+        ]
+        if "" in node:
+            alts.append("")
+        return alts[0] if len(alts) == 1 else "(?:" + "|".join(alts) + ")"
 
-    return emit(root, bounded=True)
+    return emit(root)  # type: ignore[arg-type]
 
 
-def compile_lexicon() -> tuple[re.Pattern[str], re.Pattern[str], dict[str, tuple[Cue, ...]]]:
-    """Return (word regex, CJK regex, matched text -> ((key, weight), ...))."""
-    table: dict[str, list[Cue]] = {}
-    words: dict[str, bool] = {}
-    cjk: dict[str, bool] = {}
-    for key, weight, alternatives in LEXICON:
-        for raw in alternatives.split("|"):
-            raw = raw.replace("\\+", "+")
-            stem = raw.endswith("*")
-            cue = raw.rstrip("*")
-            entries = table.setdefault(cue, [])
-            if all(k != key for k, _ in entries):
-                entries.append((key, weight))
-            if is_cjk(cue):
-                cjk[cue] = True
-            else:
-                words[cue] = words.get(cue, False) or stem
-    # A longer cue found in the text hides a shorter stem it starts with (the trie
-    # prefers the longest match), so the longer cue inherits the stem's entries.
-    stems = [c for c, is_stem in words.items() if is_stem] + list(cjk)
-    for cue, entries in table.items():
-        for stem in stems:
-            if stem != cue and cue.startswith(stem):
-                for key, weight in table[stem]:
-                    if all(k != key for k, _ in entries):
-                        entries.append((key, weight))
-    word_rx = re.compile(r"(?<!\w)(" + _trie_pattern(words) + ")")
-    cjk_rx = re.compile("(" + _trie_pattern(cjk) + ")")
-    return word_rx, cjk_rx, {k: tuple(v) for k, v in table.items()}
+def _merge(entries: list[Cue], key: str, weight: float) -> None:
+    if all(k != key for k, _ in entries):
+        entries.append((key, weight))
+
+
+class CueScanner:
+    """Finds lexicon cues in text with C-speed string operations and dict lookups.
+
+    Latin and Cyrillic text is split into tokens once; each token is looked up
+    as a word, as the start of a phrase (longest phrase wins and consumes its
+    tokens) and, by its first three letters, against the stems. CJK cues are
+    found with one trie regex, run only when the text is not ASCII.
+    """
+
+    def __init__(self) -> None:
+        self.words: dict[str, list[Cue]] = {}
+        self.stems: dict[str, list[tuple[str, list[Cue]]]] = {}
+        self.phrases: dict[str, list[tuple[tuple[str, ...], list[Cue]]]] = {}
+        cjk: dict[str, list[Cue]] = {}
+        stem_entries: dict[str, list[Cue]] = {}
+        for key, weight, alternatives in LEXICON:
+            for raw in alternatives.split("|"):
+                raw = raw.replace("\\+", "+")
+                if is_cjk(raw):
+                    _merge(cjk.setdefault(raw, []), key, weight)
+                elif raw.endswith("*"):
+                    _merge(stem_entries.setdefault(raw[:-1], []), key, weight)
+                else:
+                    tokens = tuple(raw.translate(_PUNCT).split())
+                    if len(tokens) == 1:
+                        _merge(self.words.setdefault(tokens[0], []), key, weight)
+                    elif tokens:
+                        group = self.phrases.setdefault(tokens[0], [])
+                        for rest, entries in group:
+                            if rest == tokens[1:]:
+                                _merge(entries, key, weight)
+                                break
+                        else:
+                            group.append((tokens[1:], [(key, weight)]))
+        for group in self.phrases.values():
+            group.sort(key=lambda item: -len(item[0]))
+        for stem, entries in stem_entries.items():
+            self.stems.setdefault(stem[:3], []).append((stem, entries))
+        self.word_keys = frozenset(self.words)
+        self.phrase_keys = frozenset(self.phrases)
+        self.cjk_entries = cjk
+        self.cjk_rx = re.compile("(" + _trie_pattern(sorted(cjk)) + ")")
+
+    def scan(self, text: str, weight: float, out: dict[str, float]) -> None:
+        """Add weight * cue weight to `out` for each distinct cue in `text` (lower-cased).
+
+        A cue repeated inside one window counts once, so pasted material that
+        says "error" forty times does not drown the instruction.
+        """
+        if not text:
+            return
+        toks = text.translate(_PUNCT).split()
+        uniq = set(toks)
+        found: dict[str, float] = {}
+        for tok in uniq & self.word_keys:
+            for key, w in self.words[tok]:
+                if w > found.get(key + "\0" + tok, 0.0):
+                    found[key + "\0" + tok] = w
+        for first in uniq & self.phrase_keys:
+            start = -1
+            while True:
+                try:
+                    start = toks.index(first, start + 1)
+                except ValueError:
+                    break
+                for rest, entries in self.phrases[first]:
+                    if tuple(toks[start + 1 : start + 1 + len(rest)]) == rest:
+                        for key, w in entries:
+                            found[key + "\0" + first + " " + " ".join(rest)] = w
+                        break
+        stems = self.stems
+        for tok in uniq:
+            cands = stems.get(tok[:3])
+            if cands is not None:
+                for stem, entries in cands:
+                    if tok.startswith(stem):
+                        for key, w in entries:
+                            # a stem and a word for the same key in one token count once
+                            if key + "\0" + tok not in found:
+                                found[key + "\0" + stem + "*"] = w
+        if not text.isascii():
+            for m in self.cjk_rx.finditer(text):
+                for key, w in self.cjk_entries[m.group(1)]:
+                    found[key + "\0" + m.group(1)] = w
+        for tagged, w in found.items():
+            key = tagged[: tagged.index("\0")]
+            out[key] = out.get(key, 0.0) + w * weight

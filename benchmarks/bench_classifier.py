@@ -1,0 +1,90 @@
+"""Time L1 classification: p50 and p99 on a 200-char prompt, a 2,000-char prompt and a
+400,000-char coding-agent conversation (goals: p50 <= 100 us at 2,000 chars, p99 <= 1 ms
+at 400,000). Each case runs thousands of timed calls; the figures are the medians of
+five rounds. Run: `.venv/bin/python benchmarks/bench_classifier.py`.
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+
+from routerdesk.core.classify import L1Classifier
+from routerdesk.core.types import ChatRequest, Message, TextPart, Tool, ToolCall
+
+SENTENCE = "The council approved the new budget after a long debate about transit and housing. "
+CODE = "def total(items):\n    return sum(i.price * i.qty for i in items if i.active)\n\n"
+
+
+def short_prompt() -> ChatRequest:
+    text = "Summarize the following note in two sentences: " + SENTENCE * 2
+    return ChatRequest([Message("user", [TextPart(text[:200])])])
+
+
+def medium_prompt() -> ChatRequest:
+    text = "Refactor this and explain the bug:\n```python\n" + CODE * 12 + "```\n" + SENTENCE * 10
+    return ChatRequest(
+        [
+            Message("system", [TextPart("You are a helpful assistant.")]),
+            Message("user", [TextPart(text[:2_000])]),
+        ]
+    )
+
+
+def agent_conversation() -> ChatRequest:
+    system = (
+        "You are a coding agent. Use the tools to read and edit files, run tests, fix bugs. " * 200
+    )[:16_000]
+    msgs = [
+        Message("system", [TextPart(system)]),
+        Message("user", [TextPart("Fix the failing tests in tests/")]),
+    ]
+    size = len(system)
+    i = 0
+    while size < 400_000:
+        call = ToolCall(f"c{i}", "read_file", '{"path": "src/mod.py"}')
+        body = CODE * 60 + SENTENCE * 20
+        msgs.append(Message("assistant", [TextPart("Reading the next file.")], tool_calls=[call]))
+        msgs.append(Message("tool", [TextPart(body)], tool_call_id=f"c{i}"))
+        size += len(body) + 25
+        i += 1
+    msgs.append(
+        Message("user", [TextPart("Now also make the parser thread-safe and add tests. " * 4)])
+    )
+    tools = [Tool(n) for n in ("read_file", "edit_file", "run_terminal_cmd", "grep_search")]
+    return ChatRequest(msgs, tools=tools)
+
+
+def bench(req: ChatRequest, iterations: int, rounds: int = 5) -> tuple[float, float]:
+    clf = L1Classifier()
+    for _ in range(200):
+        clf.classify(req)
+    p50s, p99s = [], []
+    for _ in range(rounds):
+        samples = []
+        for _ in range(iterations):
+            t0 = time.perf_counter_ns()
+            clf.classify(req)
+            samples.append(time.perf_counter_ns() - t0)
+        samples.sort()
+        p50s.append(samples[len(samples) // 2] / 1_000)
+        p99s.append(samples[int(len(samples) * 0.99)] / 1_000)
+    return statistics.median(p50s), statistics.median(p99s)
+
+
+def main() -> None:
+    cases = [
+        ("200-char prompt", short_prompt()),
+        ("2,000-char prompt", medium_prompt()),
+        ("400k-char agent conversation", agent_conversation()),
+    ]
+    for name, req in cases:
+        chars = sum(len(m.text()) for m in req.messages)
+        p50, p99 = bench(req, iterations=5_000)
+        print(
+            f"{name:30} {chars:>8} chars, {len(req.messages):4d} messages: p50 {p50:7.1f} us   p99 {p99:7.1f} us"
+        )
+
+
+if __name__ == "__main__":
+    main()
