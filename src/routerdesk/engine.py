@@ -411,6 +411,7 @@ class Engine:
         return CallContext(base_url=base, key=self.keys.key(model.provider), timeouts=ps.timeouts)
 
     def _failed(self, rec: UsageRecord, t0: float, exc: RouterError) -> None:
+        exc.request_id = rec.request_id  # type: ignore[attr-defined]  # for the error response's header
         self._finish(rec, t0, "error", exc.status, self.clean(exc.message))
 
     async def complete(

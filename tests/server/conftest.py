@@ -14,7 +14,7 @@ from routerdesk.core.registry import ModelSpec, Prices, Registry
 from routerdesk.core.settings import ProviderSettings, Settings, Timeouts
 from routerdesk.core.types import TASKS
 from routerdesk.runtime import Runtime
-from storage.memory_keyring import MemoryKeyring, memory_keyring  # noqa: F401
+from storage.memory_keyring import MemoryKeyring, memory_keyring  # noqa: F401, F811
 
 TOKEN = "rd-test-token-0123456789"
 OPENAI_KEY = "sk-test-openai-SECRETKEY-0123456789"
@@ -22,7 +22,9 @@ ANTHROPIC_KEY = "sk-ant-test-SECRETKEY-9876543210"
 FAST = Timeouts(connect=2.0, first_byte=3.0, idle=3.0, total=10.0)
 
 
-def model(model_id: str, provider: str, name: str, inp: float, out: float, score: int) -> ModelSpec:
+def model(
+    model_id: str, provider: str, name: str, inp: float, out: float, score: int, *extra: str
+) -> ModelSpec:
     return ModelSpec(
         id=model_id,
         provider=provider,
@@ -30,7 +32,7 @@ def model(model_id: str, provider: str, name: str, inp: float, out: float, score
         prices=Prices(input=inp, output=out),
         context_window=128_000,
         max_output_tokens=16_000,
-        features=frozenset({"streaming", "tools", "vision", "json"}),
+        features=frozenset({"streaming", "tools", "vision", "json", *extra}),
         capabilities={t: score for t in TASKS},
     )
 
@@ -40,7 +42,7 @@ def test_registry() -> Registry:
     return Registry(
         [
             model("oa-mini", "openai", "gpt-mini", 0.1, 0.4, 3),
-            model("an-mini", "anthropic", "claude-mini", 0.2, 0.8, 3),
+            model("an-mini", "anthropic", "claude-mini", 0.2, 0.8, 3, "reasoning"),
             model("oa-big", "openai", "gpt-big", 5.0, 20.0, 5),
         ]
     )
@@ -86,7 +88,8 @@ def make_settings(openai_url: str, anthropic_url: str, **server: Any) -> Setting
 
 @pytest.fixture
 async def served(
-    monkeypatch: pytest.MonkeyPatch, memory_keyring: MemoryKeyring
+    monkeypatch: pytest.MonkeyPatch,
+    memory_keyring: MemoryKeyring,  # noqa: F811
 ) -> AsyncIterator[Served]:
     monkeypatch.setenv("ROUTERDESK_TOKEN", TOKEN)
     monkeypatch.setenv("OPENAI_API_KEY", OPENAI_KEY)

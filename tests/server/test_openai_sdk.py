@@ -19,7 +19,11 @@ WEATHER_TOOL = {
     "function": {
         "name": "get_weather",
         "description": "Weather for a city",
-        "parameters": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]},
+        "parameters": {
+            "type": "object",
+            "properties": {"city": {"type": "string"}},
+            "required": ["city"],
+        },
     },
 }
 
@@ -31,7 +35,8 @@ def client(s: Served) -> openai.AsyncOpenAI:
 async def test_completion_async(served: Served) -> None:
     served.openai.push(Answer(text="Paris.", usage=FakeUsage(input=20, output=3)))
     raw = await client(served).chat.completions.with_raw_response.create(
-        model="auto", messages=MESSAGES  # type: ignore[arg-type]
+        model="auto",
+        messages=MESSAGES,  # type: ignore[arg-type]
     )
     resp = raw.parse()
     assert isinstance(resp, ChatCompletion)
@@ -67,9 +72,14 @@ async def test_completion_sync_client(served: Served) -> None:
 
 
 async def test_stream_with_usage(served: Served) -> None:
-    served.openai.push(Answer(text="Paris is the capital.", pieces=4, usage=FakeUsage(input=9, output=5)))
+    served.openai.push(
+        Answer(text="Paris is the capital.", pieces=4, usage=FakeUsage(input=9, output=5))
+    )
     stream = await client(served).chat.completions.create(
-        model="auto", messages=MESSAGES, stream=True, stream_options={"include_usage": True}  # type: ignore[arg-type]
+        model="auto",
+        messages=MESSAGES,
+        stream=True,
+        stream_options={"include_usage": True},  # type: ignore[arg-type]
     )
     chunks = [c async for c in stream]
     assert all(isinstance(c, ChatCompletionChunk) for c in chunks)
@@ -77,14 +87,18 @@ async def test_stream_with_usage(served: Served) -> None:
     assert text == "Paris is the capital."
     assert chunks[-1].choices == [] and chunks[-1].usage is not None
     assert chunks[-1].usage.completion_tokens == 5
-    finishes = [c.choices[0].finish_reason for c in chunks if c.choices and c.choices[0].finish_reason]
+    finishes = [
+        c.choices[0].finish_reason for c in chunks if c.choices and c.choices[0].finish_reason
+    ]
     assert finishes == ["stop"]
     assert chunks[0].model == "gpt-mini"
 
 
 async def test_stream_without_usage_has_no_usage_chunk(served: Served) -> None:
     async with client(served).chat.completions.with_streaming_response.create(
-        model="auto", messages=MESSAGES, stream=True  # type: ignore[arg-type]
+        model="auto",
+        messages=MESSAGES,
+        stream=True,  # type: ignore[arg-type]
     ) as resp:
         assert resp.headers["content-type"].startswith("text/event-stream")
         assert resp.headers["x-routerdesk-model"] == "oa-mini"
@@ -118,18 +132,32 @@ async def test_tool_calls(served: Served) -> None:
         model="auto",
         messages=[
             {"role": "user", "content": "Weather in Paris?"},
-            {"role": "assistant", "content": None, "tool_calls": [
-                {"id": "call_1", "type": "function", "function": {"name": "get_weather", "arguments": '{"city": "Paris"}'}}
-            ]},
+            {
+                "role": "assistant",
+                "content": None,
+                "tool_calls": [
+                    {
+                        "id": "call_1",
+                        "type": "function",
+                        "function": {"name": "get_weather", "arguments": '{"city": "Paris"}'},
+                    }
+                ],
+            },
             {"role": "tool", "tool_call_id": "call_1", "content": "18C, sunny"},
         ],  # type: ignore[list-item]
         tools=[WEATHER_TOOL],  # type: ignore[list-item]
     )
-    assert served.openai.last.json["messages"][-1] == {"role": "tool", "tool_call_id": "call_1", "content": "18C, sunny"}
+    assert served.openai.last.json["messages"][-1] == {
+        "role": "tool",
+        "tool_call_id": "call_1",
+        "content": "18C, sunny",
+    }
 
 
 async def test_streamed_tool_calls(served: Served) -> None:
-    served.openai.push(Answer(text="", tool_calls=[FakeToolCall("get_weather", '{"city": "Oslo"}')]))
+    served.openai.push(
+        Answer(text="", tool_calls=[FakeToolCall("get_weather", '{"city": "Oslo"}')])
+    )
     stream = await client(served).chat.completions.create(
         model="auto",
         messages=[{"role": "user", "content": "Weather in Oslo?"}],
@@ -147,21 +175,32 @@ async def test_streamed_tool_calls(served: Served) -> None:
 async def test_image_and_response_format_reach_upstream(served: Served) -> None:
     await client(served).chat.completions.create(
         model="auto",
-        messages=[{"role": "user", "content": [
-            {"type": "text", "text": "Describe as JSON"},
-            {"type": "image_url", "image_url": {"url": "data:image/png;base64,iVBORw0KGgo="}},
-        ]}],  # type: ignore[list-item]
+        messages=[
+            {
+                "role": "user",
+                "content": [
+                    {"type": "text", "text": "Describe as JSON"},
+                    {
+                        "type": "image_url",
+                        "image_url": {"url": "data:image/png;base64,iVBORw0KGgo="},
+                    },
+                ],
+            }
+        ],  # type: ignore[list-item]
         response_format={"type": "json_object"},
     )
     sent = served.openai.last.json
     assert sent["response_format"] == {"type": "json_object"}
-    assert sent["messages"][0]["content"][1]["image_url"]["url"].startswith("data:image/png;base64,")
+    assert sent["messages"][0]["content"][1]["image_url"]["url"].startswith(
+        "data:image/png;base64,"
+    )
 
 
 async def test_fallback_after_503(served: Served) -> None:
     served.openai.push(Fault(status=503, message="overloaded"))
     raw = await client(served).chat.completions.with_raw_response.create(
-        model="auto", messages=MESSAGES  # type: ignore[arg-type]
+        model="auto",
+        messages=MESSAGES,  # type: ignore[arg-type]
     )
     resp = raw.parse()
     assert resp.model == "claude-mini"
@@ -177,7 +216,9 @@ async def test_fallback_after_503(served: Served) -> None:
 async def test_stream_fallback_before_first_event(served: Served) -> None:
     served.openai.push(Fault(status=503))
     async with client(served).chat.completions.with_streaming_response.create(
-        model="auto", messages=MESSAGES, stream=True  # type: ignore[arg-type]
+        model="auto",
+        messages=MESSAGES,
+        stream=True,  # type: ignore[arg-type]
     ) as resp:
         assert resp.headers["x-routerdesk-model"] == "an-mini"
         body = "".join([line async for line in resp.iter_lines()])
@@ -191,7 +232,9 @@ async def test_stream_fallback_before_first_event(served: Served) -> None:
 async def test_mid_stream_failure_raises_api_error(served: Served) -> None:
     served.openai.push(Answer(text="one two three four", pieces=4, cut_after=2))
     stream = await client(served).chat.completions.create(
-        model="auto", messages=MESSAGES, stream=True  # type: ignore[arg-type]
+        model="auto",
+        messages=MESSAGES,
+        stream=True,  # type: ignore[arg-type]
     )
     got: list[str] = []
     with pytest.raises(openai.APIError) as info:
@@ -214,9 +257,14 @@ async def test_models_list(served: Served) -> None:
 
 async def test_client_disconnect_cancels_upstream(served: Served) -> None:
     served.openai.push(Answer(text="a b c d e f g h", pieces=8, chunk_delay=0.3))
-    async with served.http() as http, http.stream(
-        "POST", "/v1/chat/completions", json={"model": "auto", "messages": MESSAGES, "stream": True}
-    ) as resp:
+    async with (
+        served.http() as http,
+        http.stream(
+            "POST",
+            "/v1/chat/completions",
+            json={"model": "auto", "messages": MESSAGES, "stream": True},
+        ) as resp,
+    ):
         rid = resp.headers["x-routerdesk-request-id"]
         async for _ in resp.aiter_bytes():
             break  # read the first bytes, then hang up

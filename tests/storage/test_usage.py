@@ -47,9 +47,16 @@ def test_every_field_round_trips(tmp_path: Path) -> None:
         1,
         hops=[Hop("oa-big", "openai", 503, "overloaded", 12.5)],
         decision=Decision(
-            "balanced", "oa-mini", ["an-mini"], [Candidate("oa-mini", True, "qualified", 3.0, 0.002)], "why", ["n"]
+            "balanced",
+            "oa-mini",
+            ["an-mini"],
+            [Candidate("oa-mini", True, "qualified", 3.0, 0.002)],
+            "why",
+            ["n"],
         ),
-        classification=Classification("code_generation", 0.8, 0.4, "l1", ["code fence"], {"chars": 42.0}),
+        classification=Classification(
+            "code_generation", 0.8, 0.4, "l1", ["code fence"], {"chars": 42.0}
+        ),
         stream=True,
         demo=True,
         status="error",
@@ -61,11 +68,25 @@ def test_every_field_round_trips(tmp_path: Path) -> None:
     store.flush()
     row = store.get("r1")
     assert row is not None
-    assert row["hops"] == [{"model_id": "oa-big", "provider": "openai", "status": 503, "error": "overloaded", "ms": 12.5}]
+    assert row["hops"] == [
+        {
+            "model_id": "oa-big",
+            "provider": "openai",
+            "status": 503,
+            "error": "overloaded",
+            "ms": 12.5,
+        }
+    ]
     assert row["candidates"][0]["model_id"] == "oa-mini"
     assert row["decision_fallbacks"] == ["an-mini"]
     assert row["signals"] == ["code fence"] and row["features"] == {"chars": 42.0}
-    assert (row["input_tokens"], row["output_tokens"], row["cached_input_tokens"], row["cache_write_tokens"], row["reasoning_tokens"]) == (100, 20, 10, 5, 3)
+    assert (
+        row["input_tokens"],
+        row["output_tokens"],
+        row["cached_input_tokens"],
+        row["cache_write_tokens"],
+        row["reasoning_tokens"],
+    ) == (100, 20, 10, 5, 3)
     assert row["stream"] is True and row["demo"] is True
     assert row["status"] == "error" and row["status_code"] == 502 and row["error"] == "boom"
     assert row["preview"] == "hello" and row["ttft_ms"] == 50.0
@@ -87,9 +108,25 @@ def test_writes_are_batched_off_the_caller(tmp_path: Path) -> None:
 
 def test_queries(tmp_path: Path) -> None:
     store = UsageStore(tmp_path / "u.db")
-    store.submit(record(1, model_id="a", task="simple_qa", cost=1.0, baseline_cost=3.0, started_at=1000.0))
-    store.submit(record(2, model_id="a", task="code_generation", cost=1.0, baseline_cost=3.0, started_at=2000.0))
-    store.submit(record(3, model_id="b", task="simple_qa", cost=5.0, baseline_cost=5.0, started_at=4000.0, status="error"))
+    store.submit(
+        record(1, model_id="a", task="simple_qa", cost=1.0, baseline_cost=3.0, started_at=1000.0)
+    )
+    store.submit(
+        record(
+            2, model_id="a", task="code_generation", cost=1.0, baseline_cost=3.0, started_at=2000.0
+        )
+    )
+    store.submit(
+        record(
+            3,
+            model_id="b",
+            task="simple_qa",
+            cost=5.0,
+            baseline_cost=5.0,
+            started_at=4000.0,
+            status="error",
+        )
+    )
     store.flush()
     by_model = {t.key: t for t in store.totals("model_id")}
     assert by_model["a"].requests == 2 and by_model["a"].savings == 4.0
@@ -153,7 +190,9 @@ WRITER = textwrap.dedent(
 
 def test_sigkill_loses_at_most_the_last_second(tmp_path: Path) -> None:
     db = tmp_path / "u.db"
-    proc = subprocess.Popen([sys.executable, "-c", WRITER, str(db)], stdout=subprocess.PIPE, env=os.environ.copy())
+    proc = subprocess.Popen(
+        [sys.executable, "-c", WRITER, str(db)], stdout=subprocess.PIPE, env=os.environ.copy()
+    )
     assert proc.stdout is not None and proc.stdout.readline().strip() == b"ready"
     time.sleep(2.0)
     killed_at = time.time()

@@ -146,7 +146,9 @@ async def guard_and_errors(request: web.Request, handler: Handler) -> web.Stream
             raise
         return error_response(_http_error(exc, request, config), fmt, cors)
     except RouterError as exc:
-        return error_response(error_for(exc), fmt, cors)
+        rid = getattr(exc, "request_id", None)
+        extra = {**(cors or {}), "x-routerdesk-request-id": rid} if rid else cors
+        return error_response(error_for(exc), fmt, extra)
     except (asyncio.CancelledError, ConnectionResetError):
         raise
     except Exception:

@@ -15,6 +15,7 @@ A local HTTP server is reachable from every web page the user opens, so:
 from __future__ import annotations
 
 import hmac
+import ipaddress
 from dataclasses import dataclass
 
 LOOPBACK_NAMES: frozenset[str] = frozenset({"127.0.0.1", "localhost", "::1"})
@@ -22,8 +23,14 @@ WILDCARD_HOSTS: frozenset[str] = frozenset({"0.0.0.0", "::", ""})
 
 
 def is_loopback(host: str) -> bool:
+    """127.0.0.0/8, ::1 or localhost; a name that merely starts with "127." is not."""
     h = host.strip("[]").lower()
-    return h in LOOPBACK_NAMES or h.startswith("127.")
+    if h in LOOPBACK_NAMES:
+        return True
+    try:
+        return ipaddress.ip_address(h).is_loopback
+    except ValueError:
+        return False
 
 
 def host_name(header: str) -> str:
