@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from tests.gui.helpers import small_registry
-
+from gui.helpers import small_registry
 from routerdesk.core.errors import ConfigError, NoUsableModel
 from routerdesk.core.events import REGISTRY_CHANGED, SETTINGS_CHANGED, EventBus
 from routerdesk.core.registry import Registry

@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 from PySide6.QtCore import Qt
-from tests.gui.helpers import record, small_registry
 
+from gui.helpers import record, small_registry
 from routerdesk.gui.models.registry_model import COLUMNS as REG_COLUMNS
 from routerdesk.gui.models.registry_model import RegistryModel
 from routerdesk.gui.models.requests_model import RequestsFilter, RequestsModel

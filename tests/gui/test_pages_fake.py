@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from tests.gui.fake_backend import FakeBackend
-from tests.gui.helpers import record
 
+from gui.fake_backend import FakeBackend
+from gui.helpers import record
 from routerdesk.core.events import REQUEST_FINISHED, REQUEST_STARTED
 from routerdesk.gui.bridge import EngineBridge
 from routerdesk.gui.main_window import MainWindow
@@ -67,12 +67,13 @@ def test_registry_edit_goes_to_backend(window: MainWindow) -> None:
     assert not window.registry.banner.isHidden() and "not a number" in window.registry.banner.text()
 
 
-def test_providers_key_field_clears(window: MainWindow) -> None:
+def test_providers_key_field_clears(window: MainWindow, run: Any) -> None:
     page = window.providers
     page.select("anthropic")
     page.key_edit.setText("sk-ant-secret-value")
     page.set_key.click()
     assert page.key_edit.text() == ""
+    run(page.pending)
     assert window.backend.keys["anthropic"] == "sk-ant-secret-value"
     assert "set" in page.key_state.text()
 

@@ -203,9 +203,9 @@ class MainWindow(QMainWindow):
         self.pause_action.blockSignals(True)
         self.pause_action.setChecked(self.backend.paused)
         self.pause_action.blockSignals(False)
-        empty = (
-            not s.demo and not self.backend.usable_providers() and len(self.dashboard.series) == 0
-        )
+        usable = set(self.backend.usable_providers())
+        routable = any(m.enabled and m.provider in usable for m in self.backend.registry)
+        empty = not s.demo and not routable and len(self.dashboard.series) == 0
         self.dashboard.set_empty_state(empty)
         self.integrations.refresh()
         self.providers.refresh()

@@ -1,0 +1,175 @@
+"""End to end: the real app (runtime, aiohttp server, window) on one qasync loop, driven by the openai SDK.
+
+The SDK is synchronous and runs in a worker thread (`asyncio.to_thread`) so
+the loop keeps serving while the test waits for it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import keyring
+import pytest
+from openai import OpenAI
+
+from gui.conftest import TOKEN
+from routerdesk.app import DesktopApp
+from routerdesk.core.types import ChatRequest, Message, TextPart
+from routerdesk.gui.main_window import MainWindow
+from routerdesk.storage.secrets import SERVICE
+
+pytestmark = pytest.mark.gui
+
+
+async def until(predicate: Callable[[], bool], timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not met in time")
+        await asyncio.sleep(0.02)
+
+
+def ask(url: str, prompt: str, model: str = "auto") -> Any:
+    client = OpenAI(base_url=f"{url}/v1", api_key=TOKEN, max_retries=0, timeout=10)
+    return client.chat.completions.create(
+        model=model, messages=[{"role": "user", "content": prompt}]
+    )
+
+
+async def started(**kw: Any) -> DesktopApp:
+    app = DesktopApp(demo=True, demo_latency_scale=0.0, port=0, bridge_interval_ms=50, **kw)
+    await app.start()
+    return app
+
+
+PROMPTS = [
+    "What is the capital of France?",
+    "Write a Python function that reverses a linked list.",
+    "Translate 'good morning, how are you?' into German.",
+    "Summarize the following text in one sentence: routers pick models by price and skill.",
+]
+
+
+def test_sdk_requests_show_up_in_table_and_tiles(run: Callable[[Awaitable[None]], None]) -> None:
+    async def scenario() -> None:
+        app = await started(tray=False)
+        win = app.window
+        assert isinstance(win, MainWindow)
+        try:
+            for prompt in PROMPTS:
+                reply = await asyncio.to_thread(ask, app.url, prompt)
+                assert reply.choices[0].message.content
+            await until(lambda: win.requests.model.rowCount() == len(PROMPTS))
+            await until(lambda: win.dashboard.tiles["requests"].value() == str(len(PROMPTS)))
+            record = win.requests.model.record(0)
+            assert record.status == "ok" and record.model_id
+            assert not win.dashboard.showing_welcome()
+            win.show_page(1)
+            win.requests.table.selectRow(0)
+            assert "Candidates" in win.requests.detail.toHtml()
+        finally:
+            await app.stop()
+
+    run(scenario())
+
+
+def test_registry_edit_persists_and_changes_next_decision(
+    run: Callable[[Awaitable[None]], None],
+) -> None:
+    async def scenario() -> None:
+        app = await started(tray=False)
+        win = app.window
+        assert win is not None and app.backend is not None
+        try:
+            req = ChatRequest(
+                messages=[Message("user", [TextPart("What is 2 + 2?")])], model="auto:cheapest"
+            )
+            _, before = app.backend.decide(req)
+            model = win.registry.model
+            row = next(i for i in range(model.rowCount()) if model.spec(i).id == before.primary)
+            assert model.setData(model.index(row, 0), 0, role=10)  # CheckStateRole: disable it
+            _, after = app.backend.decide(req)
+            assert after.primary != before.primary
+            win.registry.save.click()
+            from routerdesk.core.registry_file import load_registry
+            from routerdesk.storage.paths import registry_path
+
+            saved = load_registry(registry_path()).registry
+            assert not saved[before.primary].enabled
+            # and a rejected edit leaves file and engine alone, with a visible reason
+            assert not model.setData(model.index(row, 4), "-3")
+            assert "greater than or equal to 0" in win.registry.banner.text()
+        finally:
+            await app.stop()
+
+    run(scenario())
+
+
+def test_provider_key_goes_to_keyring(run: Callable[[Awaitable[None]], None]) -> None:
+    async def scenario() -> None:
+        app = await started(tray=False)
+        win = app.window
+        assert win is not None
+        try:
+            page = win.providers
+            page.select("mistral")
+            page.key_edit.setText("mistral-test-key-0123456789")
+            page.set_key.click()
+            assert page.key_edit.text() == ""  # never left on screen
+            assert page.pending is not None
+            await page.pending
+            assert keyring.get_password(SERVICE, "mistral") == "mistral-test-key-0123456789"
+            assert "keyring" in page.key_state.text()
+            page.clear_key.click()
+            await page.pending
+            assert keyring.get_password(SERVICE, "mistral") is None
+        finally:
+            await app.stop()
+
+    run(scenario())
+
+
+def test_close_to_tray_keeps_serving_and_demo_switch(
+    run: Callable[[Awaitable[None]], None],
+) -> None:
+    async def scenario() -> None:
+        app = await started(tray=True)
+        win = app.window
+        assert win is not None and app.tray is not None
+        try:
+            win.close()
+            assert not win.isVisible()
+            reply = await asyncio.to_thread(ask, app.url, "Still there?")
+            assert reply.choices[0].message.content
+            await until(lambda: "Today's spend" in app.tray.tooltip())  # type: ignore[union-attr]
+            app.tray.open_action.trigger()
+            assert win.isVisible()
+            app.tray.pause_action.trigger()
+            assert app.runtime.engine.paused and win.pause_action.isChecked()
+        finally:
+            await app.stop()
+
+    run(scenario())
+
+
+def test_first_run_without_keys_offers_demo(run: Callable[[Awaitable[None]], None]) -> None:
+    async def scenario() -> None:
+        app = DesktopApp(port=0, tray=False, bridge_interval_ms=50)
+        await app.start()
+        win = app.window
+        assert win is not None
+        try:
+            assert win.dashboard.showing_welcome()
+            win.dashboard.welcome.demo.click()
+            assert app.runtime.engine.demo and not win.dashboard.showing_welcome()
+            reply = await asyncio.to_thread(ask, app.url, "hello")
+            assert "[demo]" in (reply.choices[0].message.content or "")
+            win.demo_switch.setChecked(False)
+            assert not app.runtime.engine.demo
+        finally:
+            await app.stop()
+
+    run(scenario())
