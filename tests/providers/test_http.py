@@ -113,7 +113,7 @@ async def test_keepalive_reuses_one_connection(fake_openai: FakeOpenAI) -> None:
         if stream is not None:
             ports.add(stream.get_extra_info("client_addr")[1])
 
-    async with build_client() as client:
+    async with build_client(verify=False) as client:
         client.event_hooks["response"].append(remember)
         adapter = OpenAICompatAdapter(client)
         for _ in range(3):

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import ssl
 import time
 from collections.abc import AsyncIterator, Mapping
 from email.utils import parsedate_to_datetime
@@ -53,9 +54,11 @@ def build_client(
     *,
     limits: httpx.Limits = DEFAULT_LIMITS,
     transport: httpx.AsyncBaseTransport | None = None,
+    verify: ssl.SSLContext | bool = True,
 ) -> httpx.AsyncClient:
     """The process-wide client: HTTP/1.1 with keep-alive pooling; adapters get it injected."""
     return httpx.AsyncClient(
+        verify=verify,
         http1=True,
         http2=False,
         limits=limits,
