@@ -118,65 +118,62 @@ def median_us(fn: Callable[[], object], *, rounds: int = 7, min_time: float = 0.
     return statistics.median(samples)
 
 
-def main() -> None:
+DECODERS: dict[str, Any] = {
+    "openai": openai_compat.ChatCompletionsDecoder,
+    "anthropic": anthropic.MessagesStreamDecoder,
+    "gemini": gemini.GenerateContentDecoder,
+}
+
+
+def bench_wire(name: str, module: Any, spec: ModelSpec, fake: Any, path: str) -> str:
     req = coding_request()
     answer = Answer(
         text="Here is the fix. " * 20,
         tool_calls=[FakeToolCall("read_file", '{"path": "src/m1.py"}')],
         pieces=40,
     )
+    encode_us = median_us(
+        lambda: dump_json(
+            module.build_body(req, spec, CallContext("http://bench", "k"), stream=True)
+        )
+    )
+    body_kb = (
+        len(dump_json(module.build_body(req, spec, CallContext("b", "k"), stream=True))) / 1024
+    )
+    rec = RecordedRequest(
+        "POST", path, {"alt": "sse"}, {},
+        {"model": spec.name, "stream": True, "stream_options": {"include_usage": True}},
+    )  # fmt: skip
+    raw_json = json.dumps(fake.render_json(answer, rec)).encode()
+    decode_us = median_us(lambda: module.parse_response(json.loads(raw_json), spec.provider))
+    events = fake.render_events(answer, rec)
+    decoder_cls = DECODERS[name]
+
+    def run_stream() -> None:
+        dec = decoder_cls(spec.provider)
+        for chunk in events:
+            dec.feed(chunk)
+        dec.close()
+
+    per_chunk_us = median_us(run_stream) / len(events)
+    return (
+        f"{name:<10} {encode_us:>14.1f} {decode_us:>15.1f} {per_chunk_us:>18.2f}"
+        f"   (body {body_kb:.0f} KiB, {len(events)} chunks)"
+    )
+
+
+def main() -> None:
     wires = [
         ("openai", openai_compat, model("openai", "gpt-x"), FakeOpenAI(), "/v1/chat/completions"),
         ("anthropic", anthropic, model("anthropic", "claude-x"), FakeAnthropic(), "/v1/messages"),
-        (
-            "gemini",
-            gemini,
-            model("google", "gemini-x"),
-            FakeGemini(),
-            "/v1beta/models/gemini-x:streamGenerateContent",
-        ),
-    ]
+        ("gemini", gemini, model("google", "gemini-x"), FakeGemini(),
+         "/v1beta/models/gemini-x:streamGenerateContent"),
+    ]  # fmt: skip
     print(
         f"{'adapter':<10} {'request->body':>14} {'json->response':>15} {'sse chunk->events':>18}   (µs, median)"
     )
-    for name, module, spec, fake, path in wires:
-        ctx = CallContext("http://bench", "k")
-        encode_us = median_us(
-            lambda: dump_json(
-                module.build_body(req, spec, CallContext("http://bench", "k"), stream=True)
-            )
-        )  # type: ignore[attr-defined]
-        rec = RecordedRequest(
-            "POST",
-            path,
-            {"alt": "sse"},
-            {},
-            {"model": spec.name, "stream": True, "stream_options": {"include_usage": True}},
-        )
-        raw_json = json.dumps(fake.render_json(answer, rec)).encode()
-        decode_us = median_us(lambda: module.parse_response(json.loads(raw_json), spec.provider))  # type: ignore[attr-defined]
-        events = fake.render_events(answer, rec)
-        decoder_cls = {
-            "openai": openai_compat.ChatCompletionsDecoder,
-            "anthropic": anthropic.MessagesStreamDecoder,
-            "gemini": gemini.GenerateContentDecoder,
-        }[name]
-
-        def run_stream(
-            events: list[bytes] = events,
-            decoder_cls: Any = decoder_cls,
-            provider: str = spec.provider,
-        ) -> None:
-            dec = decoder_cls(provider)
-            for chunk in events:
-                dec.feed(chunk)
-            dec.close()
-
-        per_chunk_us = median_us(run_stream) / len(events)
-        body_kb = len(dump_json(module.build_body(req, spec, ctx, stream=True))) / 1024  # type: ignore[attr-defined]
-        print(
-            f"{name:<10} {encode_us:>14.1f} {decode_us:>15.1f} {per_chunk_us:>18.2f}   (body {body_kb:.0f} KiB, {len(events)} chunks)"
-        )
+    for wire in wires:
+        print(bench_wire(*wire))
 
 
 if __name__ == "__main__":
