@@ -14,7 +14,7 @@ from routerdesk.core.registry import ModelSpec, Prices, Registry
 from routerdesk.core.settings import ProviderSettings, Settings, Timeouts
 from routerdesk.core.types import TASKS
 from routerdesk.runtime import Runtime
-from storage.memory_keyring import MemoryKeyring, memory_keyring  # noqa: F401, F811
+from storage.memory_keyring import MemoryKeyring, memory_keyring  # noqa: F401
 
 TOKEN = "rd-test-token-0123456789"
 OPENAI_KEY = "sk-test-openai-SECRETKEY-0123456789"
