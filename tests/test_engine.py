@@ -164,7 +164,7 @@ async def test_complete_records_and_publishes() -> None:
 
 async def test_fallback_and_health_events() -> None:
     adapter = Scripted(failing={"openai"})
-    engine, events, sink = make(adapter)
+    engine, events, _ = make(adapter)
     health = collect(events, ev.PROVIDER_HEALTH_CHANGED)
     _, rec = await engine.complete(req())
     assert rec.model_id == "mid" and [h.model_id for h in rec.hops] == ["cheap"]
