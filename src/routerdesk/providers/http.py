@@ -149,7 +149,7 @@ def error_for_status(
             status, "had a server error"
         )
         return UpstreamServerError(
-            f"{provider} {what} (HTTP {status}): {detail}. Another model will be tried.",
+            f"{provider} {what} (HTTP {status}): {detail}",
             provider=provider,
             status=status,
         )
