@@ -101,3 +101,13 @@ def test_usage_series_window() -> None:
     assert w.summary.savings_pct == pytest.approx(90.0)
     assert series.summary(since=250.0).requests == 1
     assert len(w.lat_t) >= 2
+
+
+def test_classifier_rows_count_as_spend_not_requests() -> None:
+    series = UsageSeries()
+    series.extend([record(t=1.0, cost=0.01), record(task="l2", t=2.0, cost=0.002)])
+    w = series.window()
+    assert w.summary.requests == 1
+    assert w.summary.spend == pytest.approx(0.012)
+    assert [name for name, _ in w.by_task] == ["simple_qa"]
+    assert w.cum_spend[-1] == pytest.approx(0.012)

@@ -41,6 +41,7 @@ class RuntimeBackend:
         self.rt = runtime
         self._demo_latency = demo_latency_scale
         self._forced_demo = runtime.engine.demo and not runtime.engine.settings.demo
+        self._l2 = runtime.engine.l2  # parked while demo mode is on
 
     @property
     def engine(self) -> Engine:
@@ -108,6 +109,11 @@ class RuntimeBackend:
         if on and engine.demo_adapter is None:
             engine.demo_adapter = DemoAdapter(latency_scale=self._demo_latency)
         engine.demo = on or self._forced_demo
+        # The demo provider cannot classify: no L2 calls while it answers.
+        if engine.demo and engine.l2 is not None:
+            self._l2, engine.l2 = engine.l2, None
+        elif not engine.demo and engine.l2 is None:
+            engine.l2 = self._l2
 
     # --- routing -----------------------------------------------------------------
 

@@ -143,7 +143,7 @@ class RequestsFilter(QSortFilterProxyModel):
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._needle = ""
-        self._status = ""  # "" = all, else "ok" / "error"
+        self._status = ""  # "" = all, else "ok" / "error" / "requests" / "l2"
         self.setSortRole(SORT_ROLE)
         self.setDynamicSortFilter(True)
 
@@ -165,6 +165,10 @@ class RequestsFilter(QSortFilterProxyModel):
         if self._status == "ok" and r.status != "ok":
             return False
         if self._status == "error" and r.status == "ok":
+            return False
+        if self._status == "requests" and r.task == "l2":
+            return False
+        if self._status == "l2" and r.task != "l2":
             return False
         if not self._needle:
             return True

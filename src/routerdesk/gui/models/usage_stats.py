@@ -15,7 +15,8 @@ import numpy.typing as npt
 from routerdesk.core.types import UsageRecord
 
 FloatArray = npt.NDArray[np.float64]
-_COLUMNS = ("t", "cost", "baseline", "latency", "overhead", "model", "task", "ok")
+_COLUMNS = ("t", "cost", "baseline", "latency", "overhead", "model", "task", "ok", "req")
+CLASSIFIER_TASK = "l2"  # rows of the L2 classifier's own calls: spend, but not requests
 
 
 @dataclass(slots=True, frozen=True)
@@ -87,6 +88,7 @@ class UsageSeries:
             c["model"][i] = self._code(self._model_code, self.models, r.model_id or "(none)")
             c["task"][i] = self._code(self._task_code, self.tasks, r.task or "(unknown)")
             c["ok"][i] = 1.0 if r.status == "ok" else 0.0
+            c["req"][i] = 0.0 if r.task == CLASSIFIER_TASK else 1.0
             i += 1
         self._n = i
 
@@ -103,17 +105,21 @@ class UsageSeries:
 
     def window(self, since: float | None = None, buckets: int = 60) -> Window:
         sel = self._mask(since)
-        c = {k: v[: self._n][sel] for k, v in self._cols.items()}
+        # Charts show client requests; the classifier's own calls only add to spend.
+        req = sel & (self._cols["req"][: self._n] > 0)
+        c = {k: v[: self._n][req] for k, v in self._cols.items()}
         order = np.argsort(c["t"], kind="stable")
         t = c["t"][order]
         lat_t, p50, p95 = _latency_buckets(t, c["latency"][order], buckets)
+        every = {k: v[: self._n][sel] for k, v in self._cols.items()}
+        spend_order = np.argsort(every["t"], kind="stable")
         return Window(
             summary=self._summary(sel),
             by_model=_counts(c["model"], self.models),
             by_task=_counts(c["task"], self.tasks),
-            cum_t=t,
-            cum_spend=np.cumsum(c["cost"][order]),
-            cum_baseline=np.cumsum(c["baseline"][order]),
+            cum_t=every["t"][spend_order],
+            cum_spend=np.cumsum(every["cost"][spend_order]),
+            cum_baseline=np.cumsum(every["baseline"][spend_order]),
             lat_t=lat_t,
             lat_p50=p50,
             lat_p95=p95,
@@ -127,14 +133,15 @@ class UsageSeries:
         return mask
 
     def _summary(self, sel: npt.NDArray[np.bool_]) -> Summary:
-        n = int(sel.sum())
         c = self._cols
-        overhead = c["overhead"][: self._n][sel]
+        req = sel & (c["req"][: self._n] > 0)
+        n = int(req.sum())
+        overhead = c["overhead"][: self._n][req]
         return Summary(
             requests=n,
             spend=float(c["cost"][: self._n][sel].sum()),
             baseline=float(c["baseline"][: self._n][sel].sum()),
-            errors=int(n - c["ok"][: self._n][sel].sum()),
+            errors=int(n - c["ok"][: self._n][req].sum()),
             median_overhead_ms=float(np.median(overhead)) if n else None,
         )
 

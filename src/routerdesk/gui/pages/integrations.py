@@ -56,6 +56,7 @@ class IntegrationsPage(QWidget):
         header.setWordWrap(True)
         self.list = QListWidget()
         self.list.setFixedWidth(self.fontMetrics().horizontalAdvance("OpenAI Python SDK") + 40)
+        self.list.setStyleSheet("QListWidget::item { padding: 3px 6px; }")
         self.list.setToolTip("Choose a tool to see its setup")
         self.stack = QStackedWidget()
         self.views: list[_IntegrationView] = []

@@ -81,10 +81,12 @@ class PlaygroundPage(QWidget):
         self.banner = Banner()
         self.classification = QLabel()
         self.classification.setWordWrap(True)
-        self.table = QTableWidget(0, 5)
-        self.table.setHorizontalHeaderLabels(["Strategy", "Model", "Fallbacks", "Est. cost", "Why"])
+        self.table = QTableWidget(0, 4)
+        self.table.setHorizontalHeaderLabels(["Strategy", "Model", "Est. cost", "Fallbacks"])
         self.table.horizontalHeader().setStretchLastSection(True)
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        rows = len(STRATEGIES) + 1
+        self.table.setFixedHeight(self.table.fontMetrics().height() * rows * 2 + 8)
         self.table.verticalHeader().hide()
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
@@ -106,16 +108,16 @@ class PlaygroundPage(QWidget):
         row.addWidget(self.classification, 1)
         row.addWidget(self.route)
         tl.addLayout(row)
-        bottom = QSplitter()
-        bottom.addWidget(self.table)
-        bottom.addWidget(self.candidates)
-        bottom.setStretchFactor(0, 3)
-        bottom.setStretchFactor(1, 2)
+        bottom = QWidget()
+        bl = QVBoxLayout(bottom)
+        bl.setContentsMargins(0, 0, 0, 0)
+        bl.addWidget(self.table)
+        bl.addWidget(self.candidates, 1)
         splitter = QSplitter()
         splitter.setOrientation(splitter.orientation().Vertical)
         splitter.addWidget(top)
         splitter.addWidget(bottom)
-        splitter.setSizes([260, 480])
+        splitter.setSizes([200, 540])
         layout = QVBoxLayout(self)
         layout.addWidget(self.banner)
         layout.addWidget(splitter, 1)
@@ -150,9 +152,11 @@ class PlaygroundPage(QWidget):
             r = self.table.rowCount()
             self.table.insertRow(r)
             label = f"{strategy} (default)" if strategy == default else strategy
-            cells = (label, d.primary, " → ".join(d.fallbacks[:3]), usd(_est_cost(d)), d.why)
+            cells = (label, d.primary, usd(_est_cost(d)), " → ".join(d.fallbacks))
             for col, text in enumerate(cells):
-                self.table.setItem(r, col, QTableWidgetItem(text))
+                item = QTableWidgetItem(text)
+                item.setToolTip(d.why or text)
+                self.table.setItem(r, col, item)
         self.table.selectRow(STRATEGIES.index(default) if default in STRATEGIES else 0)
 
     def _show_candidates(self) -> None:
@@ -162,7 +166,8 @@ class PlaygroundPage(QWidget):
         d = self.decisions.get(STRATEGIES[rows[0].row()])
         if d is None:
             return
-        notes = f"<p>{escape('; '.join(d.notes))}</p>" if d.notes else ""
+        why = f"<p><b>Why:</b> {escape(d.why)}</p>" if d.why else ""
+        notes = why + (f"<p>{escape('; '.join(d.notes))}</p>" if d.notes else "")
         self.candidates.setHtml(
             f"<h4>{escape(d.strategy)}: every candidate</h4>{notes}" + candidates_table(d)
         )

@@ -49,6 +49,7 @@ class ProvidersPage(QWidget):
             None  # the last key/test operation (tests await it)
         )
         self.list = QListWidget()
+        self.list.setStyleSheet("QListWidget::item { padding: 3px 6px; }")
         self.list.setToolTip("Providers; ● has a key, ○ has none")
         self.list.setFixedWidth(self.fontMetrics().horizontalAdvance("○ openrouter ⚠") + 40)
         self.list.currentRowChanged.connect(self._show)

@@ -17,11 +17,12 @@ def _row(*cells: str, header: bool = False) -> str:
 def candidates_table(d: Decision) -> str:
     """Every model the router considered, kept or dropped, with its reason."""
     rows = [_row("Model", "Kept", "Score", "Est. cost", "Reason", header=True)]
-    for c in d.candidates:
+    chosen = {d.primary, *d.fallbacks}
+    # Kept ones first, best score first: the choice is at the top, the dropped below.
+    for c in sorted(d.candidates, key=lambda c: (not c.kept, c.model_id != d.primary, -c.score)):
         mark = "✔" if c.kept else "✘"
-        rows.append(
-            _row(escape(c.model_id), mark, f"{c.score:.2f}", usd(c.est_cost), escape(c.reason))
-        )
+        name = f"<b>{escape(c.model_id)}</b>" if c.model_id in chosen else escape(c.model_id)
+        rows.append(_row(name, mark, f"{c.score:.2f}", usd(c.est_cost), escape(c.reason)))
     return "<table cellspacing='0' cellpadding='3'>" + "".join(rows) + "</table>"
 
 

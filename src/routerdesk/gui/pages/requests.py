@@ -23,7 +23,13 @@ from routerdesk.core.types import UsageRecord
 from routerdesk.gui.models.requests_model import RECORD_ROLE, RequestsFilter, RequestsModel
 from routerdesk.gui.pages.request_detail import explain
 
-STATUS_FILTERS = (("All", ""), ("OK only", "ok"), ("Errors only", "error"))
+STATUS_FILTERS = (
+    ("All", ""),
+    ("OK only", "ok"),
+    ("Errors only", "error"),
+    ("Client requests", "requests"),
+    ("Classifier (L2) calls", "l2"),
+)
 
 
 class RequestsPage(QWidget):
@@ -47,7 +53,9 @@ class RequestsPage(QWidget):
         self.status = QComboBox()
         for name, _ in STATUS_FILTERS:
             self.status.addItem(name)
-        self.status.setToolTip("Show all requests, only answered ones, or only failures")
+        self.status.setToolTip(
+            "Show all rows, answered or failed requests, or the L2 classifier's own calls"
+        )
         self.status.currentIndexChanged.connect(
             lambda i: self.proxy.set_status(STATUS_FILTERS[i][1])
         )
@@ -70,6 +78,13 @@ class RequestsPage(QWidget):
         self.table.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 8)
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         self.table.horizontalHeader().setStretchLastSection(True)
+        fm = self.fontMetrics()
+        for col, sample in (
+            (2, "complex_reasoning"),
+            (7, "claude-sonnet-5-5-2026"),
+            (8, "gpt-5-mini → claude"),
+        ):
+            self.table.setColumnWidth(col, fm.horizontalAdvance(sample) + 16)
         self.table.setToolTip("Select a request to see why it was routed this way")
         self.table.selectionModel().selectionChanged.connect(self._selected)
         self.detail = QTextBrowser()
@@ -103,7 +118,10 @@ class RequestsPage(QWidget):
 
     def _fit_columns(self) -> None:
         if self.model.rowCount():
-            self.table.resizeColumnsToContents()
+            widths = {c: self.table.columnWidth(c) for c in (2, 7, 8)}
+            self.table.resizeColumnsToContents()  # once: it reads every visible row
+            for col, width in widths.items():
+                self.table.setColumnWidth(col, max(width, self.table.columnWidth(col)))
             self._sized = True
 
     def _update_count(self) -> None:

@@ -1,0 +1,132 @@
+"""Regenerate docs/screenshots/<page>.png: the real app in demo mode with traffic sent through its server.
+
+Runs offscreen unless DISPLAY is set (and QT_QPA_PLATFORM is not), in a
+throwaway ROUTERDESK_HOME, so it never touches your own settings, keys or log.
+
+    .venv/bin/python scripts/screenshots.py [--out docs/screenshots]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import random
+import sys
+import tempfile
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+TOKEN = "rd-screenshots-token"
+PROMPTS = [
+    "What is the capital of Australia?",
+    "How many minutes are in a day?",
+    "Write a Python function that checks whether a string is a palindrome, with tests.",
+    "Refactor this JavaScript callback code to async/await and explain the changes.",
+    "Translate 'the meeting is moved to Thursday' into Spanish and Japanese.",
+    "Summarize this paragraph in two sentences: the quarterly report shows revenue up 12%...",
+    "Extract every date and amount from this invoice as JSON: Invoice 2024-03-01, total $1,200.",
+    "Prove that the square root of 2 is irrational, step by step.",
+    "Design a rate limiter for a distributed API; compare token bucket and sliding window.",
+    "Write a short poem about a lighthouse keeper who befriends a storm.",
+    "hi!",
+]
+
+
+def _send(url: str, prompt: str, model: str) -> None:
+    from openai import OpenAI
+
+    client = OpenAI(base_url=f"{url}/v1", api_key=TOKEN, max_retries=0, timeout=30)
+    try:
+        client.chat.completions.create(model=model, messages=[{"role": "user", "content": prompt}])
+    except Exception as exc:  # an error row is fine: the Requests page shows errors too
+        print(f"request failed: {exc}", file=sys.stderr)
+
+
+async def _traffic(url: str, n: int) -> None:
+    rnd = random.Random(7)
+    loop = asyncio.get_running_loop()
+    models = ["auto"] * 8 + ["auto:cheapest", "auto:best", "auto:balanced"]
+    with ThreadPoolExecutor(4) as pool:
+        for wave in range(6):
+            jobs = [
+                loop.run_in_executor(pool, _send, url, rnd.choice(PROMPTS), rnd.choice(models))
+                for _ in range(n // 6)
+            ]
+            await asyncio.gather(*jobs)
+            await asyncio.sleep(0.6 + wave * 0.2)
+
+
+async def _shoot(out: Path, n: int) -> None:
+    from PySide6.QtCore import QSize
+    from PySide6.QtWidgets import QApplication
+
+    from routerdesk.app import DesktopApp
+
+    app = DesktopApp(demo=False, demo_latency_scale=0.15, port=0, tray=False, bridge_interval_ms=250)
+    await app.start()
+    win = app.window
+    assert win is not None
+    win.resize(QSize(1280, 800))
+
+    async def grab(name: str) -> None:
+        for _ in range(5):
+            QApplication.processEvents()
+            await asyncio.sleep(0.05)
+        path = out / f"{name}.png"
+        win.grab().save(str(path), "PNG", 9)
+        print(f"wrote {path}")
+
+    try:
+        await grab("welcome")
+        win.dashboard.welcome.demo.click()
+        await _traffic(app.url, n)
+        assert app.bridge is not None
+        await asyncio.sleep(0.6)
+        app.bridge.flush()
+        for i, (name, _page, _tip) in enumerate(win.pages):
+            win.show_page(i)
+            if name == "Requests":
+                win.requests.table.selectRow(0)
+            if name == "Providers":
+                win.providers.select("anthropic")
+            if name == "Integrations":
+                win.integrations.list.setCurrentRow(2)  # Continue
+            await grab(name.lower())
+    finally:
+        await app.stop()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", default=str(Path(__file__).resolve().parent.parent / "docs" / "screenshots"))
+    parser.add_argument("--requests", type=int, default=120)
+    args = parser.parse_args()
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    if not os.environ.get("DISPLAY"):
+        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    os.environ["ROUTERDESK_HOME"] = tempfile.mkdtemp(prefix="routerdesk-shots-")
+    os.environ["ROUTERDESK_TOKEN"] = TOKEN
+    for var in [v for v in os.environ if v.endswith("_API_KEY")]:
+        del os.environ[var]  # screenshots show the no-key first run, then demo mode
+
+    import keyring
+    from keyring.backends import null
+
+    keyring.set_keyring(null.Keyring())  # never read or write the user's keyring
+
+    import qasync
+
+    from routerdesk.app import make_qapp
+
+    qapp = make_qapp()
+    loop = qasync.QEventLoop(qapp)
+    asyncio.set_event_loop(loop)
+    with loop:
+        loop.run_until_complete(_shoot(out, args.requests))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
