@@ -328,7 +328,9 @@ def test_install_and_uninstall_into_home(exe: Path, env: dict[str, str], tmp_pat
     entry = desktop.read_text("utf-8")
     assert f"Exec={opt}/routerdesk" in entry
     assert "Icon=routerdesk" in entry
-    assert list((local / "share" / "icons" / "hicolor").glob("*/apps/routerdesk.*"))
+    hicolor = local / "share" / "icons" / "hicolor"
+    assert (hicolor / "scalable" / "apps" / "routerdesk.svg").is_file()
+    assert (hicolor / "48x48" / "apps" / "routerdesk.png").is_file()  # the size hicolor requires
     if shutil.which("desktop-file-validate"):
         check = subprocess.run(
             ["desktop-file-validate", str(desktop)], capture_output=True, text=True
