@@ -63,7 +63,9 @@ async def _shoot(out: Path, n: int) -> None:
 
     from routerdesk.app import DesktopApp
 
-    app = DesktopApp(demo=False, demo_latency_scale=0.15, port=0, tray=False, bridge_interval_ms=250)
+    app = DesktopApp(
+        demo=False, demo_latency_scale=0.15, port=0, tray=False, bridge_interval_ms=250
+    )
     await app.start()
     win = app.window
     assert win is not None
@@ -86,6 +88,8 @@ async def _shoot(out: Path, n: int) -> None:
         app.bridge.flush()
         for i, (name, _page, _tip) in enumerate(win.pages):
             win.show_page(i)
+            if name == "Dashboard":
+                win.dashboard.redraw_now()
             if name == "Requests":
                 win.requests.table.selectRow(0)
             if name == "Providers":
@@ -99,7 +103,9 @@ async def _shoot(out: Path, n: int) -> None:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", default=str(Path(__file__).resolve().parent.parent / "docs" / "screenshots"))
+    parser.add_argument(
+        "--out", default=str(Path(__file__).resolve().parent.parent / "docs" / "screenshots")
+    )
     parser.add_argument("--requests", type=int, default=120)
     args = parser.parse_args()
     out = Path(args.out)
@@ -118,13 +124,14 @@ def main() -> int:
 
     import qasync
 
-    from routerdesk.app import make_qapp
+    from routerdesk.app import make_qapp, release_qt
 
     qapp = make_qapp()
     loop = qasync.QEventLoop(qapp)
     asyncio.set_event_loop(loop)
     with loop:
         loop.run_until_complete(_shoot(out, args.requests))
+    release_qt()
     return 0
 
 

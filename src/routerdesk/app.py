@@ -8,10 +8,11 @@ and is also what tests, screenshots and the benchmark drive.
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import sys
 
-from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtCore import QEvent, QObject, Qt, Signal
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QApplication, QMessageBox, QSystemTrayIcon
 
@@ -115,6 +116,7 @@ class DesktopApp(QObject):
             self.window.hide_on_close = False
             self.window.hide()
             self.window.deleteLater()
+            self.window = None
         await self.runtime.stop()
         if self.instance is not None:
             self.instance.release()
@@ -150,6 +152,16 @@ def make_qapp() -> QApplication:
     return qapp
 
 
+def release_qt() -> None:
+    """Destroy deleted-later widgets and collect cycles while the QApplication still exists.
+
+    Left to interpreter shutdown, Python and Qt objects die in arbitrary order,
+    which can crash PySide on exit.
+    """
+    QApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+    gc.collect()
+
+
 def main() -> int:
     import qasync
 
@@ -164,4 +176,6 @@ def main() -> int:
     desktop = DesktopApp(instance=instance)
     with loop:
         result: int = loop.run_until_complete(desktop.run())
+    del desktop
+    release_qt()
     return result

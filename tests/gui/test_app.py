@@ -62,12 +62,14 @@ def test_sdk_requests_show_up_in_table_and_tiles(run: Callable[[Awaitable[None]]
             for prompt in PROMPTS:
                 reply = await asyncio.to_thread(ask, app.url, prompt)
                 assert reply.choices[0].message.content
-            await until(lambda: win.requests.model.rowCount() == len(PROMPTS))
             await until(lambda: win.dashboard.tiles["requests"].value() == str(len(PROMPTS)))
+            win.show_page(1)  # the table takes rows while hidden, shows them when visible
+            assert win.requests.model.rowCount() == len(PROMPTS)
+            await asyncio.to_thread(ask, app.url, "One more, with the table in view.")
+            await until(lambda: win.requests.model.rowCount() == len(PROMPTS) + 1)
             record = win.requests.model.record(0)
             assert record.status == "ok" and record.model_id
             assert not win.dashboard.showing_welcome()
-            win.show_page(1)
             win.requests.table.selectRow(0)
             assert "Candidates" in win.requests.detail.toHtml()
         finally:

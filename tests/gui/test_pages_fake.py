@@ -38,8 +38,9 @@ def test_events_reach_table_and_tiles(window: MainWindow, qtbot: Any) -> None:
     for _ in range(20):
         bus.publish(REQUEST_STARTED, "r", "auto")
         bus.publish(REQUEST_FINISHED, record(cost=0.01))
-    qtbot.waitUntil(lambda: window.requests.model.rowCount() == 20)
-    assert window.dashboard.tiles["requests"].value() == "20"
+    qtbot.waitUntil(lambda: window.dashboard.tiles["requests"].value() == "20")
+    window.show_page(1)
+    assert window.requests.model.rowCount() == 20
     assert window.dashboard.tiles["spend"].value() == "$0.2000"
     assert window.spend_label.text() == "Today: $0.2000"
     window.show_page(1)

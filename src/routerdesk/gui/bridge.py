@@ -48,6 +48,7 @@ class EngineBridge(QObject):
         self._finished: deque[UsageRecord] = deque()
         self._started = 0
         self._in_flight = 0
+        self._armed = False  # a wake-up is already on its way: later events just queue
         self._throttle = Throttle(self._flush, interval_ms, self)
         self._wake.connect(self._throttle)
         self._unsubscribe: list[Callable[[], None]] = [
@@ -77,11 +78,17 @@ class EngineBridge(QObject):
 
     def _on_started(self, _request_id: str, _requested_model: str, *_: Any) -> None:
         self._started += 1
-        self._wake.emit()
+        self._arm()
 
     def _on_finished(self, record: UsageRecord, *_: Any) -> None:
         self._finished.append(record)
-        self._wake.emit()
+        self._arm()
+
+    def _arm(self) -> None:
+        # One Qt signal per flush, not per event: emitting costs more than queueing.
+        if not self._armed:
+            self._armed = True
+            self._wake.emit()
 
     def _on_registry(self, registry: Any, *_: Any) -> None:
         self.registry_changed.emit(registry)
@@ -95,6 +102,7 @@ class EngineBridge(QObject):
     # --- throttled ---------------------------------------------------------------
 
     def _flush(self) -> None:
+        self._armed = False
         batch: list[UsageRecord] = []
         while self._finished:
             batch.append(self._finished.popleft())

@@ -54,7 +54,7 @@ class DashboardCharts(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         c = chart_colours(self.palette())
-        pg.setConfigOptions(antialias=True, background=c.background, foreground=c.foreground)
+        pg.setConfigOptions(antialias=False, background=c.background, foreground=c.foreground)
         layout = QGridLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         self.by_model = _BarChart("Requests by model", c)
@@ -120,6 +120,16 @@ class DashboardCharts(QWidget):
         return plot
 
     def show_window(self, w: Window) -> None:
+        plots = (self.by_model, self.by_task, self.spend, self.latency)
+        for plot in plots:  # one repaint per chart, not one per changed item
+            plot.setUpdatesEnabled(False)
+        try:
+            self._set_data(w)
+        finally:
+            for plot in plots:
+                plot.setUpdatesEnabled(True)
+
+    def _set_data(self, w: Window) -> None:
         self.by_model.set_counts(w.by_model)
         self.by_task.set_counts(w.by_task)
         t, spend, base = _thin(w.cum_t, w.cum_spend, w.cum_baseline)
@@ -127,5 +137,3 @@ class DashboardCharts(QWidget):
         self.baseline_curve.setData(t, base)
         self.p50_curve.setData(w.lat_t, w.lat_p50)
         self.p95_curve.setData(w.lat_t, w.lat_p95)
-        for plot in (self.spend, self.latency):
-            plot.enableAutoRange()

@@ -19,8 +19,10 @@ from routerdesk.core.types import UsageRecord
 from routerdesk.gui.models.usage_stats import Summary, UsageSeries
 from routerdesk.gui.pages.charts import DashboardCharts
 from routerdesk.gui.pages.welcome import WelcomePanel
+from routerdesk.gui.throttle import Throttle
 from routerdesk.gui.widgets import Tile
 
+CHART_INTERVAL_MS = 1000
 RANGES: tuple[tuple[str, float | None], ...] = (
     ("Last hour", 3600.0),
     ("Last day", 86400.0),
@@ -57,6 +59,9 @@ class DashboardPage(QWidget):
         outer.setContentsMargins(0, 0, 0, 0)
         outer.addWidget(self._stack)
         self._dirty = True
+        # Tiles follow every batch from the bridge (~4/s); the charts, which cost
+        # far more to paint, redraw at most every CHART_INTERVAL_MS.
+        self._chart_throttle = Throttle(self._redraw_charts, CHART_INTERVAL_MS, self)
         # A time window slides even without traffic: redraw now and then.
         self._tick = QTimer(self)
         self._tick.setInterval(30_000)
@@ -134,9 +139,21 @@ class DashboardPage(QWidget):
 
     def redraw(self) -> None:
         self._dirty = False
-        window = self.series.window(self.since())
-        self._show_summary(window.summary)
-        self.charts.show_window(window)
+        self._show_summary(self.series.summary(self.since()))
+        self._chart_throttle()
+
+    def redraw_now(self) -> None:
+        """Tiles and charts at once (tests, screenshots)."""
+        self._dirty = False
+        self._show_summary(self.series.summary(self.since()))
+        self._chart_throttle.cancel()
+        self._redraw_charts()
+
+    def _redraw_charts(self) -> None:
+        if self.isVisible():
+            self.charts.show_window(self.series.window(self.since()))
+        else:
+            self._dirty = True
 
     def _show_summary(self, s: Summary) -> None:
         self.tiles["requests"].set(f"{s.requests:,}", f"{s.errors:,} errors" if s.errors else "")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from PySide6.QtCore import QItemSelection, Qt
+from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -105,6 +106,7 @@ class RequestsPage(QWidget):
         self.proxy.modelReset.connect(self._update_count)
         self.proxy.layoutChanged.connect(self._update_count)
         self._sized = False
+        self._pending: list[UsageRecord] = []
         self._update_count()
 
     def load_history(self, records: Sequence[UsageRecord]) -> None:
@@ -112,7 +114,21 @@ class RequestsPage(QWidget):
         self._fit_columns()
 
     def add_records(self, records: Sequence[UsageRecord]) -> None:
-        self.model.add_records(records)
+        """A batch from the bridge; held back while the page is hidden (sorting rows nobody sees
+        costs the loop that serves requests), shown at once when it is."""
+        self._pending.extend(records)
+        if self.isVisible():
+            self._apply_pending()
+
+    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 - Qt override
+        super().showEvent(event)
+        self._apply_pending()
+
+    def _apply_pending(self) -> None:
+        if not self._pending:
+            return
+        batch, self._pending = self._pending, []
+        self.model.add_records(batch)
         if not self._sized:
             self._fit_columns()
 
