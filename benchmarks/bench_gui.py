@@ -48,7 +48,8 @@ def child_env(home: Path) -> dict[str, str]:
 
 
 def start(cmd: list[str], home: Path) -> tuple[subprocess.Popen[str], str]:
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True, env=child_env(home))
+    log = (home / "stderr.log").open("w")  # read back if the process ends badly
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=log, text=True, env=child_env(home))
     assert proc.stdout is not None
     line = proc.stdout.readline().strip()
     if not line.startswith("listening on "):
@@ -114,21 +115,28 @@ def measure(cmds: dict[str, list[str]], n: int, concurrency: int, rounds: int) -
                 procs.append(proc)
             return asyncio.run(alternate(urls, n, concurrency, rounds))
         finally:
-            for proc in procs:
+            for name, proc in zip(cmds, procs, strict=False):
                 proc.terminate()
                 try:
-                    proc.wait(timeout=15)
+                    code = proc.wait(timeout=15)
                 except subprocess.TimeoutExpired:
                     proc.kill()
+                    code = proc.wait()
+                if code != 0:
+                    tail = (Path(tmp) / name / "stderr.log").read_text()[-6000:]
+                    print(f"{name} exited with {code}:\n{tail}", file=sys.stderr)
 
 
 def run_gui_child() -> int:
     """The desktop app in this process, printing the server URL once it listens."""
+    import faulthandler
     import signal
 
     import qasync
 
-    from routerdesk.app import DesktopApp, make_qapp, release_qt
+    from routerdesk.app import DesktopApp, exit_now, make_qapp, release_qt
+
+    faulthandler.enable()
 
     qapp = make_qapp()
     loop = qasync.QEventLoop(qapp)
@@ -146,7 +154,7 @@ def run_gui_child() -> int:
     with loop:
         loop.run_until_complete(main())
     release_qt()
-    return 0
+    exit_now(0)
 
 
 def main() -> int:

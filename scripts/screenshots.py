@@ -124,7 +124,7 @@ def main() -> int:
 
     import qasync
 
-    from routerdesk.app import make_qapp, release_qt
+    from routerdesk.app import exit_now, make_qapp, release_qt
 
     qapp = make_qapp()
     loop = qasync.QEventLoop(qapp)
@@ -132,7 +132,7 @@ def main() -> int:
     with loop:
         loop.run_until_complete(_shoot(out, args.requests))
     release_qt()
-    return 0
+    exit_now(0)
 
 
 if __name__ == "__main__":

@@ -10,7 +10,9 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
+import os
 import sys
+from typing import NoReturn
 
 from PySide6.QtCore import QEvent, QObject, Qt, Signal
 from PySide6.QtGui import QGuiApplication
@@ -153,13 +155,22 @@ def make_qapp() -> QApplication:
 
 
 def release_qt() -> None:
-    """Destroy deleted-later widgets and collect cycles while the QApplication still exists.
-
-    Left to interpreter shutdown, Python and Qt objects die in arbitrary order,
-    which can crash PySide on exit.
-    """
+    """Destroy deleted-later widgets and collect cycles while the QApplication still exists."""
     QApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
     gc.collect()
+
+
+def exit_now(code: int) -> NoReturn:
+    """End the process without interpreter finalization.
+
+    Everything that matters is already closed (server stopped, usage log
+    flushed). Left to finalization, Python and Qt objects die in arbitrary order
+    and PySide occasionally aborts ("none_dealloc") on the way out.
+    """
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
 
 
 def main() -> int:
@@ -178,4 +189,4 @@ def main() -> int:
         result: int = loop.run_until_complete(desktop.run())
     del desktop
     release_qt()
-    return result
+    exit_now(result)
