@@ -59,9 +59,9 @@ from routerdesk.core.events import EventBus
 from routerdesk.core.l2 import L2Call
 from routerdesk.core.pinning import ConversationPins
 from routerdesk.core.prices import baseline_model, cost_usd
-from routerdesk.core.registry import LOCAL_PROVIDERS, ModelSpec, Registry
+from routerdesk.core.registry import LOCAL_PROVIDERS, PROVIDERS, ModelSpec, Registry
 from routerdesk.core.routing import Router
-from routerdesk.core.settings import Settings
+from routerdesk.core.settings import Settings, Timeouts
 from routerdesk.core.tokens import estimate_prompt_tokens
 from routerdesk.core.types import (
     STRATEGIES,
@@ -215,6 +215,7 @@ class Engine:
         self._settings = settings
         self._registry = registry
         self.baseline: ModelSpec | None = None
+        self._usable: frozenset[str] | None = None
         self._rebuild()
 
     # --- configuration ---------------------------------------------------------------
@@ -251,6 +252,14 @@ class Engine:
         except RouterError:
             self.baseline = None
         self._providers = tuple(dict.fromkeys(m.provider for m in self._registry.models))
+        # provider -> (base URL, timeouts): settings are immutable between set_settings calls
+        self._targets: dict[str, tuple[str, Timeouts]] = {}
+        for pid in PROVIDERS:
+            ps = self._settings.provider(pid)
+            adapter = self.adapters.get(pid)
+            default = adapter.default_base_urls.get(pid, "") if adapter is not None else ""
+            self._targets[pid] = (ps.base_url or default, ps.timeouts)
+        self._usable = None
         self.chain = FallbackChain(self._adapter_for, self._health)
         if hasattr(self, "pins"):
             self.pins.window_s = self._settings.routing.pin_window_s
@@ -259,15 +268,21 @@ class Engine:
     def health(self) -> dict[str, ProviderHealth]:
         return self._health.snapshot()
 
-    def _key_rejected(self, provider: str) -> bool:
-        h = self._health.snapshot().get(provider)
-        return h is not None and h.key_rejected
-
     def _health_changed(self, provider: str, health: ProviderHealth) -> None:
+        self._usable = None  # a rejected (or fixed) key changes what is usable
         self.events.publish(ev.PROVIDER_HEALTH_CHANGED, provider, health)
 
     def usable_providers(self) -> list[str]:
-        """Providers a decision may use: enabled, with a key (or local, or demo), key not rejected."""
+        """Providers a decision may use: enabled, with a key (or local, or demo), key not rejected.
+
+        Cached; the cache is dropped on set_settings / set_registry, on health
+        changes and by `provider_key_changed` (call it after storing or deleting a key).
+        """
+        if self._usable is None:
+            self._usable = frozenset(self._compute_usable())
+        return [p for p in self._providers if p in self._usable]
+
+    def _compute_usable(self) -> list[str]:
         settings = self._settings
         out = []
         for pid in self._providers:
@@ -275,7 +290,8 @@ class Engine:
             if ps is not None and not ps.enabled:
                 continue
             if self.demo or (
-                not self._key_rejected(pid) and (pid in LOCAL_PROVIDERS or self.keys.key(pid))
+                not self._health.breaker(pid).health.key_rejected
+                and (pid in LOCAL_PROVIDERS or self.keys.key(pid))
             ):
                 out.append(pid)
         return out
@@ -301,7 +317,8 @@ class Engine:
         budgets = settings.budgets
         strategy: str | None = None
         only: frozenset[str] | None = None
-        usable = frozenset(self.usable_providers())
+        self.usable_providers()
+        usable = self._usable or frozenset()
         verdict = None
         if budgets.daily_usd is not None or budgets.monthly_usd is not None:
             lowered = req.model.lower()
@@ -405,10 +422,8 @@ class Engine:
     def _context(self, model: ModelSpec) -> CallContext:
         if self.demo:
             return CallContext(base_url="demo:", key=None)
-        ps = self._settings.provider(model.provider)
-        adapter = self.adapters.get(model.provider)
-        base = ps.base_url or (adapter.default_base_urls.get(model.provider, "") if adapter else "")
-        return CallContext(base_url=base, key=self.keys.key(model.provider), timeouts=ps.timeouts)
+        base, timeouts = self._targets[model.provider]
+        return CallContext(base_url=base, key=self.keys.key(model.provider), timeouts=timeouts)
 
     def _failed(self, rec: UsageRecord, t0: float, exc: RouterError) -> None:
         exc.request_id = rec.request_id  # type: ignore[attr-defined]  # for the error response's header
@@ -504,6 +519,7 @@ class Engine:
 
     def provider_key_changed(self, provider: str) -> None:
         """A key was set or deleted: forget the provider's failures (a rejected key included)."""
+        self._usable = None
         self._health.breaker(provider).reset()
 
     async def ask(self, req: ChatRequest, model: ModelSpec) -> ChatResponse:

@@ -38,6 +38,7 @@ from routerdesk.providers.demo import DemoAdapter
 from routerdesk.providers.http import build_client
 from routerdesk.server.app import CONFIG_KEY, ServerConfig, build_app
 from routerdesk.server.guard import Guard, is_loopback
+from routerdesk.server.upstream_transport import AiohttpTransport
 from routerdesk.storage import paths
 from routerdesk.storage.secrets import AccessToken, KeyStore, access_token, regenerate_access_token
 from routerdesk.storage.usage import UsageStore
@@ -133,7 +134,8 @@ class Runtime:
         settings, registry = await asyncio.to_thread(self._open_blocking)
         assert self.usage is not None
         demo = self._demo or settings.demo
-        self.client = build_client(transport=self._transport)
+        # httpx API for the adapters, aiohttp underneath (see server/upstream_transport.py)
+        self.client = build_client(transport=self._transport or AiohttpTransport())
         engine = Engine(
             settings,
             registry,

@@ -14,6 +14,7 @@ import contextlib
 import logging
 import signal
 import sys
+from collections.abc import Callable
 
 from routerdesk.core.errors import RouterError
 
@@ -38,6 +39,12 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         help="allow a non-loopback --host (clients still need the access token)",
     )
     p.add_argument("--log-level", default="WARNING", help="stderr log level (default WARNING)")
+    p.add_argument(
+        "--loop",
+        choices=("auto", "asyncio", "uvloop"),
+        default="auto",
+        help="event loop: uvloop when installed (auto), or the stdlib one",
+    )
 
 
 async def _serve(args: argparse.Namespace) -> int:
@@ -60,8 +67,6 @@ async def _serve(args: argparse.Namespace) -> int:
     for err in (runtime.settings_error, runtime.registry_error):
         if err is not None:
             print(f"routerdesk: warning: {err.message}", file=sys.stderr)
-    if runtime.keys.keyring_error:
-        print(f"routerdesk: warning: {runtime.keys.keyring_error}", file=sys.stderr)
     if runtime.token is not None:
         where = (
             "the ROUTERDESK_TOKEN environment variable"

@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from routerdesk.core.types import UsageRecord
+from routerdesk.core.types import Decision, UsageRecord
 
 log = logging.getLogger(__name__)
 
@@ -72,7 +72,7 @@ COLUMNS: tuple[str, ...] = (
     "decision_fallbacks",
     "decision_why",
     "decision_notes",
-    "candidates",
+    "candidates",  # {"kept": [[id, score, est_cost]...], "dropped": {reason: count}}
     "signals",
     "features",
     "preview",
@@ -168,6 +168,16 @@ class SeriesPoint:
         return self.baseline_cost - self.cost
 
 
+def candidates_summary(d: Decision) -> dict[str, Any]:
+    """Kept candidates as [id, score, est. cost]; dropped ones counted by reason (rows stay small)."""
+    kept = [[c.model_id, c.score, round(c.est_cost, 10)] for c in d.candidates if c.kept]
+    dropped: dict[str, int] = {}
+    for c in d.candidates:
+        if not c.kept:
+            dropped[c.reason] = dropped.get(c.reason, 0) + 1
+    return {"kept": kept, "dropped": dropped}
+
+
 def record_row(r: UsageRecord) -> tuple[Any, ...]:
     """The record as a row in `COLUMNS` order."""
     d, c, u = r.decision, r.classification, r.usage
@@ -216,18 +226,7 @@ def record_row(r: UsageRecord) -> tuple[Any, ...]:
         dumps(d.fallbacks if d else []),
         d.why if d else "",
         dumps(d.notes if d else []),
-        dumps(
-            [
-                {
-                    "model_id": x.model_id,
-                    "kept": x.kept,
-                    "reason": x.reason,
-                    "score": x.score,
-                    "est_cost": x.est_cost,
-                }
-                for x in (d.candidates if d else [])
-            ]
-        ),
+        dumps(candidates_summary(d) if d else {}),
         dumps(c.signals if c else []),
         dumps(c.features if c else {}),
         r.preview,
