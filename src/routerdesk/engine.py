@@ -198,8 +198,8 @@ class Engine:
         self.keys = keys
         self.classifier = classifier
         self.usage_sink = usage_sink
-        self.demo = demo or settings.demo
-        if self.demo and demo_adapter is None:
+        self._demo = demo or settings.demo
+        if self._demo and demo_adapter is None:
             from routerdesk.providers.demo import DemoAdapter
 
             demo_adapter = DemoAdapter()
@@ -235,11 +235,21 @@ class Engine:
 
     def set_settings(self, settings: Settings) -> None:
         self._settings = settings
-        self.demo = self.demo or settings.demo
+        self._demo = self._demo or settings.demo
         if self.l2 is not None and hasattr(self.l2, "settings"):
             self.l2.settings = settings.routing.l2
         self._rebuild()
         self.events.publish(ev.SETTINGS_CHANGED, settings)
+
+    @property
+    def demo(self) -> bool:
+        """Serve every model from the demo adapter (the GUI may toggle it at run time)."""
+        return self._demo
+
+    @demo.setter
+    def demo(self, on: bool) -> None:
+        self._demo = on
+        self._usable = None
 
     def set_paused(self, paused: bool) -> None:
         self.paused = paused

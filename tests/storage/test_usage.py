@@ -77,7 +77,15 @@ def test_every_field_round_trips(tmp_path: Path) -> None:
             "ms": 12.5,
         }
     ]
-    assert row["candidates"][0]["model_id"] == "oa-mini"
+    assert row["candidates"] == [
+        {
+            "model_id": "oa-mini",
+            "kept": True,
+            "reason": "qualified",
+            "score": 3.0,
+            "est_cost": 0.002,
+        }
+    ]
     assert row["decision_fallbacks"] == ["an-mini"]
     assert row["signals"] == ["code fence"] and row["features"] == {"chars": 42.0}
     assert (
@@ -206,3 +214,25 @@ def test_sigkill_loses_at_most_the_last_second(tmp_path: Path) -> None:
     assert len(ids) > 100
     assert ids == [f"r{i:07d}" for i in range(len(ids))]  # no gaps: a prefix survived
     assert killed_at - newest <= 1.0
+
+
+def test_dropped_candidates_are_grouped_and_rows_rebuild(tmp_path: Path) -> None:
+    from routerdesk.gui.models.usage_rows import record_from_row  # the GUI's reader of these rows
+
+    cands = [Candidate("k", True, "qualified", 4.0, 0.1)] + [
+        Candidate(f"m{i}", False, "no API key for google" if i % 2 else "lacks vision")
+        for i in range(40)
+    ]
+    store = UsageStore(tmp_path / "u.db")
+    store.submit(record(1, decision=Decision("balanced", "k", [], cands, "why")))
+    store.flush()
+    row = store.get("r1")
+    assert row is not None
+    assert len(row["candidates"]) == 3
+    assert {c["reason"]: c["count"] for c in row["candidates"] if not c["kept"]} == {
+        "lacks vision": 20,
+        "no API key for google": 20,
+    }
+    rebuilt = record_from_row(row)
+    assert rebuilt.decision is not None and rebuilt.decision.candidates[0].model_id == "k"
+    store.close()

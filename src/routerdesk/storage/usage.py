@@ -72,7 +72,7 @@ COLUMNS: tuple[str, ...] = (
     "decision_fallbacks",
     "decision_why",
     "decision_notes",
-    "candidates",  # {"kept": [[id, score, est_cost]...], "dropped": {reason: count}}
+    "candidates",  # see candidates_summary
     "signals",
     "features",
     "preview",
@@ -168,14 +168,31 @@ class SeriesPoint:
         return self.baseline_cost - self.cost
 
 
-def candidates_summary(d: Decision) -> dict[str, Any]:
-    """Kept candidates as [id, score, est. cost]; dropped ones counted by reason (rows stay small)."""
-    kept = [[c.model_id, c.score, round(c.est_cost, 10)] for c in d.candidates if c.kept]
-    dropped: dict[str, int] = {}
+def candidates_summary(d: Decision) -> list[dict[str, Any]]:
+    """Every candidate, compactly: kept ones one by one; dropped ones grouped by reason.
+
+    Kept: ``{"model_id", "kept": true, "reason", "score", "est_cost"}``.
+    Dropped: ``{"model_id": "a, b, c", "kept": false, "reason", "count": 3}`` — a 60-model
+    registry would otherwise add kilobytes to every row.
+    """
+    out: list[dict[str, Any]] = []
+    dropped: dict[str, list[str]] = {}
     for c in d.candidates:
-        if not c.kept:
-            dropped[c.reason] = dropped.get(c.reason, 0) + 1
-    return {"kept": kept, "dropped": dropped}
+        if c.kept:
+            out.append(
+                {
+                    "model_id": c.model_id,
+                    "kept": True,
+                    "reason": c.reason,
+                    "score": c.score,
+                    "est_cost": c.est_cost,
+                }
+            )
+        else:
+            dropped.setdefault(c.reason, []).append(c.model_id)
+    for reason, ids in dropped.items():
+        out.append({"model_id": ", ".join(ids), "kept": False, "reason": reason, "count": len(ids)})
+    return out
 
 
 def record_row(r: UsageRecord) -> tuple[Any, ...]:
@@ -226,7 +243,7 @@ def record_row(r: UsageRecord) -> tuple[Any, ...]:
         dumps(d.fallbacks if d else []),
         d.why if d else "",
         dumps(d.notes if d else []),
-        dumps(candidates_summary(d) if d else {}),
+        dumps(candidates_summary(d) if d else []),
         dumps(c.signals if c else []),
         dumps(c.features if c else {}),
         r.preview,
