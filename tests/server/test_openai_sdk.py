@@ -277,3 +277,37 @@ async def test_client_disconnect_cancels_upstream(served: Served) -> None:
         await asyncio.sleep(0.05)
     assert row is not None and row["status"] == "cancelled"
     assert served.openai.completed == 0
+
+
+async def test_previews_only_when_enabled(served: Served) -> None:
+    c = client(served)
+    raw = await c.chat.completions.with_raw_response.create(model="auto", messages=MESSAGES)  # type: ignore[arg-type]
+    assert served.row(raw.headers["x-routerdesk-request-id"])["preview"] == ""
+    engine = served.runtime.engine
+    settings = engine.settings.model_copy(deep=True)
+    settings.privacy.previews = True
+    settings.privacy.preview_chars = 10
+    engine.set_settings(settings)
+    raw = await c.chat.completions.with_raw_response.create(model="auto", messages=MESSAGES)  # type: ignore[arg-type]
+    assert served.row(raw.headers["x-routerdesk-request-id"])["preview"] == "What is th"
+
+
+async def test_l2_classifier_call_is_logged_and_request_still_answered(served: Served) -> None:
+    from routerdesk.core.l2 import L2Classifier
+
+    engine = served.runtime.engine
+    settings = engine.settings.model_copy(deep=True)
+    settings.routing.l2.enabled = True
+    settings.routing.l2.threshold = 1.0  # L1 is always "unsure"
+    engine.l2 = L2Classifier(
+        engine.ask, settings.routing.l2, on_call_finished=served.runtime._l2_finished
+    )
+    engine.set_settings(settings)
+    served.openai.push(
+        Answer(text="not json"), Answer(text="Paris.")
+    )  # the classifier's call, then the answer
+    resp = await client(served).chat.completions.create(model="auto", messages=MESSAGES)  # type: ignore[arg-type]
+    assert resp.choices[0].message.content == "Paris."
+    served.runtime.usage.flush()  # type: ignore[union-attr]
+    rows = served.runtime.usage.recent(5)  # type: ignore[union-attr]
+    assert len(rows) == 2  # the request and the classifier call, each with its own row
