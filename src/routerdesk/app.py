@@ -12,7 +12,7 @@ import gc
 import logging
 import os
 import sys
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 from PySide6.QtCore import QEvent, QObject, Qt, Signal
 from PySide6.QtGui import QGuiApplication
@@ -21,11 +21,16 @@ from PySide6.QtWidgets import QApplication, QMessageBox, QSystemTrayIcon
 from routerdesk.core.errors import RouterError
 from routerdesk.gui.bridge import DEFAULT_INTERVAL_MS, EngineBridge
 from routerdesk.gui.icons import app_icon
-from routerdesk.gui.main_window import HISTORY_ROWS, MainWindow
-from routerdesk.gui.runtime_backend import RuntimeBackend
 from routerdesk.gui.single_instance import SingleInstance
 from routerdesk.gui.tray import Tray
-from routerdesk.runtime import Runtime
+
+if TYPE_CHECKING:
+    from routerdesk.gui.main_window import MainWindow
+    from routerdesk.gui.runtime_backend import RuntimeBackend
+
+# The runtime (aiohttp, httpx, genai-prices) and the pages (pyqtgraph) are
+# imported where first needed, so a second launch hands over to the first at
+# once and the server listens before the window's modules load.
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +55,8 @@ class DesktopApp(QObject):
         instance: SingleInstance | None = None,
     ) -> None:
         super().__init__()
+        from routerdesk.runtime import Runtime
+
         self.runtime = Runtime(demo=demo, demo_latency_scale=demo_latency_scale)
         self._demo_latency = demo_latency_scale
         self._port = port
@@ -75,6 +82,9 @@ class DesktopApp(QObject):
             note = f"Port {self.runtime.engine.settings.server.port} is in use ({exc.strerror}); "
             self.url = await self.runtime.start(port=0)
             note += f"listening on {self.url} for now. Change the port in Settings."
+        from routerdesk.gui.main_window import HISTORY_ROWS, MainWindow
+        from routerdesk.gui.runtime_backend import RuntimeBackend
+
         self.backend = RuntimeBackend(self.runtime, demo_latency_scale=self._demo_latency)
         self.bridge = EngineBridge(self.runtime.events, self._interval, self)
         use_tray = (

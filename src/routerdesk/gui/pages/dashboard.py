@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QTimer, Signal
+from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
@@ -17,10 +19,12 @@ from PySide6.QtWidgets import (
 
 from routerdesk.core.types import UsageRecord
 from routerdesk.gui.models.usage_stats import Summary, UsageSeries
-from routerdesk.gui.pages.charts import DashboardCharts
 from routerdesk.gui.pages.welcome import WelcomePanel
 from routerdesk.gui.throttle import Throttle
 from routerdesk.gui.widgets import Tile
+
+if TYPE_CHECKING:
+    from routerdesk.gui.pages.charts import DashboardCharts
 
 CHART_INTERVAL_MS = 1000
 RANGES: tuple[tuple[str, float | None], ...] = (
@@ -95,10 +99,14 @@ class DashboardPage(QWidget):
         }  # fmt: skip
         for tile in self.tiles.values():
             tiles.addWidget(tile)
-        self.charts = DashboardCharts()
+        # pyqtgraph (and numpy's plotting paths) take a noticeable part of start-up:
+        # the charts are built just after the window first shows.
+        self.charts: DashboardCharts | None = None
+        self._charts_slot = QVBoxLayout()
+        self._charts_slot.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(top)
         layout.addLayout(tiles)
-        layout.addWidget(self.charts, 1)
+        layout.addLayout(self._charts_slot, 1)
         return page
 
     # --- data in -----------------------------------------------------------------
@@ -133,7 +141,8 @@ class DashboardPage(QWidget):
         if self.isVisible():
             self.redraw()
 
-    def showEvent(self, event: object) -> None:
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
         if self._dirty:
             self.redraw()
 
@@ -142,18 +151,34 @@ class DashboardPage(QWidget):
         self._show_summary(self.series.summary(self.since()))
         self._chart_throttle()
 
-    def redraw_now(self) -> None:
-        """Tiles and charts at once (tests, screenshots)."""
-        self._dirty = False
-        self._show_summary(self.series.summary(self.since()))
-        self._chart_throttle.cancel()
-        self._redraw_charts()
+    def ensure_charts(self) -> DashboardCharts:
+        if self.charts is None:
+            from routerdesk.gui.pages.charts import DashboardCharts
+
+            self.charts = DashboardCharts()
+            self._charts_slot.addWidget(self.charts)
+        return self.charts
 
     def _redraw_charts(self) -> None:
-        if self.isVisible():
-            self.charts.show_window(self.series.window(self.since()))
-        else:
+        if not self.isVisible():
             self._dirty = True
+        elif self.charts is None:
+            # First time: let the window paint before pyqtgraph loads.
+            QTimer.singleShot(50, self.redraw_now)
+            self.charts_pending = True
+        else:
+            self.charts.show_window(self.series.window(self.since()))
+
+    charts_pending = False
+
+    def redraw_now(self) -> None:
+        """Tiles and charts at once (first show, tests, screenshots)."""
+        self._dirty = False
+        self.charts_pending = False
+        self._show_summary(self.series.summary(self.since()))
+        self._chart_throttle.cancel()
+        if self.isVisible():
+            self.ensure_charts().show_window(self.series.window(self.since()))
 
     def _show_summary(self, s: Summary) -> None:
         self.tiles["requests"].set(f"{s.requests:,}", f"{s.errors:,} errors" if s.errors else "")

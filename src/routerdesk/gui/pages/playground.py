@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import logging
 from html import escape
 
 from PySide6.QtCore import QTimer
@@ -39,6 +40,7 @@ from routerdesk.gui.backend import Backend
 from routerdesk.gui.pages.request_detail import candidates_table
 from routerdesk.gui.widgets import Banner, usd
 
+log = logging.getLogger(__name__)
 EXAMPLE = "Write a Python function that merges two sorted lists in O(n)."
 
 
@@ -136,6 +138,11 @@ class PlaygroundPage(QWidget):
                 results.append((strategy, c, d))
         except RouterError as exc:
             self.banner.show_message(exc.message, "error")
+            self.classification.setText("")
+            return
+        except Exception as exc:  # a bug in routing must not take the window down
+            log.exception("playground routing failed")
+            self.banner.show_message(f"Routing failed unexpectedly: {exc!r}", "error")
             self.classification.setText("")
             return
         self.banner.clear_message()

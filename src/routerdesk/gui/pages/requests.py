@@ -120,7 +120,7 @@ class RequestsPage(QWidget):
         if self.isVisible():
             self._apply_pending()
 
-    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 - Qt override
+    def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
         self._apply_pending()
 

@@ -52,7 +52,7 @@ class SettingsPage(QWidget):
         self.tier = QComboBox()
         self.tier.addItems(list(QUALITY_TIERS))
         self.tier.setToolTip("enhanced raises the capability bar every strategy must clear")
-        self.l2 = QCheckBox("Ask a cheap model when the rules are unsure")
+        self.l2 = QCheckBox("As&k a cheap model when the rules are unsure")
         self.l2.setToolTip("L2 classification: adds one cheap call when L1 confidence is low")
         self.threshold = QDoubleSpinBox()
         self.threshold.setRange(0.0, 1.0)
@@ -69,7 +69,7 @@ class SettingsPage(QWidget):
         self.regenerate = QPushButton("Re&generate")
         self.regenerate.setToolTip("Make a new access token; every client must be updated")
         self.regenerate.clicked.connect(self._regenerate)
-        self.previews = QCheckBox("Store a short preview of each prompt")
+        self.previews = QCheckBox("Store a short previe&w of each prompt")
         self.previews.setToolTip(
             "Off by default: prompts are never stored, only their classification"
         )
