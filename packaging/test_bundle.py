@@ -183,6 +183,24 @@ def test_unused_qt_stays_out() -> None:
         assert unwanted not in names, f"{unwanted} should not be in the bundle"
 
 
+def test_every_library_resolves() -> None:
+    """No bundled .so needs a library that neither the bundle nor this system has (pruning check)."""
+    if not EXE.exists() or not shutil.which("ldd"):
+        pytest.skip("no bundle or no ldd")
+    internal = BUNDLE / "_internal"
+    env = {"LD_LIBRARY_PATH": f"{internal}:{internal / 'PySide6' / 'Qt' / 'lib'}"}
+    missing = []
+    for lib in [EXE, *internal.rglob("*.so*")]:
+        if lib.is_symlink() or not lib.is_file():
+            continue
+        out = subprocess.run(["ldd", str(lib)], env=env, capture_output=True, text=True).stdout
+        missing += [f"{lib.relative_to(BUNDLE)}: {line.strip()}" for line in out.splitlines() if "not found" in line]  # fmt: skip
+    assert missing == []
+    assert not [p for p in internal.rglob("*") if p.is_symlink() and not p.exists()], (
+        "dangling symlinks"
+    )
+
+
 def test_route_cli(exe: Path, env: dict[str, str]) -> None:
     """A lazily-imported command (importlib by name in cli.py) is inside the bundle."""
     proc = run(exe, "route", "--json", "Write a Python function that reverses a list", env=env)

@@ -14,7 +14,7 @@ import os
 import sys
 from typing import TYPE_CHECKING, NoReturn
 
-from PySide6.QtCore import QEvent, QObject, Qt, Signal
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QApplication, QMessageBox, QSystemTrayIcon
 
@@ -195,6 +195,10 @@ def main() -> int:
     loop = qasync.QEventLoop(qapp)
     asyncio.set_event_loop(loop)
     desktop = DesktopApp(instance=instance)
+    exit_after = os.environ.get("ROUTERDESK_EXIT_AFTER_MS")
+    if exit_after:  # smoke tests and start-up timing (packaging/): quit once the window is up
+        quit_app = desktop.quit
+        desktop.started.connect(lambda _url: QTimer.singleShot(int(exit_after), quit_app))
     with loop:
         result: int = loop.run_until_complete(desktop.run())
     del desktop
