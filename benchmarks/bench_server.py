@@ -146,6 +146,8 @@ async def bench(
         # learn which model the router picks so the direct call sends the same body shape
         probe = json.dumps({"model": "auto", "messages": PROMPT}).encode()
         async with session.post(router_url, data=probe, headers=headers) as r:
+            if r.status != 200:
+                raise SystemExit(f"router probe failed: {r.status} {await r.text()}")
             picked = r.headers["x-routerdesk-model"]
             upstream_name = (await r.json())["model"]
         bodies = {
