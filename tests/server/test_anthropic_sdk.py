@@ -192,3 +192,19 @@ async def test_fallback(served: Served) -> None:
     )
     assert (await raw.parse()).model == "claude-mini"
     assert raw.headers["x-routerdesk-fallbacks"] == "1"
+
+
+async def test_thinking_streams_back_as_thinking_blocks(served: Served) -> None:
+    served.anthropic.push(Answer(text="42", reasoning="Let me think.", reasoning_signature="sig-1"))
+    async with client(served).messages.stream(
+        model="an-mini",
+        max_tokens=4000,
+        thinking={"type": "enabled", "budget_tokens": 2048},
+        messages=[{"role": "user", "content": "6 x 7?"}],
+    ) as stream:
+        kinds = [e.type async for e in stream]
+        final = await stream.get_final_message()
+    assert "content_block_delta" in kinds
+    assert final.content[0].type == "thinking" and final.content[0].thinking == "Let me think."
+    assert final.content[0].signature == "sig-1"
+    assert final.content[-1].type == "text" and final.content[-1].text == "42"
