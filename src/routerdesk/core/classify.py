@@ -63,9 +63,11 @@ from __future__ import annotations
 
 import math
 import re
+from itertools import chain
+from operator import attrgetter
 
 from routerdesk.core.classify_lexicon import CueScanner
-from routerdesk.core.types import ChatRequest, Classification, Message, TextPart
+from routerdesk.core.types import ChatRequest, Classification, ImagePart, Message, TextPart
 
 _SCANNER = CueScanner()
 
@@ -116,12 +118,18 @@ _TRACE_MARKS = (
 )  # fmt: skip
 _MATH_MARKS = ("=", "^", " + ", " * ", " / ", "√", "∑", "∫", "≤", "≥", "≠", "π", "\\frac", "²")
 _CAMEL_RX = re.compile(r"[a-z]{2}[A-Z][a-z]")
+# Matches where _CAMEL_RX does, but starts at the capital, so the regex engine skips
+# straight from capital to capital: a cheap test before the exact count, which
+# otherwise tries a match at every lower-case letter.
+_CAMEL_ANY_RX = re.compile(r"[A-Z](?<=[a-z]{2}[A-Z])[a-z]")
 _FILE_RX = re.compile(r"\.(?:py|js|ts|tsx|jsx|rs|go|java|kt|cpp|cc|hpp|rb|php|cs|swift)\b")
 _CODING_TOOL_WORDS = (
     "file", "bash", "shell", "terminal", "command", "edit", "patch", "grep", "glob", "code",
     "lint", "test", "diff", "commit", "director", "str_replace", "notebook",
 )  # fmt: skip
 _EXTRACT_TOOL_WORDS = ("extract", "record", "save", "store", "classif", "parse", "entit", "schema")
+_SYSTEM_CACHE_SIZE = 32
+_CONTENT = attrgetter("content")
 
 
 def _text_parts(msg: Message) -> str:
@@ -144,6 +152,31 @@ def _text_parts(msg: Message) -> str:
     return text
 
 
+# Agents resend the same system prompt with every call: its cues are kept by its head.
+_system_cache: dict[str, dict[str, float]] = {}
+
+
+def _system_cues(head: str) -> dict[str, float]:
+    """Cues of the system prompt's head (read-only: the dict is shared between calls)."""
+    cues = _system_cache.get(head)
+    if cues is None:
+        cues = {}
+        low = head[:_SYSTEM_CAP].lower()
+        _SCANNER.scan(low[:300], 0.3, cues)
+        _SCANNER.scan(low[300:], 0.1, cues)
+        if len(_system_cache) >= _SYSTEM_CACHE_SIZE:
+            del _system_cache[next(iter(_system_cache))]
+        _system_cache[head] = cues
+    return cues
+
+
+def _image_messages(msgs: list[Message]) -> int:
+    """How many of `msgs` hold an image; one C-level pass when none does (the usual case)."""
+    if ImagePart not in map(type, chain.from_iterable(map(_CONTENT, msgs))):
+        return 0
+    return sum(1 for m in msgs if m.has_image())
+
+
 def _user_cues(win: str) -> dict[str, float]:
     """Cues of the user turn, weighted by where they sit.
 
@@ -160,7 +193,7 @@ def _user_cues(win: str) -> dict[str, float]:
     head_end = -1
     if cut >= 0:
         _SCANNER.scan(win[: cut + 1], 1.0, out)
-        if any(k in _SCORED_SET for k in out):
+        if not _SCORED_SET.isdisjoint(out):
             head_end = cut + 1
         else:
             out.clear()
@@ -227,7 +260,7 @@ class L1Classifier:
                 break
         recent = msgs[-_MSG_SCAN:]
         tool_results = sum(1 for m in recent if m.role == "tool" or m.tool_calls)
-        images = sum(1 for m in recent if m.has_image())
+        images = _image_messages(recent)
         system_head = ""
         system_chars = 0
         for m in msgs[:4]:
@@ -264,11 +297,7 @@ class L1Classifier:
         if prev_user is not None:
             _SCANNER.scan(_text_parts(prev_user)[:_PREV_CAP].lower(), 0.3, ctx)
         prev_hard = ctx.get("_hard", 0.0)
-        sys_cues: dict[str, float] = {}
-        if system_head:
-            low = system_head[:_SYSTEM_CAP].lower()
-            _SCANNER.scan(low[:300], 0.3, sys_cues)
-            _SCANNER.scan(low[300:], 0.1, sys_cues)
+        sys_cues = _system_cues(system_head) if system_head else {}
         for t, v in sys_cues.items():
             ctx[t] = ctx.get(t, 0.0) + min(1.2, v)
 
@@ -293,7 +322,9 @@ class L1Classifier:
             _bump(scores, "code_generation", 1.0)
             signals.append("unfenced code")
         head_raw = prose[:_HEAD_WIN]
-        idents = len(_CAMEL_RX.findall(head_raw)) + head_raw.count("()")
+        idents = head_raw.count("()")
+        if _CAMEL_ANY_RX.search(head_raw):
+            idents += len(_CAMEL_RX.findall(head_raw))
         if idents:
             _bump(scores, "code_generation", min(1.2, 0.6 * idents))
         if cues.get("_proglang"):
@@ -344,11 +375,11 @@ class L1Classifier:
             signals.append(f"{images} image message(s)")
 
         # --- decide -----------------------------------------------------------------
-        ranked = sorted(scores.items(), key=lambda kv: kv[1], reverse=True)
-        task, top = ranked[0]
-        margin = top - ranked[1][1]
+        task = max(scores, key=scores.__getitem__)  # of equal scores, the first one
+        top, runner_up = sorted(scores.values(), reverse=True)[:2]
+        margin = top - runner_up
         spread = (1.0 - math.exp(-1.1 * margin)) * min(1.0, top / 1.5)
-        confidence = 0.35 + 0.6 * spread * (1.0 - 0.7 * ranked[1][1] / top)
+        confidence = 0.35 + 0.6 * spread * (1.0 - 0.7 * runner_up / top)
         confidence = min(0.97, confidence)
         if user_msg is None:
             confidence = min(confidence, 0.4)
@@ -358,7 +389,7 @@ class L1Classifier:
         hard = cues.get("_hard", 0.0) + prev_hard
         easy = cues.get("_easy", 0.0)
         constraints = bullets + cues.get("_constraint", 0.0)
-        math_tokens = sum(win.count(mark) for mark in _MATH_MARKS)
+        math_tokens = sum(map(win.count, _MATH_MARKS))
         complexity = (
             _BASE_COMPLEXITY[task]
             + 0.13 * min(hard, 3.0)

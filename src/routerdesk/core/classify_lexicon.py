@@ -1,4 +1,4 @@
-"""Cue words of the L1 classifier, per task and language, compiled into two regexes.
+"""Cue words of the L1 classifier, per task and language, and the scanner that finds them.
 
 Each row is ``(key, weight, "cue|cue|...")``. A key is a task from `TASKS` or a
 pseudo-key used by complexity and disambiguation (``_hard``, ``_easy``,
@@ -8,9 +8,9 @@ Latin and Cyrillic cues match on word boundaries; cues containing CJK, kana or
 hangul match as substrings, since those scripts don't separate words.
 
 `CueScanner` is built once, at import: words and phrases go into dicts looked
-up per distinct token, stems are keyed by their first three letters, and CJK
-cues go into one trie-shaped regex, so a window costs a few C-level passes
-(translate, split, set intersection) plus a dict lookup per distinct token.
+up per distinct token, stems into a trie-shaped regex run over the distinct
+tokens, and CJK cues into another, so a window costs a few C-level passes
+(translate, split, set intersection, one regex) plus a dict lookup per cue found.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 
 Cue = tuple[str, float]
+Tagged = tuple[tuple[str, str], float]  # ((key, cue as found), weight): one entry of `found`
 
 LEXICON: tuple[tuple[str, float, str], ...] = (
     # --- translation -----------------------------------------------------------------
@@ -273,9 +274,18 @@ LEXICON: tuple[tuple[str, float, str], ...] = (
 _CJK_RANGES = ("\u3040", "\u30ff"), ("\u3400", "\u9fff"), ("\uac00", "\ud7af"), ("\uf900", "\ufaff")
 # Punctuation becomes a space before splitting into tokens; "-", "+" and "#" stay
 # (thread-safe, c++, c#). Cues are tokenized the same way, so "tl;dr" is ("tl", "dr").
-_PUNCT = str.maketrans(
-    {c: " " for c in ".,;:!?()[]{}\"'`<>/\\|=*&^%$@~«»“”„‘’「」。，、：；？！（）"}
-)
+_PUNCT_CHARS = ".,;:!?()[]{}\"'`<>/\\|=*&^%$@~«»“”„‘’「」。，、：；？！（）"
+# bytes.translate for ASCII text (most prompts), one regex for the rest: both are
+# several times faster than str.translate, which looks every character up in a dict.
+_PUNCT_BYTES = bytes(32 if b < 128 and chr(b) in _PUNCT_CHARS else b for b in range(256))
+_PUNCT_RX = re.compile("[" + re.escape(_PUNCT_CHARS) + "]")
+
+
+def split_tokens(text: str) -> list[str]:
+    """`text` split on white space and on `_PUNCT_CHARS`."""
+    if text.isascii():
+        return text.encode("ascii").translate(_PUNCT_BYTES).decode("ascii").split()
+    return _PUNCT_RX.sub(" ", text).split()
 
 
 def is_cjk(s: str) -> bool:
@@ -312,44 +322,58 @@ def _merge(entries: list[Cue], key: str, weight: float) -> None:
 class CueScanner:
     """Finds lexicon cues in text with C-speed string operations and dict lookups.
 
-    Latin and Cyrillic text is split into tokens once; each token is looked up
-    as a word, as the start of a phrase (longest phrase wins and consumes its
-    tokens) and, by its first three letters, against the stems. CJK cues are
-    found with one trie regex, run only when the text is not ASCII.
+    Latin and Cyrillic text is split into tokens once; each distinct token is
+    looked up as a word, each occurrence of a token that starts a phrase is
+    checked against the phrases by their second token (longest phrase wins),
+    and stems are found by one trie regex over the distinct tokens, anchored at
+    token starts. CJK cues are found with one trie regex, run only when the
+    text is not ASCII. Entries are stored already tagged, ``((key, cue), weight)``,
+    so a scan allocates almost nothing per cue.
     """
 
     def __init__(self) -> None:
-        self.words: dict[str, list[Cue]] = {}
-        self.stems: dict[str, list[tuple[str, list[Cue]]]] = {}
-        self.phrases: dict[str, list[tuple[tuple[str, ...], list[Cue]]]] = {}
+        self.words: dict[str, list[Tagged]] = {}
+        # first token -> second token -> [(the tokens after those two, entries)], longest first
+        self.phrases: dict[str, dict[str, list[tuple[list[str], list[Tagged]]]]] = {}
+        # longest stem matched -> entries of it and of every shorter stem it starts with
+        self.stem_entries: dict[str, list[Tagged]] = {}
+        words: dict[str, list[Cue]] = {}
+        phrases: dict[tuple[str, ...], list[Cue]] = {}
+        stems: dict[str, list[Cue]] = {}
         cjk: dict[str, list[Cue]] = {}
-        stem_entries: dict[str, list[Cue]] = {}
         for key, weight, alternatives in LEXICON:
             for raw in alternatives.split("|"):
                 raw = raw.replace("\\+", "+")
                 if is_cjk(raw):
                     _merge(cjk.setdefault(raw, []), key, weight)
                 elif raw.endswith("*"):
-                    _merge(stem_entries.setdefault(raw[:-1], []), key, weight)
+                    _merge(stems.setdefault(raw[:-1], []), key, weight)
                 else:
-                    tokens = tuple(raw.translate(_PUNCT).split())
+                    tokens = tuple(split_tokens(raw))
                     if len(tokens) == 1:
-                        _merge(self.words.setdefault(tokens[0], []), key, weight)
+                        _merge(words.setdefault(tokens[0], []), key, weight)
                     elif tokens:
-                        group = self.phrases.setdefault(tokens[0], [])
-                        for rest, entries in group:
-                            if rest == tokens[1:]:
-                                _merge(entries, key, weight)
-                                break
-                        else:
-                            group.append((tokens[1:], [(key, weight)]))
-        for group in self.phrases.values():
-            group.sort(key=lambda item: -len(item[0]))
-        for stem, entries in stem_entries.items():
-            self.stems.setdefault(stem[:3], []).append((stem, entries))
+                        _merge(phrases.setdefault(tokens, []), key, weight)
+        for word, entries in words.items():
+            self.words[word] = [((key, word), w) for key, w in entries]
+        for tokens, entries in sorted(phrases.items(), key=lambda item: -len(item[0])):
+            by_second = self.phrases.setdefault(tokens[0], {})
+            tagged = [((key, " ".join(tokens)), w) for key, w in entries]
+            by_second.setdefault(tokens[1], []).append((list(tokens[2:]), tagged))
+        # A stem with a space or punctuation in it can never start a token.
+        stems = {s: e for s, e in stems.items() if split_tokens(s) == [s]}
+        for stem in stems:
+            self.stem_entries[stem] = [
+                ((key, shorter + "*"), w)
+                for shorter, entries in stems.items()
+                if stem.startswith(shorter)
+                for key, w in entries
+            ]
         self.word_keys = frozenset(self.words)
+        self.word_tags = frozenset(tag for entries in self.words.values() for tag, _ in entries)
         self.phrase_keys = frozenset(self.phrases)
-        self.cjk_entries = cjk
+        self.stem_rx = re.compile(" (" + _trie_pattern(sorted(stems)) + ")(\\S*)")
+        self.cjk_entries = {cue: [((key, cue), w) for key, w in e] for cue, e in cjk.items()}
         self.cjk_rx = re.compile("(" + _trie_pattern(sorted(cjk)) + ")")
 
     def scan(self, text: str, weight: float, out: dict[str, float]) -> None:
@@ -360,39 +384,35 @@ class CueScanner:
         """
         if not text:
             return
-        toks = text.translate(_PUNCT).split()
+        toks = split_tokens(text)
         uniq = set(toks)
-        found: dict[str, float] = {}
+        found: dict[tuple[str, str], float] = {}
+        words = self.words
         for tok in uniq & self.word_keys:
-            for key, w in self.words[tok]:
-                if w > found.get(key + "\0" + tok, 0.0):
-                    found[key + "\0" + tok] = w
+            found.update(words[tok])
+        last = len(toks) - 1
         for first in uniq & self.phrase_keys:
+            by_second = self.phrases[first]
             start = -1
             while True:
                 try:
                     start = toks.index(first, start + 1)
                 except ValueError:
                     break
-                for rest, entries in self.phrases[first]:
-                    if tuple(toks[start + 1 : start + 1 + len(rest)]) == rest:
-                        for key, w in entries:
-                            found[key + "\0" + first + " " + " ".join(rest)] = w
+                if start == last:
+                    break
+                for rest, entries in by_second.get(toks[start + 1], ()):
+                    if toks[start + 2 : start + 2 + len(rest)] == rest:
+                        found.update(entries)
                         break
-        stems = self.stems
-        for tok in uniq:
-            cands = stems.get(tok[:3])
-            if cands is not None:
-                for stem, entries in cands:
-                    if tok.startswith(stem):
-                        for key, w in entries:
-                            # a stem and a word for the same key in one token count once
-                            if key + "\0" + tok not in found:
-                                found[key + "\0" + stem + "*"] = w
+        for m in self.stem_rx.finditer(" " + " ".join(uniq)):
+            stem, tok = m.group(1), m.group(1) + m.group(2)
+            for tag, w in self.stem_entries[stem]:
+                # a stem and a word for the same key in one token count once
+                if (tag[0], tok) not in self.word_tags:
+                    found[tag] = w
         if not text.isascii():
             for m in self.cjk_rx.finditer(text):
-                for key, w in self.cjk_entries[m.group(1)]:
-                    found[key + "\0" + m.group(1)] = w
-        for tagged, w in found.items():
-            key = tagged[: tagged.index("\0")]
+                found.update(self.cjk_entries[m.group(1)])
+        for (key, _), w in found.items():
             out[key] = out.get(key, 0.0) + w * weight

@@ -47,6 +47,8 @@ Router when the registry changes); `decide` is one pass over flat tuples.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import chain
+from operator import attrgetter, not_
 from typing import NamedTuple
 
 from routerdesk.core.errors import NoUsableModel, UnknownModel
@@ -60,6 +62,7 @@ from routerdesk.core.types import (
     ChatRequest,
     Classification,
     Decision,
+    ImagePart,
 )
 
 MAX_FALLBACKS = 3
@@ -80,7 +83,9 @@ TYPICAL_OUTPUT: dict[str, int] = {
     "creative_writing": 800,
     "general": 400,
 }
+_BALANCED_STEPS = tuple(BALANCED_STEP**k for k in range(6))  # by points above target
 _TASK_INDEX = {task: i for i, task in enumerate(TASKS)}
+_CONTENT = attrgetter("content")
 _GENERAL = _TASK_INDEX["general"]
 
 
@@ -120,14 +125,16 @@ class _Model:
     output_rate: float
 
 
-class _Pick(NamedTuple):
-    """A model that passed the filters (a tuple: built ~50 times per decision)."""
+_GateKey = tuple[frozenset[str] | None, frozenset[str] | None, frozenset[str]]
+_GATE_CACHE_SIZE = 64
 
-    model: _Model
-    candidate: Candidate
-    score: int
-    cost: float
-    position: int  # in Decision.candidates
+
+class _Gate(NamedTuple):
+    """The request-independent filters (only, disabled, key, features) over the registry."""
+
+    kinds: tuple[str, ...]  # the filter that dropped each model, "" if it passed
+    reasons: tuple[str, ...]
+    passed: tuple[int, ...]  # positions of the models that passed
 
 
 class Router:
@@ -136,27 +143,35 @@ class Router:
     def __init__(self, registry: Registry) -> None:
         self.registry = registry
         self._models: tuple[_Model, ...] = tuple(self._flatten(m) for m in registry)
-        self._by_id = {m.id: m for m in self._models}
+        self._position = {m.id: i for i, m in enumerate(self._models)}
         self._lower: dict[str, ModelSpec] = {}
         for spec in registry:
             self._lower.setdefault(spec.id.lower(), spec)
             self._lower.setdefault(f"{spec.provider}/{spec.name}".lower(), spec)
             self._lower.setdefault(f"{spec.provider}/{spec.id}".lower(), spec)
+        # Columns for the hot loop, indexed like self._models; scores per task, also as
+        # the floats Candidate.score holds, so a decision converts nothing per model.
+        self._ids = tuple(m.id for m in self._models)
+        self._rates = tuple((m.input_rate, m.output_rate) for m in self._models)
+        self._providers = tuple(m.provider for m in self._models)
+        self._task_scores = [tuple(m.scores[t] for m in self._models) for t in range(len(TASKS))]
+        self._task_scores_f = [tuple(map(float, scores)) for scores in self._task_scores]
         # Reason strings are precomputed: formatting ~50 of them per request is most of its cost.
         self._qualified_reason = [
             [f"qualified: {task} score {score}" for score in range(6)] for task in TASKS
         ]
         self._no_key_reason = {m.provider: f"no API key for {m.provider}" for m in self._models}
         self._lacks_reason: dict[frozenset[str], str] = {}
-        self._context_prefix = {
-            m.id: f"context window {m.context_window:,} < " for m in self._models
-        }
-        self._range_suffix = {
-            m.id: f"{m.complexity_min:.2f}-{m.complexity_max:.2f}" for m in self._models
-        }
+        self._context_prefix = tuple(
+            f"context window {m.context_window:,} < " for m in self._models
+        )
+        self._range_suffix = tuple(
+            f"{m.complexity_min:.2f}-{m.complexity_max:.2f}" for m in self._models
+        )
         self._enabled_features: frozenset[str] = frozenset().union(
             *(m.features for m in self._models if m.enabled)
         )
+        self._gates: dict[_GateKey, _Gate] = {}
 
     @staticmethod
     def _flatten(spec: ModelSpec) -> _Model:
@@ -173,6 +188,49 @@ class Router:
             input_rate=spec.prices.input / 1_000_000,
             output_rate=spec.prices.output / 1_000_000,
         )
+
+    def _gate(
+        self,
+        only: set[str] | frozenset[str] | None,
+        usable_providers: set[str] | frozenset[str] | None,
+        needed: frozenset[str],
+    ) -> _Gate:
+        """The filters that depend on neither prompt size nor classification, cached.
+
+        Callers pass the same few combinations (the providers with keys, what the
+        client's requests need), so this loop runs once per combination.
+        """
+        key = (
+            None if only is None else frozenset(only),
+            None if usable_providers is None else frozenset(usable_providers),
+            needed,
+        )
+        gate = self._gates.get(key)
+        if gate is not None:
+            return gate
+        kinds: list[str] = []
+        reasons: list[str] = []
+        passed: list[int] = []
+        for i, m in enumerate(self._models):
+            kind = reason = ""
+            if only is not None and m.id not in only:
+                kind, reason = "only", "not in the --only list"
+            elif not m.enabled:
+                kind, reason = "disabled", "disabled in the registry"
+            elif (
+                usable_providers is not None and not m.local and m.provider not in usable_providers
+            ):
+                kind, reason = "key", self._no_key_reason[m.provider]
+            elif not needed <= m.features:
+                kind, reason = "feature", self._lacks(needed - m.features)
+            else:
+                passed.append(i)
+            kinds.append(kind)
+            reasons.append(reason)
+        if len(self._gates) >= _GATE_CACHE_SIZE:
+            self._gates.clear()
+        gate = self._gates[key] = _Gate(tuple(kinds), tuple(reasons), tuple(passed))
+        return gate
 
     def _lacks(self, missing: frozenset[str]) -> str:
         reason = self._lacks_reason.get(missing)
@@ -234,98 +292,101 @@ class Router:
         need_ctx = prompt + (req.max_tokens or output)
         needed = _needed_features(req)
 
-        candidates: list[Candidate] = []
-        kinds: list[str] = []  # the filter that dropped each candidate ("" if kept)
-        qualified: list[_Pick] = []
-        explicit_kind = explicit_reason = ""
+        # Columns with one entry per model, in registry order; Decision.candidates is built
+        # from them at the end, so nothing per model is allocated before the pick.
+        scores = self._task_scores[task_i]
+        costs = [prompt * pin + output * pout for pin, pout in self._rates]
+        gate = self._gate(only, usable_providers, needed)
+        kinds = list(gate.kinds)  # the filter that dropped each model ("" if it qualified)
+        reasons = list(gate.reasons)
+        qualified: list[int] = []  # positions of the models that passed every filter
         qualified_reason = self._qualified_reason[task_i]
         need_text = f"{need_ctx:,} tokens needed"
         complexity_text = f"complexity {complexity:.2f} outside "
-        for m in self._models:
-            score = m.scores[task_i]
-            kind = reason = ""
-            if only is not None and m.id not in only:
-                kind, reason = "only", "not in the --only list"
-            elif not m.enabled:
-                kind, reason = "disabled", "disabled in the registry"
-            elif (
-                usable_providers is not None and not m.local and m.provider not in usable_providers
-            ):
-                kind, reason = "key", self._no_key_reason[m.provider]
-            elif not needed <= m.features:
-                kind, reason = "feature", self._lacks(needed - m.features)
-            elif m.context_window < need_ctx:
-                kind, reason = "context", self._context_prefix[m.id] + need_text
-            if explicit is not None and m.id == explicit.id:
-                explicit_kind, explicit_reason = kind, reason
-            if not kind:
-                if not m.complexity_min <= complexity <= m.complexity_max:
-                    kind, reason = "complexity", complexity_text + self._range_suffix[m.id]
-                elif score < tier_min:
-                    kind, reason = "tier", f"{task} score {score} < {tier_min} ({tier} tier)"
-            cost = prompt * m.input_rate + output * m.output_rate
-            kinds.append(kind)
-            if kind:
-                candidates.append(Candidate(m.id, False, reason, float(score), cost))
+        models = self._models
+        for i in gate.passed:
+            m = models[i]
+            score = scores[i]
+            if m.context_window < need_ctx:
+                kinds[i], reasons[i] = "context", self._context_prefix[i] + need_text
+            elif not m.complexity_min <= complexity <= m.complexity_max:
+                kinds[i], reasons[i] = "complexity", complexity_text + self._range_suffix[i]
+            elif score < tier_min:
+                kinds[i], reasons[i] = "tier", f"{task} score {score} < {tier_min} ({tier} tier)"
             else:
-                cand = Candidate(m.id, True, qualified_reason[score], float(score), cost)
-                qualified.append(_Pick(m, cand, score, cost, len(candidates)))
-                candidates.append(cand)
+                reasons[i] = qualified_reason[score]
+                qualified.append(i)
+        # An explicit model is held to the filters that would make the call fail, not to
+        # complexity and tier: the user chose it.
+        explicit_at = -1 if explicit is None else self._position[explicit.id]
+        explicit_kind = explicit_reason = ""
+        if explicit_at >= 0 and kinds[explicit_at] not in ("complexity", "tier"):
+            explicit_kind, explicit_reason = kinds[explicit_at], reasons[explicit_at]
 
-        if tier == "enhanced" and any(p.score >= ENHANCED_PREFERRED for p in qualified):
+        if tier == "enhanced" and any(scores[i] >= ENHANCED_PREFERRED for i in qualified):
             # Enhanced prefers 4+: a 3 is only good enough when nothing better is usable.
-            kept: list[_Pick] = []
-            for p in qualified:
-                if p.score >= ENHANCED_PREFERRED:
-                    kept.append(p)
-                else:
-                    p.candidate.kept = False
-                    kinds[p.position] = "tier"
-                    p.candidate.reason = (
-                        f"{task} score {p.score} < {ENHANCED_PREFERRED} (enhanced tier prefers "
+            for i in qualified:
+                if scores[i] < ENHANCED_PREFERRED:
+                    kinds[i] = "tier"
+                    reasons[i] = (
+                        f"{task} score {scores[i]} < {ENHANCED_PREFERRED} (enhanced tier prefers "
                         f"{ENHANCED_PREFERRED}+ and such models are available)"
                     )
-            qualified = kept
+            qualified = [i for i in qualified if scores[i] >= ENHANCED_PREFERRED]
+        kept = list(map(not_, kinds))
 
         notes: list[str] = []
         if explicit is not None:
-            return self._explicit(
-                explicit, explicit_kind, explicit_reason, qualified, candidates, task, prompt, notes
+            if explicit_kind:
+                raise NoUsableModel(
+                    f"{explicit.id} cannot serve this request: {explicit_reason}. "
+                    "Fix that, or send model 'auto' to let routerdesk choose."
+                )
+            fallbacks = self._equivalents(explicit_at, qualified, scores, costs, reasons)
+            kept[explicit_at] = True
+            _label(reasons, explicit_at, fallbacks, task, scores, costs, "explicit model")
+            notes.append("explicit model")
+            return Decision(
+                strategy="explicit",
+                primary=explicit.id,
+                fallbacks=[self._ids[i] for i in fallbacks],
+                candidates=self._candidates(kept, reasons, task_i, costs),
+                why=f"explicit: {explicit.id} as requested; {len(fallbacks)} equivalent fallback(s)",
+                notes=notes,
+                est_prompt_tokens=prompt,
             )
         if not qualified:
-            raise NoUsableModel(
-                self._no_model_message(candidates, kinds, task, tier, prompt, needed)
-            )
+            raise NoUsableModel(self._no_model_message(kinds, task, tier, prompt, needed))
 
+        # Decorated tuples sort in C; ids are unique, so the position is never compared.
+        ids = self._ids
         target = 0
         if chosen == "cheapest":
-            # Decorated tuples sort in C; ids are unique, so the pick itself is never compared.
-            ranked = [t[-1] for t in sorted([(p.cost, -p.score, p.model.id, p) for p in qualified])]
+            ranked = [t[-1] for t in sorted([(costs[i], -scores[i], ids[i], i) for i in qualified])]
         elif chosen == "best":
-            ranked = [t[-1] for t in sorted([(-p.score, p.cost, p.model.id, p) for p in qualified])]
+            ranked = [t[-1] for t in sorted([(-scores[i], costs[i], ids[i], i) for i in qualified])]
         else:
-            top = max(p.score for p in qualified)
+            top = max([scores[i] for i in qualified])
             target = min(max(balanced_target(complexity), tier_min), top)
-            step = [BALANCED_STEP**k for k in range(6)]
             # Below target sorts after every model at or above it, strongest first.
             ranked = [
                 t[-1]
                 for t in sorted(
                     [
-                        (0, p.cost * step[p.score - target], p.model.id, p)
-                        if p.score >= target
-                        else (1, -float(p.score), p.model.id, p)
-                        for p in qualified
+                        (0, costs[i] * _BALANCED_STEPS[scores[i] - target], ids[i], i)
+                        if scores[i] >= target
+                        else (1, -float(scores[i]), ids[i], i)
+                        for i in qualified
                     ]
                 )
             ]
 
         primary = ranked[0]
-        fallbacks = _fallback_chain(primary, ranked[1:])
-        _label(primary, fallbacks, task)
+        fallbacks = self._fallback_chain(primary, ranked[1:])
+        _label(reasons, primary, fallbacks, task, scores, costs)
         why = (
-            f"{chosen}: {primary.model.id} ({task} score {primary.score}, "
-            f"est ${primary.cost:.6f}); {len(qualified)} of {len(candidates)} models qualified"
+            f"{chosen}: {ids[primary]} ({task} score {scores[primary]}, "
+            f"est ${costs[primary]:.6f}); {len(qualified)} of {len(ids)} models qualified"
         )
         if chosen == "balanced":
             why += f"; complexity {complexity:.2f} -> target score {target}"
@@ -333,69 +394,65 @@ class Router:
             notes.append("all providers assumed usable")
         return Decision(
             strategy=chosen,
-            primary=primary.model.id,
-            fallbacks=[p.model.id for p in fallbacks],
-            candidates=candidates,
+            primary=ids[primary],
+            fallbacks=[ids[i] for i in fallbacks],
+            candidates=self._candidates(kept, reasons, task_i, costs),
             why=why,
             notes=notes,
             est_prompt_tokens=prompt,
         )
 
-    def _explicit(
+    def _candidates(
+        self, kept: list[bool], reasons: list[str], task_i: int, costs: list[float]
+    ) -> list[Candidate]:
+        """Decision.candidates from the decision's columns, in registry order."""
+        scores = self._task_scores_f[task_i]
+        return list(map(Candidate, self._ids, kept, reasons, scores, costs))
+
+    def _equivalents(
         self,
-        spec: ModelSpec,
-        hard_kind: str,
-        hard_reason: str,
-        qualified: list[_Pick],
-        candidates: list[Candidate],
-        task: str,
-        prompt: int,
-        notes: list[str],
-    ) -> Decision:
-        if hard_kind:
-            raise NoUsableModel(
-                f"{spec.id} cannot serve this request: {hard_reason}. "
-                "Fix that, or send model 'auto' to let routerdesk choose."
-            )
-        by_id = {c.model_id: c for c in candidates}
-        cand = by_id[spec.id]
-        cand.kept = True
-        cand.reason = f"explicit model; {task} score {int(cand.score)}, est ${cand.est_cost:.6f}"
-        primary = _Pick(
-            self._by_id[spec.id], cand, int(cand.score), cand.est_cost, candidates.index(cand)
-        )
-        ceiling = max(primary.cost * EQUIVALENT_MAX_COST_RATIO, 1e-12)
+        primary: int,
+        qualified: list[int],
+        scores: tuple[int, ...],
+        costs: list[float],
+        reasons: list[str],
+    ) -> list[int]:
+        """Fallbacks for an explicit model; other qualified models are told why they are not."""
+        score, cost = scores[primary], costs[primary]
+        ceiling = max(cost * EQUIVALENT_MAX_COST_RATIO, 1e-12)
+        ids = self._ids
         equivalents = sorted(
-            (
-                p
-                for p in qualified
-                if p.model.id != spec.id and p.score >= primary.score and p.cost <= ceiling
-            ),
-            key=lambda p: (abs(p.cost - primary.cost), -p.score, p.model.id),
+            (i for i in qualified if i != primary and scores[i] >= score and costs[i] <= ceiling),
+            key=lambda i: (abs(costs[i] - cost), -scores[i], ids[i]),
         )
-        fallbacks = _fallback_chain(primary, equivalents)
-        in_chain = {p.model.id for p in fallbacks}
-        for p in qualified:
-            if p.model.id != spec.id and p.model.id not in in_chain:
-                p.candidate.reason = (
-                    f"qualifies, but not equivalent to {spec.id} "
-                    f"(score {p.score} vs {primary.score}, est ${p.cost:.6f})"
+        fallbacks = self._fallback_chain(primary, equivalents)
+        for i in qualified:
+            if i != primary and i not in fallbacks:
+                reasons[i] = (
+                    f"qualifies, but not equivalent to {ids[primary]} "
+                    f"(score {scores[i]} vs {score}, est ${costs[i]:.6f})"
                 )
-        _label(primary, fallbacks, task, primary_note="explicit model")
-        notes.append("explicit model")
-        return Decision(
-            strategy="explicit",
-            primary=spec.id,
-            fallbacks=[p.model.id for p in fallbacks],
-            candidates=candidates,
-            why=f"explicit: {spec.id} as requested; {len(fallbacks)} equivalent fallback(s)",
-            notes=notes,
-            est_prompt_tokens=prompt,
-        )
+        return fallbacks
+
+    def _fallback_chain(self, primary: int, ranked: list[int]) -> list[int]:
+        providers = self._providers
+        chain: list[int] = []
+        seen = {providers[primary]}
+        for i in ranked:  # first pass: one per provider not yet in the chain
+            if len(chain) == MAX_FALLBACKS:
+                return chain
+            if providers[i] not in seen:
+                chain.append(i)
+                seen.add(providers[i])
+        for i in ranked:  # then whatever is left, in strategy order
+            if len(chain) == MAX_FALLBACKS:
+                break
+            if i not in chain:
+                chain.append(i)
+        return chain
 
     def _no_model_message(
         self,
-        candidates: list[Candidate],
         kinds: list[str],
         task: str,
         tier: str,
@@ -404,10 +461,10 @@ class Router:
     ) -> str:
         counts: dict[str, int] = {}
         keyless: set[str] = set()
-        for cand, kind in zip(candidates, kinds, strict=True):
+        for provider, kind in zip(self._providers, kinds, strict=True):
             counts[kind] = counts.get(kind, 0) + 1
             if kind == "key":
-                keyless.add(self._by_id[cand.model_id].provider)
+                keyless.add(provider)
         fixes: list[str] = []
         missing_everywhere = sorted(needed - self._enabled_features)
         if missing_everywhere:
@@ -457,30 +514,22 @@ def _needed_features(req: ChatRequest) -> frozenset[str]:
         needed.add("streaming")
     if req.needs_json():
         needed.add("json")
-    if req.has_images():
+    # req.has_images() makes two Python calls per message; this is one C-level pass.
+    if ImagePart in map(type, chain.from_iterable(map(_CONTENT, req.messages))):
         needed.add("vision")
     return frozenset(needed)
 
 
-def _fallback_chain(primary: _Pick, ranked: list[_Pick]) -> list[_Pick]:
-    chain: list[_Pick] = []
-    providers = {primary.model.provider}
-    for p in ranked:  # first pass: one per provider not yet in the chain
-        if len(chain) == MAX_FALLBACKS:
-            return chain
-        if p.model.provider not in providers:
-            chain.append(p)
-            providers.add(p.model.provider)
-    for p in ranked:  # then whatever is left, in strategy order
-        if len(chain) == MAX_FALLBACKS:
-            break
-        if p not in chain:
-            chain.append(p)
-    return chain
-
-
-def _label(primary: _Pick, fallbacks: list[_Pick], task: str, primary_note: str = "") -> None:
+def _label(
+    reasons: list[str],
+    primary: int,
+    fallbacks: list[int],
+    task: str,
+    scores: tuple[int, ...],
+    costs: list[float],
+    primary_note: str = "",
+) -> None:
     what = primary_note or "primary"
-    primary.candidate.reason = f"{what}: {task} score {primary.score}, est ${primary.cost:.6f}"
-    for n, p in enumerate(fallbacks, 1):
-        p.candidate.reason = f"fallback {n}: {task} score {p.score}, est ${p.cost:.6f}"
+    reasons[primary] = f"{what}: {task} score {scores[primary]}, est ${costs[primary]:.6f}"
+    for n, i in enumerate(fallbacks, 1):
+        reasons[i] = f"fallback {n}: {task} score {scores[i]}, est ${costs[i]:.6f}"
