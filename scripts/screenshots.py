@@ -16,6 +16,10 @@ import sys
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from PySide6.QtGui import QPalette
 
 TOKEN = "rd-screenshots-token"
 PROMPTS = [
@@ -97,8 +101,31 @@ async def _shoot(out: Path, n: int) -> None:
             if name == "Integrations":
                 win.integrations.list.setCurrentRow(2)  # Continue
             await grab(name.lower())
+        # The same window after the system switches to a dark palette.
+        QApplication.setStyle("Fusion")
+        QApplication.setPalette(_dark_palette())
+        win.show_page(0)
+        win.dashboard.redraw_now()
+        await grab("dashboard-dark")
     finally:
         await app.stop()
+
+
+def _dark_palette() -> QPalette:
+    from PySide6.QtGui import QColor, QPalette
+
+    p = QPalette()
+    roles = QPalette.ColorRole
+    for role, colour in (
+        (roles.Window, "#202124"), (roles.WindowText, "#e8eaed"), (roles.Base, "#17181a"),
+        (roles.AlternateBase, "#26282b"), (roles.Text, "#e8eaed"), (roles.Button, "#2d2f33"),
+        (roles.ButtonText, "#e8eaed"), (roles.Highlight, "#3b82f6"), (roles.HighlightedText, "#ffffff"),
+        (roles.ToolTipBase, "#2d2f33"), (roles.ToolTipText, "#e8eaed"), (roles.PlaceholderText, "#9aa0a6"),
+    ):  # fmt: skip
+        p.setColor(role, QColor(colour))
+    for role in (roles.WindowText, roles.Text):
+        p.setColor(QPalette.ColorGroup.Disabled, role, QColor("#8a8f94"))
+    return p
 
 
 def main() -> int:

@@ -175,3 +175,26 @@ def test_first_run_without_keys_offers_demo(run: Callable[[Awaitable[None]], Non
             await app.stop()
 
     run(scenario())
+
+
+def test_bad_settings_file_is_reported_and_kept(
+    run: Callable[[Awaitable[None]], None], routerdesk_home: Any
+) -> None:
+    bad = '[routing]\nstrategy = "fastest"\n'
+    path = routerdesk_home / "settings.toml"
+    path.write_text(bad)
+
+    async def scenario() -> None:
+        app = await started(tray=False)
+        win = app.window
+        assert win is not None
+        try:
+            banner = win.settings_page.banner.text()
+            assert "settings.toml" in banner and "routing.strategy" in banner
+            assert "fastest" in banner or "cheapest" in banner  # the reason names the choices
+            assert path.read_text() == bad
+        finally:
+            await app.stop()
+
+    run(scenario())
+    assert path.read_text() == bad

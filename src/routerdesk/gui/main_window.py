@@ -30,6 +30,7 @@ from routerdesk.gui.pages.providers import ProvidersPage
 from routerdesk.gui.pages.registry import RegistryPage
 from routerdesk.gui.pages.requests import RequestsPage
 from routerdesk.gui.pages.settings import SettingsPage
+from routerdesk.gui.widgets import pad_items
 
 HISTORY_ROWS = 5000  # rows read from the usage log at start-up
 
@@ -78,12 +79,12 @@ class MainWindow(QMainWindow):
         self.sidebar.setAccessibleName("Pages")
         self.sidebar.setFixedWidth(self.fontMetrics().horizontalAdvance("Integrations") + 56)
         self.sidebar.setSpacing(3)
-        self.sidebar.setStyleSheet("QListWidget::item { padding: 6px 8px; }")
         self.stack = QStackedWidget()
         for i, (name, page, tip) in enumerate(self.pages):
             self.sidebar.addItem(name)
             self.sidebar.item(i).setToolTip(f"{tip} (Ctrl+{i + 1})")
             self.stack.addWidget(page)
+        pad_items(self.sidebar, 14)
         self.sidebar.currentRowChanged.connect(self.stack.setCurrentIndex)
         central = QWidget()
         layout = QHBoxLayout(central)

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QListWidget,
     QPlainTextEdit,
     QPushButton,
     QSizePolicy,
@@ -74,6 +75,15 @@ class Banner(QLabel):
     def clear_message(self) -> None:
         self.setText("")
         self.hide()
+
+
+def pad_items(view: QListWidget, extra_px: int) -> None:
+    """Taller rows for a list, without a style sheet (those stop following palette changes)."""
+    fm = view.fontMetrics()
+    height = fm.height() + extra_px
+    for i in range(view.count()):
+        item = view.item(i)
+        item.setSizeHint(QSize(fm.horizontalAdvance(item.text()) + extra_px, height))
 
 
 def usd(v: float) -> str:

@@ -102,6 +102,12 @@ class DashboardCharts(QWidget):
                 axis.setTextPen(c.foreground)
         for chart in (self.by_model, self.by_task):
             chart.bars.setOpts(brush=c.bars)
+        for plot in (self.spend, self.latency):
+            legend = plot.getPlotItem().legend
+            if legend is not None:
+                legend.setLabelTextColor(c.foreground)
+                for _sample, label in legend.items:
+                    label.setText(label.text)  # re-render with the new colour
         self.spend_curve.setPen(pg.mkPen(c.spend, width=2))
         self.baseline_curve.setPen(pg.mkPen(c.baseline, width=2, style=Qt.PenStyle.DashLine))
         self.savings_fill.setBrush(pg.mkBrush(c.savings_fill))

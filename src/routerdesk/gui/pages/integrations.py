@@ -13,7 +13,7 @@ from PySide6.QtWidgets import (
 
 from routerdesk.gui.backend import Backend
 from routerdesk.gui.integration_snippets import Integration, integrations
-from routerdesk.gui.widgets import CodeBlock, CopyField
+from routerdesk.gui.widgets import CodeBlock, CopyField, pad_items
 
 
 class _IntegrationView(QWidget):
@@ -56,7 +56,6 @@ class IntegrationsPage(QWidget):
         header.setWordWrap(True)
         self.list = QListWidget()
         self.list.setFixedWidth(self.fontMetrics().horizontalAdvance("OpenAI Python SDK") + 40)
-        self.list.setStyleSheet("QListWidget::item { padding: 3px 6px; }")
         self.list.setToolTip("Choose a tool to see its setup")
         self.stack = QStackedWidget()
         self.views: list[_IntegrationView] = []
@@ -65,6 +64,7 @@ class IntegrationsPage(QWidget):
             view = _IntegrationView(item)
             self.views.append(view)
             self.stack.addWidget(view)
+        pad_items(self.list, 8)
         self.list.currentRowChanged.connect(self.stack.setCurrentIndex)
         self.list.setCurrentRow(0)
         body = QHBoxLayout()

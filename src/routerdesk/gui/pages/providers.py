@@ -22,7 +22,7 @@ from routerdesk.core.errors import ConfigError, RouterError
 from routerdesk.core.registry import LOCAL_PROVIDERS, PROVIDERS
 from routerdesk.gui.backend import Backend
 from routerdesk.gui.tasks import spawn
-from routerdesk.gui.widgets import Banner
+from routerdesk.gui.widgets import Banner, pad_items
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +49,6 @@ class ProvidersPage(QWidget):
             None  # the last key/test operation (tests await it)
         )
         self.list = QListWidget()
-        self.list.setStyleSheet("QListWidget::item { padding: 3px 6px; }")
         self.list.setToolTip("Providers; ● has a key, ○ has none")
         self.list.setFixedWidth(self.fontMetrics().horizontalAdvance("○ openrouter ⚠") + 40)
         self.list.currentRowChanged.connect(self._show)
@@ -115,6 +114,7 @@ class ProvidersPage(QWidget):
         layout.addLayout(right, 1)
         for _ in PROVIDERS:
             self.list.addItem("")
+        pad_items(self.list, 8)
         self.refresh()
         self.list.setCurrentRow(0)
 
