@@ -227,3 +227,26 @@ def test_eval_set_macro_accuracy_floor() -> None:
     held_out = ev.macro_accuracy([(r["task"], r["pred"]) for r in rows if r["split"] == "test"])
     assert overall >= 0.85
     assert held_out >= 0.85
+
+
+def test_tokens_split_on_white_space_and_punctuation_in_any_script() -> None:
+    from routerdesk.core.classify_lexicon import _PUNCT_CHARS, split_tokens
+
+    table = str.maketrans(dict.fromkeys(_PUNCT_CHARS, " "))
+    for text in [
+        "tl;dr: c++ and c# (thread-safe)!",
+        "über\u00a0naïve\u2003résumé\x1cx\x85y",
+        "「翻訳」して。はい，ok？",
+        "",
+        " \n\t ",
+    ]:
+        assert split_tokens(text) == text.translate(table).split()
+
+
+def test_repeated_system_prompt_gives_the_same_classification() -> None:
+    first = ask("ok, go ahead", system=CURSOR_SYSTEM, tools=AGENT_TOOLS)
+    again = ask("ok, go ahead", system=CURSOR_SYSTEM, tools=AGENT_TOOLS)
+    assert first == again
+    for i in range(100):  # many distinct system prompts: the cue cache stays bounded
+        ask("hello", system=f"You are assistant number {i}.")
+    assert ask("ok, go ahead", system=CURSOR_SYSTEM, tools=AGENT_TOOLS) == first

@@ -344,3 +344,18 @@ def test_decide_is_fast_on_the_shipped_registry() -> None:
         samples.append(time.perf_counter_ns() - start)
     # The budget is 200 µs at p50; allow slack for a loaded CI machine.
     assert statistics.median(samples) < 400_000
+
+
+def test_repeated_decisions_with_the_same_filters_agree(router: Router) -> None:
+    r = ask("hello", tools=[Tool("f")])
+    first = router.decide(r, cls(), settings=SETTINGS, usable_providers={"openai", "anthropic"})
+    again = router.decide(
+        r, cls(), settings=SETTINGS, usable_providers=frozenset({"anthropic", "openai"})
+    )
+    assert first == again
+    other = router.decide(r, cls(), settings=SETTINGS, usable_providers={"openai"})
+    assert reasons(other)["mid"] == "no API key for anthropic"
+    assert (
+        router.decide(r, cls(), settings=SETTINGS, usable_providers={"openai", "anthropic"})
+        == first
+    )
