@@ -390,3 +390,51 @@ def test_install_refuses_to_replace_a_foreign_command(env: dict[str, str]) -> No
     assert proc.returncode == 1
     assert "--force" in proc.stderr
     assert (bin_dir / "routerdesk").read_text().endswith("pip-installed\n")
+
+
+# --- the desktop app -------------------------------------------------------------------
+
+
+def _run_gui(exe: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """`routerdesk` with no arguments; app.py quits ROUTERDESK_EXIT_AFTER_MS after the window is up."""
+    env = {**env, "ROUTERDESK_EXIT_AFTER_MS": "300"}
+    if not KEYRING_READY:  # without a keyring the app would stop at a modal error box
+        env["ROUTERDESK_TOKEN"] = "rd-bundle-test-token"
+    proc = run(exe, env=env, timeout=90)
+    assert proc.returncode == 0, f"exit {proc.returncode}\n{proc.stdout}\n{proc.stderr}"
+    assert "already running" not in proc.stdout  # it really started, not handed off
+    for bad in ("Traceback", "Could not load the Qt platform plugin", "Cannot load library"):
+        assert bad not in proc.stderr, proc.stderr
+    assert (Path(env["ROUTERDESK_HOME"]) / "registry.toml").is_file()
+    return proc
+
+
+def test_gui_opens_offscreen_and_exits_cleanly(exe: Path, env: dict[str, str]) -> None:
+    _run_gui(exe, {**env, "QT_QPA_PLATFORM": "offscreen"})
+
+
+@pytest.fixture
+def xvfb_display() -> Iterator[str]:
+    if not shutil.which("Xvfb"):
+        pytest.skip("needs Xvfb (scripts/system-deps.sh installs it)")
+    number = next(n for n in range(150, 250) if not Path(f"/tmp/.X11-unix/X{n}").exists())
+    xvfb = subprocess.Popen(
+        ["Xvfb", f":{number}", "-screen", "0", "1280x800x24", "-nolisten", "tcp"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        for _ in range(100):
+            if Path(f"/tmp/.X11-unix/X{number}").exists():
+                break
+            time.sleep(0.05)
+        yield f":{number}"
+    finally:
+        xvfb.terminate()
+        xvfb.wait(timeout=10)
+
+
+def test_gui_opens_on_x11_with_the_bundled_xcb_plugin(
+    exe: Path, env: dict[str, str], xvfb_display: str
+) -> None:
+    _run_gui(exe, {**env, "QT_QPA_PLATFORM": "xcb", "DISPLAY": xvfb_display})

@@ -86,8 +86,12 @@ if [ -d "$OPT/icons" ]; then
   done
 fi
 
-command -v update-desktop-database >/dev/null 2>&1 && update-desktop-database -q "$APPS" || true
-command -v gtk-update-icon-cache >/dev/null 2>&1 && gtk-update-icon-cache -q -t "$ICONS" 2>/dev/null || true
+# Refresh caches only where they already exist: a cache we create would go stale when
+# other programs add icons or entries without updating it, hiding theirs.
+[ -f "$APPS/mimeinfo.cache" ] && command -v update-desktop-database >/dev/null 2>&1 \
+  && update-desktop-database -q "$APPS" 2>/dev/null || true
+[ -f "$ICONS/icon-theme.cache" ] && command -v gtk-update-icon-cache >/dev/null 2>&1 \
+  && gtk-update-icon-cache -q -t "$ICONS" 2>/dev/null || true
 
 echo "routerdesk $("$OPT/routerdesk" --version | awk '{print $2}') installed in $OPT"
 echo "  command:      $LINK"

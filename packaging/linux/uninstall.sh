@@ -34,8 +34,12 @@ if [ -x "$OPT/routerdesk" ] && [ -d "$OPT/_internal" ]; then
 fi
 rmdir "$PREFIX/opt" 2>/dev/null || true
 
-command -v update-desktop-database >/dev/null 2>&1 && update-desktop-database -q "$APPS" 2>/dev/null || true
-command -v gtk-update-icon-cache >/dev/null 2>&1 && gtk-update-icon-cache -q -t "$ICONS" 2>/dev/null || true
+# Refresh caches only where they already exist: a cache we create would go stale when
+# other programs add icons or entries without updating it, hiding theirs.
+[ -f "$APPS/mimeinfo.cache" ] && command -v update-desktop-database >/dev/null 2>&1 \
+  && update-desktop-database -q "$APPS" 2>/dev/null || true
+[ -f "$ICONS/icon-theme.cache" ] && command -v gtk-update-icon-cache >/dev/null 2>&1 \
+  && gtk-update-icon-cache -q -t "$ICONS" 2>/dev/null || true
 
 echo "routerdesk removed from $PREFIX."
 echo "Left in place (delete them yourself if you want a clean slate):"
