@@ -288,12 +288,16 @@ async def _stream(
     resp.headers["X-Accel-Buffering"] = "no"
     try:
         await resp.prepare(request)
-        await resp.write(renderer.start())
+        # The opening events go out with the first content: one write (one syscall) fewer
+        # before the client sees a token.
+        pending = renderer.start()
         async for event in handle:
             data = renderer.event(event)
             if data:
+                if pending:
+                    data, pending = pending + data, b""
                 await resp.write(data)
-        await resp.write(renderer.end())
+        await resp.write(pending + renderer.end())
     except (ConnectionResetError, asyncio.CancelledError):
         # The client went away: stop the upstream call and record "cancelled".
         await asyncio.shield(handle.aclose(cancelled=True))
