@@ -36,25 +36,23 @@ def text_tokens(text: str) -> int:
 def estimate_prompt_tokens(req: ChatRequest) -> int:
     """Estimated prompt tokens: messages (text, images, tool calls and results) plus tool schemas."""
     total = 0
-    texts: list[str] = []  # counted at the end, in one pass
+    count = text_tokens  # local name: this loop runs over every message of long agent threads
     for msg in req.messages:
         total += MESSAGE_OVERHEAD
         for part in msg.content:
             if type(part) is TextPart:
-                texts.append(part.text)
+                total += count(part.text)
             elif type(part) is ImagePart:
                 total += IMAGE_TOKENS_LOW_DETAIL if part.detail == "low" else IMAGE_TOKENS
-        for call in msg.tool_calls:
-            total += MESSAGE_OVERHEAD
-            texts += (call.name, call.arguments)
+        if msg.tool_calls:
+            for call in msg.tool_calls:
+                total += MESSAGE_OVERHEAD + count(call.name) + count(call.arguments)
         if msg.reasoning:
-            texts.append(msg.reasoning)
+            total += count(msg.reasoning)
     for tool in req.tools:
         # repr() of the schema is about its JSON size, is done in C and cannot fail.
-        total += TOOL_OVERHEAD
-        texts += (tool.name, tool.description, repr(tool.parameters))
+        total += TOOL_OVERHEAD + count(tool.name) + count(tool.description)
+        total += count(repr(tool.parameters))
     if req.response_format is not None and req.response_format.schema is not None:
-        texts.append(repr(req.response_format.schema))
-    # text_tokens inlined for ASCII text (len and isascii are O(1) on str): long agent
-    # threads have hundreds of texts, and a call per text was most of the cost.
-    return total + sum([(len(t) + 3) // 4 if t.isascii() else text_tokens(t) for t in texts])
+        total += count(repr(req.response_format.schema))
+    return total
