@@ -61,7 +61,8 @@ class Served:
 
     def http(self, **kw: Any) -> httpx.AsyncClient:
         headers = {"Authorization": f"Bearer {TOKEN}", **kw.pop("headers", {})}
-        return httpx.AsyncClient(base_url=self.url, headers=headers, timeout=10.0, **kw)
+        kw.setdefault("timeout", 10.0)
+        return httpx.AsyncClient(base_url=self.url, headers=headers, **kw)
 
     def row(self, request_id: str) -> dict[str, Any]:
         usage = self.runtime.usage

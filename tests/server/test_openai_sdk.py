@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 
+import httpx
 import openai
 import pytest
 from openai.types.chat import ChatCompletion, ChatCompletionChunk
@@ -311,3 +312,18 @@ async def test_l2_classifier_call_is_logged_and_request_still_answered(served: S
     served.runtime.usage.flush()  # type: ignore[union-attr]
     rows = served.runtime.usage.recent(5)  # type: ignore[union-attr]
     assert len(rows) == 2  # the request and the classifier call, each with its own row
+
+
+async def test_client_disconnect_during_non_streamed_call(served: Served) -> None:
+    served.openai.push(Fault(status=200, head_delay=5.0))  # the upstream takes its time
+    async with served.http(timeout=0.5) as http:
+        with pytest.raises(httpx.ReadTimeout):
+            await http.post("/v1/chat/completions", json={"model": "auto", "messages": MESSAGES})
+    await asyncio.wait_for(served.openai.disconnected.wait(), 5)  # upstream call cancelled too
+    for _ in range(50):
+        served.runtime.usage.flush()  # type: ignore[union-attr]
+        rows = served.runtime.usage.recent(1)  # type: ignore[union-attr]
+        if rows:
+            break
+        await asyncio.sleep(0.05)
+    assert rows[0]["status"] == "cancelled"
