@@ -11,7 +11,8 @@ Engine API (the GUI builds on this; keep it stable)
         classifier    anything with ``classify(req) -> Classification`` (core.classify.L1Classifier)
         usage_sink    anything with ``submit(UsageRecord)`` (storage.usage.UsageStore)
         demo          serve every model from `demo_adapter` (providers.demo.DemoAdapter)
-        spend         ``spend_since(unix_ts) -> float`` for budgets (UsageStore)
+        spend         core.budget.SpendTracker (the runtime seeds it from the usage log)
+        health        providers.health.HealthBoard (circuit breakers), one is made if omitted
         l2            core.l2.L2Classifier, consulted when L1 is unsure (not in `decide`)
 
     .registry / .set_registry(reg)   next decision uses `reg` at once; publishes registry_changed
@@ -26,7 +27,11 @@ Engine API (the GUI builds on this; keep it stable)
         await handle.aclose(cancelled=True)   client went away: upstream closed, status "cancelled"
     .health -> dict provider -> ProviderHealth (circuit state, last error, key_rejected)
     .usable_providers() -> list[str]   enabled, with a key (or local), key not rejected
-    .baseline -> ModelSpec             the model savings are measured against
+    .provider_key_changed(provider)    after a key was stored/deleted: re-check usability, reset breaker
+    .baseline -> ModelSpec | None      the model savings are measured against
+    .demo (settable), .spend (SpendTracker), .route_info(resp, rec), .clean(text) (scrub keys)
+    await .ask(req, model) -> ChatResponse   one direct call, no routing (L2, "test connection")
+    .record_external(rec)              log a record made elsewhere (L2 calls) and count its spend
 
 Events (core.events): request_started(request_id, requested_model),
 request_finished(UsageRecord), registry_changed(Registry),
