@@ -52,6 +52,7 @@ def run(
 ) -> Iterator[Callable[[Awaitable[T]], T]]:
     """Run a coroutine to completion on a qasync loop (Qt events are processed meanwhile)."""
     monkeypatch.setenv("ROUTERDESK_TOKEN", TOKEN)
+    qapp.setQuitOnLastWindowClosed(False)  # as in the app: the window is not the process
     loop = qasync.QEventLoop(qapp)
     asyncio.set_event_loop(loop)
     try:

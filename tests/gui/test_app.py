@@ -198,3 +198,29 @@ def test_bad_settings_file_is_reported_and_kept(
 
     run(scenario())
     assert path.read_text() == bad
+
+
+def test_without_a_tray_closing_quits(run: Callable[[Awaitable[None]], None]) -> None:
+    async def scenario() -> None:
+        app = await started(tray=False)
+        assert app.window is not None and not app.window.hide_on_close
+        app.window.close()
+        await asyncio.wait_for(app.wait_closed(), 5)
+        await app.stop()
+
+    run(scenario())
+
+
+def test_refresh_prices_reports(run: Callable[[Awaitable[None]], None]) -> None:
+    async def scenario() -> None:
+        app = await started(tray=False)
+        win = app.window
+        assert win is not None
+        try:
+            win.registry.refresh.click()
+            text = win.registry.banner.text()
+            assert text.startswith(("Prices are up to date", "Updated")), text
+        finally:
+            await app.stop()
+
+    run(scenario())

@@ -111,3 +111,27 @@ def test_classifier_rows_count_as_spend_not_requests() -> None:
     assert w.summary.spend == pytest.approx(0.012)
     assert [name for name, _ in w.by_task] == ["simple_qa"]
     assert w.cum_spend[-1] == pytest.approx(0.012)
+
+
+def test_second_launch_activates_the_first(qtbot: Any) -> None:
+    from routerdesk.gui.single_instance import SingleInstance
+
+    first = SingleInstance("routerdesk-test-instance")
+    assert first.claim()
+    try:
+        with qtbot.wait_signal(first.activated, timeout=3000):
+            assert not SingleInstance("routerdesk-test-instance").claim()
+    finally:
+        first.release()
+
+
+def test_detail_explains_hops_and_candidates() -> None:
+    from routerdesk.gui.pages.request_detail import explain
+
+    r = record()
+    r.hops = [r.hops[0]] if r.hops else []
+    from routerdesk.core.types import Hop
+
+    r.hops = [Hop("top", "google", 503, "overloaded", 12.0)]
+    html = explain(r)
+    assert "Fallback hops" in html and "overloaded" in html and "over budget" in html

@@ -38,13 +38,17 @@ class SingleInstance(QObject):
 
     def claim(self, timeout_ms: int = 500) -> bool:
         """True if this process is now the instance; False if another one answered (and was told to show)."""
-        probe = QLocalSocket()
-        probe.connectToServer(self.name)
-        if probe.waitForConnected(timeout_ms):
-            probe.write(SHOW)
-            probe.waitForBytesWritten(timeout_ms)
-            probe.disconnectFromServer()
-            return False
+        probe = QLocalSocket(self)
+        try:
+            probe.connectToServer(self.name)
+            if probe.waitForConnected(timeout_ms):
+                probe.write(SHOW)
+                probe.waitForBytesWritten(timeout_ms)
+                probe.disconnectFromServer()
+                return False
+        finally:
+            probe.abort()
+            probe.deleteLater()
         QLocalServer.removeServer(self.name)  # a stale socket left by a crash
         server = QLocalServer(self)
         server.setSocketOptions(QLocalServer.SocketOption.UserAccessOption)
@@ -62,9 +66,11 @@ class SingleInstance(QObject):
     def _on_connection(self) -> None:
         assert self._server is not None
         while (sock := self._server.nextPendingConnection()) is not None:
-            sock.readyRead.connect(lambda s=sock: self._read(s))
+            sock.setParent(self)
+            sock.readyRead.connect(self._read)
             sock.disconnected.connect(sock.deleteLater)
 
-    def _read(self, sock: QLocalSocket) -> None:
-        if bytes(sock.readAll().data()).startswith(SHOW.strip()):
+    def _read(self) -> None:
+        sock = self.sender()
+        if isinstance(sock, QLocalSocket) and bytes(sock.readAll().data()).startswith(SHOW.strip()):
             self.activated.emit()
