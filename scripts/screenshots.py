@@ -81,8 +81,10 @@ async def _shoot(out: Path, n: int) -> None:
             QApplication.processEvents()
             await asyncio.sleep(0.05)
         path = out / f"{name}.png"
-        image = win.grab().toImage().convertToFormat(
-            QImage.Format.Format_Indexed8, Qt.ImageConversionFlag.ThresholdDither
+        image = (
+            win.grab()
+            .toImage()
+            .convertToFormat(QImage.Format.Format_Indexed8, Qt.ImageConversionFlag.ThresholdDither)
         )  # 8-bit palette: a third of the size, text stays crisp
         image.save(str(path), "PNG", 9)
         print(f"wrote {path}")
