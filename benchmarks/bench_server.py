@@ -17,7 +17,32 @@ Rounds alternate direct / router so drift (CPU frequency, other load) hits both.
 Figures: latency p50/p99 at 1 and 16 concurrent clients, requests/s at 16
 clients, time to first content token for streams; "added" = router minus direct.
 On a 2-core machine the three processes compete for CPU, which inflates the
-16-client numbers for both targets.
+16-client numbers for both targets. "CPU/request" (user + kernel time of the
+router process from /proc, divided by requests) is the figure that load on the
+machine disturbs least; it says what one request costs the router.
+
+Recorded 2026-11-26, 2 vCPUs shared with other jobs (load average 3-4 during
+the runs, so latencies and requests/s vary run to run by about +-40%):
+
+    loop     clients  added p50  added p99  router rps  direct rps  router CPU/request
+    asyncio  1        1.8-2.8ms  8-10ms     220-320     1200-1400   1.8-1.9 ms (0.1 kernel)
+    asyncio  16       30-43ms    95-130ms   210-370     1250-2100   1.7-2.0 ms
+    uvloop   1        1.3-1.8ms  5.5-10ms   350-500     1350-1950   1.4-1.8 ms
+    uvloop   16       31ms       82-133ms   350-410     2150-2200   1.8 ms
+    stream time to first token: +1.7 to +3.4 ms (p50)
+
+Where a request's router CPU goes (py-spy, 16 clients): the upstream call
+through httpx ~35-40% (httpx's request building and cookie jar ~10%; the
+aiohttp transport underneath), the aiohttp server ~20%, L1 classification and
+routing ~15% (~110 us + ~120 us measured alone), socket writes, then the
+engine's own bookkeeping (~80 us), JSON parse/render (~20 us) and the usage
+writer thread (~50 us per row, batched, off the request path).
+
+Before the aiohttp-backed transport (server/upstream_transport.py) httpcore's
+pool alone cost more than everything else: ~1.3 ms per call, ~2 ms at 16 in
+flight. The goals (added p50 <= 1 ms, >= 1000 requests/s at 16 clients) are not
+met on this machine: one request costs the router ~1.5-1.9 ms of CPU, so one
+core tops out near 550 requests/s even with no other load.
 """
 
 from __future__ import annotations
@@ -70,13 +95,18 @@ base_url = "{base}"
 """
 
 
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a process (Linux /proc), to count the router's own work per request."""
+def cpu_times(pid: int) -> tuple[float, float]:
+    """(user, system) CPU seconds of a process (Linux /proc), to count the router's own work."""
     try:
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     except OSError:
-        return float("nan")
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        return (float("nan"), float("nan"))
+    tick = os.sysconf("SC_CLK_TCK")
+    return (int(fields[11]) / tick, int(fields[12]) / tick)
+
+
+def cpu_seconds(pid: int) -> float:
+    return sum(cpu_times(pid))
 
 
 def pct(values: list[float], p: float) -> float:
@@ -162,15 +192,17 @@ async def bench(
         for clients, rounds, per in ((1, 10, int(200 * scale)), (16, 6, int(60 * scale))):
             lat: dict[str, list[float]] = {"direct": [], "router": []}
             rps: dict[str, list[float]] = {"direct": [], "router": []}
-            router_cpu = upstream_cpu = 0.0
+            router_cpu = upstream_cpu = router_sys = 0.0
             for _ in range(rounds):
                 for name in ("direct", "router"):
                     cpu0, up0 = cpu_seconds(router_pid), cpu_seconds(upstream_pid)
+                    sys0 = cpu_times(router_pid)[1]
                     got, wall = await run_round(
                         session, urls[name], bodies[name], headers, clients, per
                     )
                     if name == "router":
                         router_cpu += cpu_seconds(router_pid) - cpu0
+                        router_sys += cpu_times(router_pid)[1] - sys0
                     else:
                         upstream_cpu += cpu_seconds(upstream_pid) - up0
                     lat[name] += got
@@ -184,6 +216,7 @@ async def bench(
                     "n": len(lat[name]),
                 }
             row["router"]["cpu_ms_per_request"] = router_cpu / len(lat["router"]) * 1000
+            row["router"]["sys_cpu_ms_per_request"] = router_sys / len(lat["router"]) * 1000
             # the fake upstream: an aiohttp server doing almost nothing, for scale
             row["direct"]["upstream_cpu_ms_per_request"] = upstream_cpu / len(lat["direct"]) * 1000
             row["added_p50_ms"] = row["router"]["p50_ms"] - row["direct"]["p50_ms"]
@@ -260,7 +293,8 @@ def report(r: dict[str, Any]) -> str:
         lines.append(
             f"{c:>2} client(s)  {d['p50_ms']:>9.2f}ms{t['p50_ms']:>9.2f}ms{row['added_p50_ms']:>6.2f}ms  "
             f"{d['p99_ms']:>9.2f}ms{t['p99_ms']:>9.2f}ms{row['added_p99_ms']:>6.2f}ms  {d['rps']:>11.0f}{t['rps']:>11.0f}"
-            f"   CPU/request: router {t['cpu_ms_per_request']:.2f} ms, "
+            f"   CPU/request: router {t['cpu_ms_per_request']:.2f} ms "
+            f"({t['sys_cpu_ms_per_request']:.2f} kernel), "
             f"fake upstream {d['upstream_cpu_ms_per_request']:.2f} ms"
         )
     s = r["stream_ttft"]
