@@ -109,3 +109,23 @@ async def test_regenerated_token_replaces_the_old(
         old = await http.get("/v1/models")
         fresh = await http.get("/v1/models", headers={"Authorization": f"Bearer {new}"})
     assert old.status_code == 401 and fresh.status_code == 200
+
+
+async def test_slow_body_cannot_pin_a_handler(served: Served) -> None:
+    import asyncio
+
+    from routerdesk.server.app import CONFIG_KEY
+
+    served.runtime._runner.app[CONFIG_KEY].body_timeout_s = 0.3  # type: ignore[union-attr]
+    host, port = served.url.removeprefix("http://").split(":")
+    reader, writer = await asyncio.open_connection(host, int(port))
+    writer.write(
+        b"POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        + f"Authorization: Bearer {TOKEN}\r\n".encode()
+        + b'Content-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"mess'
+    )
+    await writer.drain()
+    head = await asyncio.wait_for(reader.read(4096), 5)  # answered without the rest of the body
+    writer.close()
+    assert head.startswith(b"HTTP/1.1 400")
+    assert b"did not arrive within 0.3 s" in head
