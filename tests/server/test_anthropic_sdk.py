@@ -208,3 +208,9 @@ async def test_thinking_streams_back_as_thinking_blocks(served: Served) -> None:
     assert final.content[0].type == "thinking" and final.content[0].thinking == "Let me think."
     assert final.content[0].signature == "sig-1"
     assert final.content[-1].type == "text" and final.content[-1].text == "42"
+
+
+async def test_models_list_in_anthropic_format(served: Served) -> None:
+    page = await client(served).models.list()
+    ids = [m.id for m in page.data]
+    assert ids[0] == "auto" and "an-mini" in ids

@@ -79,6 +79,16 @@ async def _serve(args: argparse.Namespace) -> int:
         )
     if runtime.engine.demo:
         print("routerdesk: demo mode: answers come from the offline demo provider", file=sys.stderr)
+    elif not runtime.engine.usable_providers():
+        print(
+            "routerdesk: no provider has an API key yet: `routerdesk keys set openai` (or "
+            "anthropic, google, ...), or restart with --demo to try it offline",
+            file=sys.stderr,
+        )
+    print(
+        f"routerdesk: OpenAI clients: base URL {url}/v1; Claude Code: ANTHROPIC_BASE_URL={url}",
+        file=sys.stderr,
+    )
     print(f"listening on {url}", flush=True)
     try:
         await stop.wait()

@@ -446,3 +446,17 @@ class EventRenderer:
     @staticmethod
     def error(body: dict[str, Any]) -> bytes:
         return _sse("error", body)
+
+
+def render_models(model_ids: list[str]) -> dict[str, Any]:
+    """``GET /v1/models`` in Anthropic's list format."""
+    data = [
+        {"type": "model", "id": m, "display_name": m, "created_at": "2024-01-01T00:00:00Z"}
+        for m in model_ids
+    ]
+    return {
+        "data": data,
+        "has_more": False,
+        "first_id": model_ids[0] if model_ids else None,
+        "last_id": model_ids[-1] if model_ids else None,
+    }

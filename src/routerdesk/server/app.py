@@ -233,8 +233,11 @@ async def chat_completions(request: web.Request) -> web.StreamResponse:
 
 
 async def list_models(request: web.Request) -> web.StreamResponse:
+    """OpenAI's list format; Anthropic's when the client sends ``anthropic-version``."""
     engine = request.app[ENGINE_KEY]
     ids = [*AUTO_MODELS, *(m.id for m in engine.registry.enabled())]
+    if "anthropic-version" in request.headers:
+        return web.json_response(anthropic_api.render_models(ids))
     return web.json_response(openai_api.render_models(ids, created=1_700_000_000))
 
 
