@@ -45,6 +45,8 @@ from routerdesk.storage.usage import UsageStore
 
 log = logging.getLogger(__name__)
 
+PRUNE_EVERY_S = 6 * 3600.0
+
 
 class Runtime:
     """Owns every long-lived object of a running router; see the module docstring."""
@@ -73,6 +75,7 @@ class Runtime:
         self.client: httpx.AsyncClient | None = None
         self._engine: Engine | None = None
         self._runner: web.AppRunner | None = None
+        self._upkeep: asyncio.Task[None] | None = None
         self.host = ""
         self.port = 0
 
@@ -153,12 +156,27 @@ class Runtime:
             await asyncio.to_thread(self.usage.spend_since, month_start(now).timestamp()),
             now,
         )
+        self._upkeep = asyncio.get_running_loop().create_task(
+            self._prune_daily(), name="usage-prune"
+        )
         if not demo:
             engine.l2 = L2Classifier(
                 self._l2_ask, settings.routing.l2, on_call_finished=self._l2_finished
             )
         self._engine = engine
         return engine
+
+    async def _prune_daily(self) -> None:
+        """Apply privacy.retention_days while the app stays open for days."""
+        while True:
+            await asyncio.sleep(PRUNE_EVERY_S)
+            usage, engine = self.usage, self._engine
+            if usage is None or engine is None:
+                return
+            try:
+                await asyncio.to_thread(usage.prune, engine.settings.privacy.retention_days)
+            except Exception:  # a busy database must not stop the upkeep
+                log.exception("pruning the usage log failed")
 
     async def _l2_ask(self, req: ChatRequest, model: ModelSpec) -> ChatResponse:
         return await self.engine.ask(req, model)
@@ -211,6 +229,9 @@ class Runtime:
 
     async def stop(self) -> None:
         """Stop listening, close upstream connections, flush the usage log."""
+        if self._upkeep is not None:
+            self._upkeep.cancel()
+            self._upkeep = None
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
