@@ -1,6 +1,6 @@
 """Requests/s through the server with the desktop window open vs `routerdesk serve` headless.
 
-    .venv/bin/python benchmarks/bench_gui.py [--requests 3000] [--concurrency 16] [--json FILE]
+    .venv/bin/python benchmarks/bench_gui.py [--requests 6000] [--rounds 12] [--concurrency 16] [--json FILE]
 
 Both targets run in their own process in a throwaway ROUTERDESK_HOME, in demo
 mode with zero simulated latency (so the router itself is what is measured),
@@ -132,14 +132,13 @@ def run_gui_child() -> int:
     import faulthandler
     import signal
 
-    import qasync
-
     from routerdesk.app import DesktopApp, exit_now, make_qapp, release_qt
+    from routerdesk.gui.loop import RouterEventLoop
 
     faulthandler.enable()
 
     qapp = make_qapp()
-    loop = qasync.QEventLoop(qapp)
+    loop = RouterEventLoop(qapp)
     asyncio.set_event_loop(loop)
     app = DesktopApp(demo=True, demo_latency_scale=0.0, port=0, tray=False)
 
@@ -159,9 +158,9 @@ def run_gui_child() -> int:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--requests", type=int, default=3000)
+    parser.add_argument("--requests", type=int, default=6000)
     parser.add_argument("--concurrency", type=int, default=16)
-    parser.add_argument("--rounds", type=int, default=6, help="alternating rounds per target")
+    parser.add_argument("--rounds", type=int, default=12, help="alternating rounds per target")
     parser.add_argument("--json", metavar="FILE", help="also write the figures as JSON")
     parser.add_argument("--child-gui", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()

@@ -155,12 +155,11 @@ def main() -> int:
 
     keyring.set_keyring(null.Keyring())  # never read or write the user's keyring
 
-    import qasync
-
     from routerdesk.app import exit_now, make_qapp, release_qt
+    from routerdesk.gui.loop import RouterEventLoop
 
     qapp = make_qapp()
-    loop = qasync.QEventLoop(qapp)
+    loop = RouterEventLoop(qapp)
     asyncio.set_event_loop(loop)
     with loop:
         loop.run_until_complete(_shoot(out, args.requests))

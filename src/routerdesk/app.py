@@ -184,7 +184,7 @@ def exit_now(code: int) -> NoReturn:
 
 
 def main() -> int:
-    import qasync
+    from routerdesk.gui.loop import RouterEventLoop
 
     logging.basicConfig(level=logging.WARNING, format="routerdesk: %(levelname)s: %(message)s")
     qapp = make_qapp()
@@ -192,7 +192,7 @@ def main() -> int:
     if not instance.claim():
         print("routerdesk is already running; its window was brought to the front.")
         return 0
-    loop = qasync.QEventLoop(qapp)
+    loop = RouterEventLoop(qapp)
     asyncio.set_event_loop(loop)
     desktop = DesktopApp(instance=instance)
     exit_after = os.environ.get("ROUTERDESK_EXIT_AFTER_MS")

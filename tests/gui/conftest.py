@@ -9,9 +9,9 @@ from typing import TypeVar
 
 import keyring
 import pytest
-import qasync
 from PySide6.QtWidgets import QApplication
 
+from routerdesk.gui.loop import RouterEventLoop
 from storage.memory_keyring import MemoryKeyring
 
 TOKEN = "rd-gui-test-token-0123456789"
@@ -53,7 +53,7 @@ def run(
     """Run a coroutine to completion on a qasync loop (Qt events are processed meanwhile)."""
     monkeypatch.setenv("ROUTERDESK_TOKEN", TOKEN)
     qapp.setQuitOnLastWindowClosed(False)  # as in the app: the window is not the process
-    loop = qasync.QEventLoop(qapp)
+    loop = RouterEventLoop(qapp)
     asyncio.set_event_loop(loop)
     try:
         yield loop.run_until_complete  # type: ignore[misc]

@@ -131,6 +131,10 @@ class DashboardCharts(QWidget):
             plot.setUpdatesEnabled(False)
         try:
             self._set_data(w)
+            for plot in plots:
+                # Settle the auto-range now: left to the paint, it changes the axes
+                # and asks for a second paint.
+                plot.getPlotItem().getViewBox().prepareForPaint()
         finally:
             for plot in plots:
                 plot.setUpdatesEnabled(True)
