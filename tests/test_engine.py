@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator
 from typing import Any
@@ -159,6 +160,8 @@ async def test_complete_records_and_publishes() -> None:
     assert rec.overhead_ms > 0 and rec.latency_ms >= rec.overhead_ms
     assert [n for n, _ in seen] == [ev.REQUEST_STARTED, ev.REQUEST_FINISHED]
     assert seen[0][1] == (rec.request_id, "auto") and seen[1][1][0] is rec
+    assert sink.records == []  # queued for the usage log only after the caller got its answer
+    await asyncio.sleep(0)
     assert sink.records == [rec]
 
 
@@ -208,6 +211,7 @@ async def test_stream_ok_cancel_and_mid_failure() -> None:
     handle = await engine.stream(req(stream=True))
     assert handle.info.model_id == "cheap" and handle.info.decision.strategy == "cheapest"
     got = [e async for e in handle]
+    await asyncio.sleep(0)
     assert [type(e).__name__ for e in got] == [
         "TextDelta",
         "TextDelta",
@@ -218,6 +222,7 @@ async def test_stream_ok_cancel_and_mid_failure() -> None:
 
     handle = await engine.stream(req(stream=True))
     await handle.aclose(cancelled=True)
+    await asyncio.sleep(0)
     assert sink.records[-1].status == "cancelled" and adapter.closed == 2
 
     failing, _, sink2 = make(Scripted(fail_mid_stream=True))
@@ -225,6 +230,7 @@ async def test_stream_ok_cancel_and_mid_failure() -> None:
     with pytest.raises(UpstreamServerError):
         async for _ in handle:
             pass
+    await asyncio.sleep(0)
     assert sink2.records[-1].status == "error" and sink2.records[-1].error == "cut"
 
 
@@ -240,5 +246,6 @@ async def test_demo_answers_offline_with_tool_calls() -> None:
     resp2, _ = await engine.complete(req("Use the tool to get the weather in Paris", tools=[tool]))
     assert resp2.tool_calls[0].arguments == resp.tool_calls[0].arguments  # deterministic
     plain, _ = await engine.complete(req("Tell me about rivers"))
+    await asyncio.sleep(0)
     assert plain.content and plain.content.startswith("[demo]") and plain.model.endswith("-demo")
     assert all(r.demo for r in sink.records)

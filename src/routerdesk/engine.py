@@ -585,7 +585,16 @@ class Engine:
         self.spend.add(rec.cost)
         if self.usage_sink is not None:
             try:
-                self.usage_sink.submit(rec)
-            except Exception:
-                log.exception("could not queue the usage record %s", rec.request_id)
+                # after the response went out: turning the record into a row is not the client's wait
+                asyncio.get_running_loop().call_soon(self._submit, rec)
+            except RuntimeError:  # no loop: called from synchronous code
+                self._submit(rec)
         self.events.publish(ev.REQUEST_FINISHED, rec)
+
+    def _submit(self, rec: UsageRecord) -> None:
+        if self.usage_sink is None:
+            return
+        try:
+            self.usage_sink.submit(rec)
+        except Exception:
+            log.exception("could not queue the usage record %s", rec.request_id)

@@ -17,7 +17,10 @@ fatal (`SecretStoreError`): the server would have no token to check.
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
+from collections.abc import Callable
+from typing import TypeVar
 
 import httpx
 from aiohttp import web
@@ -46,6 +49,24 @@ from routerdesk.storage.usage import UsageStore
 log = logging.getLogger(__name__)
 
 PRUNE_EVERY_S = 6 * 3600.0
+T = TypeVar("T")
+
+
+def _without_gc(fn: Callable[[], T]) -> T:
+    """Run `fn` (on a worker thread) with the cyclic garbage collector paused.
+
+    A collection runs on whichever thread happens to allocate; loading the
+    registry and talking to the keyring allocate a lot, and in the desktop app
+    a collection there would destroy Qt objects off the GUI thread ("Timers
+    cannot be stopped from another thread"). Start-up only, so the pause is short.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return fn()
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 class Runtime:
@@ -134,7 +155,7 @@ class Runtime:
         """Build everything but the listening socket; returns the engine."""
         if self._engine is not None:
             return self._engine
-        settings, registry = await asyncio.to_thread(self._open_blocking)
+        settings, registry = await asyncio.to_thread(_without_gc, self._open_blocking)
         assert self.usage is not None
         demo = self._demo or settings.demo
         # httpx API for the adapters, aiohttp underneath (see server/upstream_transport.py)

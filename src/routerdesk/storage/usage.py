@@ -1,6 +1,6 @@
 """The usage log: one SQLite row per request, written in batches off the request path.
 
-`UsageStore.submit(record)` only appends to an in-memory queue; a writer thread
+`UsageStore.submit(record)` only appends a row to an in-memory queue; a writer thread
 flushes the queue every `FLUSH_INTERVAL_S` (or once `FLUSH_ROWS` rows wait) with
 one `executemany` in one transaction. The database runs in WAL mode with
 ``synchronous=NORMAL``: a crash or kill loses at most the rows still queued
@@ -289,7 +289,7 @@ class UsageStore:
         migrate(self._write_conn)
         self._read_conn = _connect(path)
         self._read_lock = threading.Lock()
-        self._queue: deque[UsageRecord] = deque()
+        self._queue: deque[tuple[Any, ...]] = deque()
         self._wake = threading.Condition()
         self._flushed = threading.Condition()
         self._submitted = 0
@@ -303,8 +303,14 @@ class UsageStore:
     # --- writing -----------------------------------------------------------------
 
     def submit(self, record: UsageRecord) -> None:
-        """Queue one record; never blocks on disk. The record must not change afterwards."""
-        self._queue.append(record)
+        """Queue one record as a row; never blocks on disk.
+
+        The row is built here, on the caller's thread, so the writer thread runs
+        almost no Python: Python's garbage collector runs on whichever thread
+        allocates, and the desktop app must not have Qt objects collected off
+        the GUI thread.
+        """
+        self._queue.append(record_row(record))
         self._submitted += 1
         if len(self._queue) >= FLUSH_ROWS:
             with self._wake:
@@ -321,14 +327,13 @@ class UsageStore:
                 return
 
     def _write_pending(self) -> None:
-        batch: list[UsageRecord] = []
+        batch: list[tuple[Any, ...]] = []
         while self._queue:
             batch.append(self._queue.popleft())
         if batch:
             try:
-                rows = [record_row(r) for r in batch]
                 self._write_conn.execute("BEGIN")
-                self._write_conn.executemany(self._insert, rows)
+                self._write_conn.executemany(self._insert, batch)
                 self._write_conn.execute("COMMIT")
             except Exception:
                 log.exception("could not write %d usage rows", len(batch))
