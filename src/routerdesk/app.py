@@ -105,6 +105,9 @@ class DesktopApp(QObject):
         if note:
             self.window.statusBar().showMessage(note, 30_000)
         self.window.load_history(await self.backend.recent_records(HISTORY_ROWS))
+        # Everything built so far (Qt wrappers, pyqtgraph, the registry) lives as long as
+        # the app: keep it out of the cyclic GC's full scans, which run on the loop.
+        gc.freeze()
         self.started.emit(self.url)
         return self.url
 
@@ -130,6 +133,7 @@ class DesktopApp(QObject):
             self.window.deleteLater()
             self.window = None
         await self.runtime.stop()
+        gc.unfreeze()
         if self.instance is not None:
             self.instance.release()
 
