@@ -98,6 +98,7 @@ class DesktopApp(QObject):
             self.tray.quit_requested.connect(self.quit)
             self.tray.pause_toggled.connect(self.window.pause_action.setChecked)
             self.window.status_changed.connect(self._tray_status)
+            self.window.hidden_to_tray.connect(self._told_tray)
             self.tray.show()
         if self.instance is not None:
             self.instance.activated.connect(self.window.bring_to_front)
@@ -115,6 +116,16 @@ class DesktopApp(QObject):
         if self.tray is not None:
             self.tray.set_paused(paused)
             self.tray.set_status(spend_today, paused=paused)
+
+    def _told_tray(self) -> None:
+        if self.tray is not None and not self._tray_told:
+            self._tray_told = True
+            self.tray.notify(
+                "routerdesk is still running",
+                "Your tools can keep using it. Open or quit it from the tray icon.",
+            )
+
+    _tray_told = False
 
     def quit(self) -> None:
         self._quit.set()

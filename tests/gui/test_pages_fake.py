@@ -92,3 +92,24 @@ def test_integrations_have_token(window: MainWindow) -> None:
     texts = [v.code.text() for v in window.integrations.views]
     assert any("ANTHROPIC_BASE_URL" in t and "rd-test-token" in t for t in texts)
     assert any("--openai-api-base" in t and "openai/auto" in t for t in texts)
+
+
+def test_registry_editors_are_a_provider_list_and_score_spinners(window: MainWindow) -> None:
+    from PySide6.QtWidgets import QComboBox, QSpinBox, QStyleOptionViewItem
+
+    from routerdesk.gui.pages.registry_delegate import PROVIDER_COL, SCORE_COLS
+
+    table, model = window.registry.table, window.registry.model
+    delegate = table.itemDelegate()
+    index = model.index(0, PROVIDER_COL)
+    combo = delegate.createEditor(table.viewport(), QStyleOptionViewItem(), index)
+    assert isinstance(combo, QComboBox)
+    combo.setCurrentText("mistral")
+    delegate.setModelData(combo, model, index)
+    assert model.spec(0).provider == "mistral"
+    index = model.index(0, min(SCORE_COLS))
+    spin = delegate.createEditor(table.viewport(), QStyleOptionViewItem(), index)
+    assert isinstance(spin, QSpinBox) and spin.maximum() == 5
+    spin.setValue(5)
+    delegate.setModelData(spin, model, index)
+    assert max(model.spec(0).capabilities.values()) == 5

@@ -46,10 +46,12 @@ class MainWindow(QMainWindow):
     Signals:
         quit_requested(): File → Quit, or closing without a tray.
         status_changed(float, bool): today's spend and the paused flag (for the tray tooltip).
+        hidden_to_tray(): the window was closed but the app keeps running in the tray.
     """
 
     quit_requested = Signal()
     status_changed = Signal(float, bool)
+    hidden_to_tray = Signal()
 
     def __init__(self, backend: Backend, bridge: EngineBridge, *, hide_on_close: bool) -> None:
         super().__init__()
@@ -245,6 +247,7 @@ class MainWindow(QMainWindow):
         if self.hide_on_close:
             event.ignore()
             self.hide()
+            self.hidden_to_tray.emit()
             return
         event.accept()
         self.quit_requested.emit()

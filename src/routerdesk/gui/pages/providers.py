@@ -82,6 +82,9 @@ class ProvidersPage(QWidget):
         self.test_result.setWordWrap(True)
         self.health_label = QLabel()
         self.health_label.setWordWrap(True)
+        self.demo_note = QLabel()
+        self.demo_note.setWordWrap(True)
+        self.demo_note.hide()
 
         key_row = QHBoxLayout()
         key_row.addWidget(self.key_edit, 1)
@@ -107,6 +110,7 @@ class ProvidersPage(QWidget):
         form.addRow("Health:", self.health_label)
         right = QVBoxLayout()
         right.addWidget(self.banner)
+        right.addWidget(self.demo_note)
         right.addWidget(box)
         right.addStretch(1)
         layout = QHBoxLayout(self)
@@ -157,6 +161,14 @@ class ProvidersPage(QWidget):
             text += f" · last error: {h.last_error}"
         self.health_label.setText(text)
         self.test_result.setText("")
+        if self.backend.settings.demo:
+            self.demo_note.setText(
+                "Demo mode is on: the offline demo provider answers every model. Keys set here "
+                "are kept and used once you switch demo mode off (Routing menu or status bar)."
+            )
+            self.demo_note.show()
+        else:
+            self.demo_note.hide()
 
     def _set_key(self) -> None:
         key = self.key_edit.text().strip()

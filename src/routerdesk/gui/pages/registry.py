@@ -17,6 +17,7 @@ from routerdesk.core.errors import ConfigError
 from routerdesk.core.registry import Registry
 from routerdesk.gui.backend import Backend
 from routerdesk.gui.models.registry_model import RegistryModel
+from routerdesk.gui.pages.registry_delegate import RegistryDelegate
 from routerdesk.gui.widgets import Banner
 
 
@@ -42,6 +43,7 @@ class RegistryPage(QWidget):
         self.model.dirty_changed.connect(self._dirty)
         self.table = QTableView()
         self.table.setModel(self.model)
+        self.table.setItemDelegate(RegistryDelegate(self.table))
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setEditTriggers(
             QAbstractItemView.EditTrigger.DoubleClicked
