@@ -508,7 +508,7 @@ class Engine:
             provider=spec.provider,
             model=spec.name + ("-demo" if self.demo else ""),
             overhead_ms=rec.overhead_ms,
-            cost=0.0 if self.demo else est,
+            cost=est,
             demo=self.demo,
             hops=rec.hops,
             created=int(rec.started_at),
@@ -548,7 +548,8 @@ class Engine:
 
     def record_external(self, rec: UsageRecord) -> None:
         """Log a record made elsewhere (e.g. an L2 classifier call) and count its spend."""
-        self.spend.add(rec.cost)
+        if not rec.demo:
+            self.spend.add(rec.cost)
         if self.usage_sink is not None:
             self.usage_sink.submit(rec)
         self.events.publish(ev.REQUEST_FINISHED, rec)
@@ -574,15 +575,14 @@ class Engine:
             if spec is not None:
                 list_cost = cost_usd(spec, usage)
                 base = cost_usd(self.baseline, usage) if self.baseline is not None else list_cost
-                if self.demo:
-                    # Demo answers cost nothing; the savings shown are what routing would save.
-                    rec.cost, rec.baseline_cost = 0.0, max(0.0, base - list_cost)
-                else:
-                    rec.cost, rec.baseline_cost = list_cost, base
+                # Demo rows carry the simulated cost (what this answer would cost for
+                # real) so the dashboard shows honest savings; budgets ignore them.
+                rec.cost, rec.baseline_cost = list_cost, base
         now = time.perf_counter()
         rec.latency_ms = (now - t0) * 1000
         rec.overhead_ms += (now - p0) * 1000
-        self.spend.add(rec.cost)
+        if not rec.demo:
+            self.spend.add(rec.cost)
         if self.usage_sink is not None:
             try:
                 # after the response went out: turning the record into a row is not the client's wait

@@ -189,6 +189,26 @@ def _seed_usage() -> None:
         )
     store.submit(
         UsageRecord(
+            "demo-1",
+            now - 5,
+            "cli",
+            "openai",
+            "auto",
+            "balanced",
+            "translation",
+            0.9,
+            0.2,
+            "l1",
+            "demo-model",
+            "openai",
+            usage=Usage(100, 10),
+            cost=0.04,
+            baseline_cost=0.4,
+            demo=True,
+        )
+    )
+    store.submit(
+        UsageRecord(
             "old",
             now - 40 * 86400,
             "cli",
@@ -213,6 +233,11 @@ def test_stats(capsys: pytest.CaptureFixture[str]) -> None:
     out = capsys.readouterr().out
     assert "oa-mini" in out and "oa-big" in out and "simple_qa" in out
     assert "total: 3 requests, spent $0.5300" in out and "saved $0.2700" in out
+    assert "demo-model" not in out  # simulated demo costs never mix with real spend
+    assert main(["stats", "--since", "7d", "--demo"]) == 0
+    demo_out = capsys.readouterr().out
+    assert "simulated" in demo_out and "demo-model" in demo_out and "oa-mini" not in demo_out
+    assert "total: 1 requests, spent $0.0400" in demo_out
     assert main(["stats", "--since", "2000-01-01"]) == 0
     assert "total: 4 requests" in capsys.readouterr().out
     assert main(["stats", "--since", "yesterday-ish"]) == 2
@@ -224,4 +249,4 @@ def test_export_csv(tmp_path: Path) -> None:
     assert main(["export", "--csv", str(out), "--since", "7d"]) == 0
     lines = out.read_text().splitlines()
     assert lines[0].startswith("request_id,started_at")
-    assert len(lines) == 4
+    assert len(lines) == 5  # header, three real rows and the demo row (flagged in its column)

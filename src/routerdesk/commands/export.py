@@ -16,13 +16,13 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
 
 
 def run(args: argparse.Namespace) -> int:
-    from routerdesk.commands.stats import parse_since
+    from routerdesk.core.replay import parse_since
     from routerdesk.storage.paths import usage_db_path
     from routerdesk.storage.usage import UsageStore
 
     try:
         since = parse_since(args.since) if args.since else None
-    except argparse.ArgumentTypeError as exc:
+    except ValueError as exc:
         print(f"routerdesk: {exc}", file=sys.stderr)
         return 2
     store = UsageStore(usage_db_path())

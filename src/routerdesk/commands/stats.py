@@ -3,36 +3,20 @@
 from __future__ import annotations
 
 import argparse
-import re
-import time
 from datetime import datetime
 
+from routerdesk.core.replay import parse_since
 from routerdesk.storage.usage import Totals
-
-_RELATIVE = re.compile(r"^(\d+(?:\.\d+)?)([smhdw])$")
-_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
-
-
-def parse_since(text: str, now: float | None = None) -> float:
-    """`7d`, `12h`, `30m`, `2w` or an ISO date/time (local time if no zone) as unix seconds."""
-    now = time.time() if now is None else now
-    m = _RELATIVE.match(text.strip().lower())
-    if m:
-        return now - float(m.group(1)) * _UNITS[m.group(2)]
-    try:
-        when = datetime.fromisoformat(text.strip())
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"--since {text!r}: use e.g. 1d, 7d, 12h or an ISO date like 2026-11-01"
-        ) from None
-    if when.tzinfo is None:
-        when = when.astimezone()
-    return when.timestamp()
 
 
 def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = subparsers.add_parser("stats", help="spend and savings by model and task")
     p.add_argument("--since", default="7d", help="1d, 7d, 30d, 12h or an ISO date (default 7d)")
+    p.add_argument(
+        "--demo",
+        action="store_true",
+        help="show the demo provider's requests (simulated costs) instead of real ones",
+    )
 
 
 def _table(title: str, rows: list[Totals]) -> list[str]:
@@ -53,15 +37,17 @@ def run(args: argparse.Namespace) -> int:
 
     try:
         since = parse_since(args.since)
-    except argparse.ArgumentTypeError as exc:
+    except ValueError as exc:
         print(f"routerdesk: {exc}")
         return 2
     store = UsageStore(usage_db_path())
     try:
-        total = store.overall(since)
-        lines = [f"since {datetime.fromtimestamp(since).astimezone():%Y-%m-%d %H:%M %Z}"]
-        lines += [*_table("model", store.totals("model_id", since)), ""]
-        lines += [*_table("task", store.totals("task", since)), ""]
+        demo = bool(args.demo)
+        total = store.overall(since, demo=demo)
+        when = f"{datetime.fromtimestamp(since).astimezone():%Y-%m-%d %H:%M %Z}"
+        lines = [f"since {when}" + (" (demo provider: simulated costs)" if demo else "")]
+        lines += [*_table("model", store.totals("model_id", since, demo=demo)), ""]
+        lines += [*_table("task", store.totals("task", since, demo=demo)), ""]
         pct = (total.savings / total.baseline_cost * 100) if total.baseline_cost else 0.0
         lines.append(
             f"total: {total.requests} requests, spent ${total.cost:.4f}, "

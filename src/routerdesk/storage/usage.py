@@ -399,31 +399,38 @@ class UsageStore:
         ):
             yield _decode(r)
 
-    def totals(self, by: GroupBy = "model_id", since: float | None = None) -> list[Totals]:
+    # Demo rows carry simulated costs (what the answer would have cost for real):
+    # every aggregate looks at real rows or demo rows, never both mixed.
+
+    def totals(
+        self, by: GroupBy = "model_id", since: float | None = None, *, demo: bool = False
+    ) -> list[Totals]:
         """Per-`by` totals since `since`, biggest spend first."""
         if by not in _GROUPS:
             raise ValueError(f"cannot group by {by!r}")
         rows = self._query(
-            f"SELECT {by} AS key, {_AGGREGATES} FROM requests WHERE started_at >= ? "
+            f"SELECT {by} AS key, {_AGGREGATES} FROM requests WHERE started_at >= ? AND demo = ? "
             f"GROUP BY {by} ORDER BY cost DESC, requests DESC",
-            (since or 0.0,),
+            (since or 0.0, int(demo)),
         )
         return [_totals(r) for r in rows]
 
-    def overall(self, since: float | None = None) -> Totals:
+    def overall(self, since: float | None = None, *, demo: bool = False) -> Totals:
         rows = self._query(
-            f"SELECT 'all' AS key, {_AGGREGATES} FROM requests WHERE started_at >= ?",
-            (since or 0.0,),
+            f"SELECT 'all' AS key, {_AGGREGATES} FROM requests WHERE started_at >= ? AND demo = ?",
+            (since or 0.0, int(demo)),
         )
         return _totals(rows[0])
 
-    def timeseries(self, since: float, bucket_s: float = 3600.0) -> list[SeriesPoint]:
+    def timeseries(
+        self, since: float, bucket_s: float = 3600.0, *, demo: bool = False
+    ) -> list[SeriesPoint]:
         """Requests, spend and baseline spend per time bucket, oldest first (empty buckets left out)."""
         rows = self._query(
             "SELECT CAST(started_at / ? AS INTEGER) * ? AS bucket, COUNT(*) AS n, "
             "TOTAL(cost) AS cost, TOTAL(baseline_cost) AS base FROM requests "
-            "WHERE started_at >= ? GROUP BY bucket ORDER BY bucket",
-            (bucket_s, bucket_s, since),
+            "WHERE started_at >= ? AND demo = ? GROUP BY bucket ORDER BY bucket",
+            (bucket_s, bucket_s, since, int(demo)),
         )
         return [
             SeriesPoint(float(r["bucket"]), int(r["n"]), float(r["cost"]), float(r["base"]))
@@ -431,7 +438,10 @@ class UsageStore:
         ]
 
     def spend_since(self, since: float) -> float:
-        rows = self._query("SELECT TOTAL(cost) FROM requests WHERE started_at >= ?", (since,))
+        """Real money spent since `since` (demo rows excluded): what budgets count."""
+        rows = self._query(
+            "SELECT TOTAL(cost) FROM requests WHERE started_at >= ? AND demo = 0", (since,)
+        )
         return float(rows[0][0])
 
     def export_csv(self, path: Path, since: float | None = None) -> int:
