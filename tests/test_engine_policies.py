@@ -14,8 +14,10 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+import anthropic
 import httpx
 import keyring
+import openai
 import pytest
 from keyring.backends import null
 
@@ -331,6 +333,26 @@ async def test_budget_limit_error_in_both_formats(monkeypatch: pytest.MonkeyPatc
         assert body["error"]["message"].startswith("Daily budget reached")
         assert s.upstream.requests == [] and s.classifier.requests == []
         assert [r.status_code for r in s.finished] == [429, 429]
+        assert oa.headers["x-should-retry"] == "false"
+
+
+async def test_budget_limit_is_not_retried_by_the_sdks(monkeypatch: pytest.MonkeyPatch) -> None:
+    """429 would make the SDKs back off and retry; `x-should-retry: false` stops them."""
+    async with stack(monkeypatch, daily_budget) as s:
+        s.runtime.engine.spend.seed(today=1.02, month=1.02)
+        oa_client = openai.AsyncOpenAI(base_url=s.url + "/v1", api_key=TOKEN, max_retries=2)
+        with pytest.raises(openai.RateLimitError, match="Daily budget reached"):
+            await oa_client.chat.completions.create(
+                model="auto", messages=[{"role": "user", "content": "hello"}]
+            )
+        an_client = anthropic.AsyncAnthropic(base_url=s.url, api_key=TOKEN, max_retries=2)
+        with pytest.raises(anthropic.RateLimitError, match="Daily budget reached"):
+            await an_client.messages.create(
+                model="auto", max_tokens=10, messages=[{"role": "user", "content": "hello"}]
+            )
+        await oa_client.close()
+        await an_client.close()
+        assert len(s.finished) == 2  # one request each: neither SDK retried
 
 
 async def test_budget_local_only_without_local_models_explains(

@@ -68,6 +68,8 @@ def _fmt(request: web.Request) -> InboundFormat:
 def error_response(
     err: ApiError, fmt: InboundFormat, headers: dict[str, str] | None = None
 ) -> web.Response:
+    if not err.retryable:
+        headers = {**(headers or {}), "x-should-retry": "false"}
     return web.Response(
         status=err.status, body=err.json_bytes(fmt), content_type=_JSON, headers=headers
     )

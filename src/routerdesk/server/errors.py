@@ -14,7 +14,15 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-from routerdesk.core.errors import InvalidRequest, RouterError, UnknownModel, UpstreamError
+from routerdesk.core.errors import (
+    BudgetExceeded,
+    InvalidRequest,
+    NoUsableModel,
+    RouterError,
+    UnknownModel,
+    UpstreamAuthError,
+    UpstreamError,
+)
 from routerdesk.core.types import InboundFormat
 
 # Anthropic's error types by status (https://docs.anthropic.com/en/api/errors).
@@ -49,6 +57,10 @@ class ApiError:
     kind: str  # OpenAI error "type"
     param: str | None = None
     code: str | None = None
+    # False for errors a retry cannot fix (budget reached, no usable model, our
+    # key rejected): sent as `x-should-retry: false`, which the OpenAI and
+    # Anthropic SDKs obey instead of retrying 429/5xx with back-off.
+    retryable: bool = True
 
     def body(self, fmt: InboundFormat) -> dict[str, object]:
         if fmt == "anthropic":
@@ -98,7 +110,8 @@ def error_for(exc: BaseException) -> ApiError:
         if exc.upstream_status is not None and code is None:
             code = f"upstream_{exc.upstream_status}"
     status = exc.status if 400 <= exc.status <= 599 else 500
-    return ApiError(status, message, exc.kind, param, code)
+    retryable = not isinstance(exc, BudgetExceeded | NoUsableModel | UpstreamAuthError)
+    return ApiError(status, message, exc.kind, param, code, retryable)
 
 
 def auth_error() -> ApiError:
