@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run serve test lint typecheck layers pytest bench screenshots package package-test clean
+.PHONY: run serve test test-headless lint typecheck layers pytest bench screenshots package package-test clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -36,7 +36,22 @@ layers: $(STAMP)
 pytest: $(STAMP) system-deps
 	dbus-run-session -- bash scripts/with-keyring.sh $(PY) -m pytest -q $(PYTEST_ARGS)
 
-test: lint typecheck layers pytest
+# Everything but gui/ must import and pass its tests without Qt (ARCHITECTURE.md):
+# a second venv without the gui extra runs the suite minus tests/gui.
+HEADLESS := .venv-headless
+$(HEADLESS)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(HEADLESS)
+	$(HEADLESS)/bin/python -m pip install -q --upgrade pip
+	$(HEADLESS)/bin/python -m pip install -q -e '.[test]'
+	$(HEADLESS)/bin/python -m pip uninstall -y -q pytest-qt
+	@! $(HEADLESS)/bin/python -c 'import PySide6' 2>/dev/null || (echo "PySide6 leaked into $(HEADLESS)"; exit 1)
+	touch $@
+
+test-headless: $(HEADLESS)/.installed system-deps
+	dbus-run-session -- bash scripts/with-keyring.sh $(HEADLESS)/bin/python -m pytest -q \
+		-p no:pytestqt -W ignore::pytest.PytestConfigWarning --ignore=tests/gui $(PYTEST_ARGS)
+
+test: lint typecheck layers pytest test-headless
 
 bench: $(STAMP)
 	$(PY) benchmarks/run_all.py
@@ -64,4 +79,4 @@ package-test: package system-deps
 	dbus-run-session -- bash scripts/with-keyring.sh $(PY) -m pytest -q packaging/test_bundle.py $(PYTEST_ARGS)
 
 clean:
-	rm -rf $(VENV) build dist .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(HEADLESS) build dist .pytest_cache .mypy_cache .ruff_cache
