@@ -126,6 +126,19 @@ def test_explicit_model_by_id_or_provider_name(router: Router, name: str) -> Non
     assert "explicit model" in d.notes
 
 
+@pytest.mark.parametrize(
+    "name", ["mid-20260301", "anthropic/mid-latest", "models/mid", "MID-2026-03-01"]
+)
+def test_dated_snapshot_names_resolve_to_the_registry_model(router: Router, name: str) -> None:
+    # Claude Code and the SDKs send pinned snapshot names; the registry lists each model once.
+    assert router.decide(ask(model=name), cls(), settings=SETTINGS).primary == "mid"
+
+
+def test_snapshot_suffix_of_an_unknown_model_is_still_unknown(router: Router) -> None:
+    with pytest.raises(UnknownModel):
+        router.decide(ask(model="nosuch-20260301"), cls(), settings=SETTINGS)
+
+
 def test_unknown_model_lists_close_matches(router: Router) -> None:
     with pytest.raises(UnknownModel) as err:
         router.decide(ask(model="midd"), cls(), settings=SETTINGS)

@@ -46,6 +46,8 @@ Router when the registry changes); `decide` is one pass over flat tuples.
 
 from __future__ import annotations
 
+import re
+
 from dataclasses import dataclass
 from itertools import chain
 from operator import attrgetter, not_
@@ -64,6 +66,9 @@ from routerdesk.core.types import (
     Decision,
     ImagePart,
 )
+
+# A dated snapshot or "-latest" alias of a registry model.
+_SNAPSHOT_SUFFIX = re.compile(r"(?:-\d{8}|-\d{4}-\d{2}-\d{2}|-latest|@\d{8})$")
 
 MAX_FALLBACKS = 3
 TIER_MIN_SCORE = {"standard": 2, "enhanced": 3}
@@ -246,6 +251,11 @@ class Router:
         if key == "" or key.lower() == "auto" or key.lower().startswith("auto:"):
             return None
         found = self.registry.resolve(key) or self._lower.get(key.lower())
+        if found is None:
+            # Tools send pinned snapshots ("claude-sonnet-5-5-20260301", "gpt-5-mini-latest",
+            # "models/gemini-3.5-flash"); the registry lists the model once.
+            base = _SNAPSHOT_SUFFIX.sub("", key.lower().removeprefix("models/"))
+            found = self._lower.get(base) if base != key.lower() else None
         if found is None:
             raise UnknownModel(name, self.registry.close_matches(key))
         return found
