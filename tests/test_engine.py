@@ -1,4 +1,5 @@
-"""The engine without HTTP: decisions, events, registry/settings swaps, pause, health, stream endings, demo."""
+"""The engine without HTTP: decisions, events, registry/settings swaps, pause, health, stream endings, demo,
+and the free connection test (against a fake upstream)."""
 
 from __future__ import annotations
 
@@ -251,3 +252,83 @@ async def test_demo_answers_offline_with_tool_calls() -> None:
     await asyncio.sleep(0)
     assert plain.content and plain.content.startswith("[demo]") and plain.model.endswith("-demo")
     assert all(r.demo for r in sink.records)
+
+
+class L2Spy:
+    """An L2 stand-in that always wants to look and counts its calls."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def wants(self, l1: Any) -> bool:
+        return True
+
+    async def classify(self, req: ChatRequest, l1: Any, **kw: Any) -> Any:
+        self.calls += 1
+        return l1
+
+
+async def test_set_demo_makes_the_adapter_refreshes_usable_and_skips_l2() -> None:
+    spy = L2Spy()
+    engine, _, _sink = make(keys=Keys(), l2=spy)
+    assert engine.usable_providers() == [] and engine.demo_adapter is None
+    engine.set_demo(True, latency_scale=0)
+    assert isinstance(engine.demo_adapter, DemoAdapter) and engine.demo
+    assert engine.usable_providers() == ["openai", "anthropic", "google"]
+    resp, rec = await engine.complete(req())
+    assert resp.model.endswith("-demo") and rec.demo and rec.cost > 0
+    assert spy.calls == 0  # the demo provider never classifies
+    adapter = engine.demo_adapter
+    engine.set_demo(False)
+    assert engine.usable_providers() == [] and engine.demo_adapter is adapter
+    engine.set_demo(True)
+    assert engine.demo_adapter is adapter  # made once
+
+
+async def test_l2_runs_again_once_demo_is_off() -> None:
+    spy = L2Spy()
+    engine, _, _ = make(l2=spy, demo=True, demo_adapter=DemoAdapter(latency_scale=0))
+    await engine.complete(req())
+    assert spy.calls == 0
+    engine.set_demo(False)
+    await engine.complete(req())
+    assert spy.calls == 1
+
+
+async def test_connection_test_lists_models_and_updates_health() -> None:
+    from fakes import FakeOpenAI, Fault
+    from routerdesk.core.errors import UpstreamAuthError
+    from routerdesk.providers.http import build_client
+    from routerdesk.providers.openai_compat import OpenAICompatAdapter
+
+    async with FakeOpenAI() as fake_openai, build_client() as client:
+        settings = Settings()
+        settings.providers["openai"] = settings.provider("openai").model_copy(
+            update={"base_url": fake_openai.base_url}
+        )
+        events = EventBus()
+        engine = Engine(
+            settings,
+            REGISTRY,
+            adapters={"openai": OpenAICompatAdapter(client)},
+            keys=Keys("openai"),
+            events=events,
+            classifier=L1Classifier(),
+        )
+        seen = collect(events, ev.PROVIDER_HEALTH_CHANGED)
+        fake_openai.push(Fault(status=401, message="bad key"))
+        with pytest.raises(UpstreamAuthError):
+            await engine.test_connection("openai")
+        assert engine.health["openai"].key_rejected
+        assert "openai" not in engine.usable_providers()
+        assert seen and seen[-1][1][0] == "openai" and seen[-1][1][1].key_rejected
+        summary = await engine.test_connection("openai")
+        assert "accepted the key" in summary and "2 models" in summary
+        assert not engine.health["openai"].key_rejected
+        assert "openai" in engine.usable_providers()
+        assert not seen[-1][1][1].key_rejected
+        n = len(seen)
+        await engine.test_connection("openai")  # nothing changed: still published once
+        assert len(seen) == n + 1
+        assert all(r.method == "GET" and r.path == "/v1/models" for r in fake_openai.requests)
+        assert fake_openai.requests[0].headers["authorization"] == "Bearer key-openai"

@@ -18,6 +18,8 @@ Engine API (the GUI builds on this; keep it stable)
     .registry / .set_registry(reg)   next decision uses `reg` at once; publishes registry_changed
     .settings / .set_settings(s)     likewise; publishes settings_changed
     .paused / .set_paused(flag)      tray "pause routing": auto requests go to the baseline model
+    .demo / .set_demo(on, latency_scale=1.0)   the offline demo provider answers every model;
+                                     the DemoAdapter is made on first use; L2 is skipped meanwhile
     .decide(req) -> (Classification, Decision)   no network, spends nothing (Playground)
     await .complete(req) -> (ChatResponse, UsageRecord)
     await .stream(req) -> StreamHandle
@@ -28,8 +30,10 @@ Engine API (the GUI builds on this; keep it stable)
     .health -> dict provider -> ProviderHealth (circuit state, last error, key_rejected)
     .usable_providers() -> list[str]   enabled, with a key (or local), key not rejected
     .provider_key_changed(provider)    after a key was stored/deleted: re-check usability, reset breaker
+    await .test_connection(provider) -> str   list the provider's models (costs nothing); the
+                                     result goes to its breaker and out as provider_health_changed
     .baseline -> ModelSpec | None      the model savings are measured against
-    .demo (settable), .spend (SpendTracker), .route_info(resp, rec), .clean(text) (scrub keys)
+    .spend (SpendTracker), .route_info(resp, rec), .clean(text) (scrub keys)
     await .ask(req, model) -> ChatResponse   one direct call, no routing (L2, "test connection")
     .record_external(rec)              log a record made elsewhere (L2 calls) and count its spend
 
@@ -86,6 +90,7 @@ from routerdesk.providers.health import HealthBoard, ProviderHealth
 log = logging.getLogger(__name__)
 
 AUTO_MODELS: tuple[str, ...] = ("auto", "auto:cheapest", "auto:balanced", "auto:best")
+CHECK_TIMEOUT_S = 15.0  # a connection test waits at most this long
 
 
 class Classifier(Protocol):
@@ -253,6 +258,20 @@ class Engine:
 
     @demo.setter
     def demo(self, on: bool) -> None:
+        self.set_demo(on)
+
+    def set_demo(self, on: bool, *, latency_scale: float = 1.0) -> None:
+        """Switch the offline demo provider on or off (the GUI's switch goes both ways).
+
+        The DemoAdapter is made the first time demo mode is switched on. While it
+        is on, every provider counts as usable and L2 is skipped: the demo
+        provider cannot classify (its "verdicts" would all be malformed and would
+        skew the L1/L2 agreement rate), and a demo request stays one usage row.
+        """
+        if on and self.demo_adapter is None:
+            from routerdesk.providers.demo import DemoAdapter
+
+            self.demo_adapter = DemoAdapter(latency_scale=latency_scale)
         self._demo = on
         self._usable = None
 
@@ -402,7 +421,7 @@ class Engine:
     async def _prepare(self, req: ChatRequest, rec: UsageRecord) -> list[ModelSpec]:
         classification = self.classifier.classify(req)
         l2 = self.l2
-        if l2 is not None and l2.wants(classification):
+        if l2 is not None and not self._demo and l2.wants(classification):
             classification = await l2.classify(
                 req,
                 classification,
@@ -536,6 +555,43 @@ class Engine:
         """A key was set or deleted: forget the provider's failures (a rejected key included)."""
         self._usable = None
         self._health.breaker(provider).reset()
+
+    async def test_connection(self, provider: str) -> str:
+        """Check the key and endpoint without spending: list the provider's models.
+
+        Real provider even in demo mode (listing models is free). Success or
+        failure is recorded on the provider's circuit breaker (a 401/403 marks
+        the key rejected, success clears that) and `provider_health_changed` is
+        published either way. Returns a one-line summary; raises `UpstreamError`.
+        """
+        adapter = self.adapters.get(provider)
+        if adapter is None:
+            raise NoUsableModel(f"no adapter serves provider {provider!r}")
+        base, timeouts = self._targets.get(provider) or ("", Timeouts())
+        ctx = CallContext(
+            base_url=base,
+            key=self.keys.key(provider),
+            timeouts=timeouts.model_copy(
+                update={
+                    "first_byte": min(timeouts.first_byte, CHECK_TIMEOUT_S),
+                    "idle": min(timeouts.idle, CHECK_TIMEOUT_S),
+                    "total": min(timeouts.total, CHECK_TIMEOUT_S),
+                }
+            ),
+        )
+        breaker = self._health.breaker(provider)
+        before = breaker.health
+        try:
+            summary = await adapter.check(provider, ctx)
+        except UpstreamError as exc:
+            breaker.record_failure(exc)
+            if breaker.health == before:  # the breaker publishes only real changes
+                self.events.publish(ev.PROVIDER_HEALTH_CHANGED, provider, breaker.health)
+            raise
+        breaker.record_success()
+        if breaker.health == before:
+            self.events.publish(ev.PROVIDER_HEALTH_CHANGED, provider, breaker.health)
+        return summary
 
     async def ask(self, req: ChatRequest, model: ModelSpec) -> ChatResponse:
         """One direct call to `model` without routing or fallback (the L2 classifier's calls)."""

@@ -180,10 +180,11 @@ class Runtime:
         self._upkeep = asyncio.get_running_loop().create_task(
             self._prune_daily(), name="usage-prune"
         )
-        if not demo:
-            engine.l2 = L2Classifier(
-                self._l2_ask, settings.routing.l2, on_call_finished=self._l2_finished
-            )
+        # Made even in demo mode: the engine skips L2 while demo is on, and the
+        # GUI can switch demo off at run time.
+        engine.l2 = L2Classifier(
+            self._l2_ask, settings.routing.l2, on_call_finished=self._l2_finished
+        )
         self._engine = engine
         return engine
 

@@ -34,7 +34,19 @@ class FakeAnthropic(FakeUpstream):
     base_path = ""
 
     def routes(self) -> list[web.RouteDef]:
-        return [web.post("/v1/messages", self.handle)]
+        return [web.post("/v1/messages", self.handle), web.get("/v1/models", self.handle_models)]
+
+    def models_json(self) -> dict[str, Any]:
+        data = [
+            {"type": "model", "id": m, "display_name": m, "created_at": "2025-01-01T00:00:00Z"}
+            for m in self.model_ids
+        ]
+        return {
+            "data": data,
+            "has_more": False,
+            "first_id": data[0]["id"],
+            "last_id": data[-1]["id"],
+        }
 
     def _model(self, answer: Answer, req: RecordedRequest) -> str:
         return answer.model or str((req.json or {}).get("model", "claude-fake"))

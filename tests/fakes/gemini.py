@@ -18,7 +18,18 @@ class FakeGemini(FakeUpstream):
     base_path = "/v1beta"
 
     def routes(self) -> list[web.RouteDef]:
-        return [web.post("/v1beta/models/{call:.+}", self.handle)]
+        return [
+            web.post("/v1beta/models/{call:.+}", self.handle),
+            web.get("/v1beta/models", self.handle_models),
+        ]
+
+    def models_json(self) -> dict[str, Any]:
+        return {
+            "models": [
+                {"name": f"models/{m}", "supportedGenerationMethods": ["generateContent"]}
+                for m in self.model_ids
+            ]
+        }
 
     def is_stream(self, req: RecordedRequest) -> bool:
         return ":streamGenerateContent" in req.path

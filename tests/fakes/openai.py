@@ -42,7 +42,19 @@ class FakeOpenAI(FakeUpstream):
     base_path = "/v1"
 
     def routes(self) -> list[web.RouteDef]:
-        return [web.post("/v1/chat/completions", self.handle)]
+        return [
+            web.post("/v1/chat/completions", self.handle),
+            web.get("/v1/models", self.handle_models),
+        ]
+
+    def models_json(self) -> dict[str, Any]:
+        return {
+            "object": "list",
+            "data": [
+                {"id": m, "object": "model", "created": 0, "owned_by": "fake"}
+                for m in self.model_ids
+            ],
+        }
 
     def _model(self, answer: Answer, req: RecordedRequest) -> str:
         return answer.model or str((req.json or {}).get("model", "gpt-fake"))

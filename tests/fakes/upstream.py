@@ -5,7 +5,9 @@ reply, rendered in the provider's format, streamed or not as the request
 asked, optionally cut, hung, split across TCP writes or broken) or a `Fault`
 (an HTTP error, a hang before the first byte, a wrong content type,
 malformed JSON). With nothing scripted every request gets the default
-`Answer()`. Every request is recorded (method, path, query, headers, JSON).
+`Answer()`. Every request is recorded (method, path, query, headers, JSON). Each fake also
+lists `model_ids` at GET <base>/models (the connection test), where a scripted
+`Fault` applies too.
 
     async with FakeOpenAI() as fake:
         fake.push(Fault(status=429, retry_after="2"), Answer(text="hi"))
@@ -254,6 +256,29 @@ class FakeUpstream:
             self.disconnects += 1
             self.disconnected.set()
             raise
+
+    # --- the model listing (what a connection test calls) -----------------------------
+
+    model_ids: tuple[str, ...] = ("fake-small", "fake-large")
+
+    def models_json(self) -> dict[str, Any]:
+        raise NotImplementedError
+
+    async def handle_models(self, request: web.Request) -> web.StreamResponse:
+        """GET the model list: a scripted `Fault` applies, an `Answer` gets the listing."""
+        rec = RecordedRequest(
+            method=request.method,
+            path=request.path,
+            query=dict(request.query),
+            headers={k.lower(): v for k, v in request.headers.items()},
+            json=None,
+        )
+        self.requests.append(rec)
+        item = self.script.popleft() if self.script else Answer()
+        if isinstance(item, Fault):
+            return await self._write(request, self.reply_for(item, rec))
+        self.completed += 1
+        return web.json_response(self.models_json())
 
     async def _write(self, request: web.Request, reply: Reply) -> web.StreamResponse:
         if reply.head_delay:

@@ -364,6 +364,10 @@ class AnthropicAdapter(WireAdapter):
         # Accept a base URL given with or without the /v1 suffix.
         return base + ("/messages" if base.endswith("/v1") else "/v1/messages")
 
+    def models_url(self, ctx: CallContext) -> str:
+        base = ctx.base_url.rstrip("/")
+        return base + ("/models" if base.endswith("/v1") else "/v1/models")
+
     def headers(self, ctx: CallContext, *, stream: bool) -> dict[str, str]:
         h = {
             "content-type": "application/json",

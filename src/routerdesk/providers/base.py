@@ -51,3 +51,11 @@ class ProviderAdapter(ABC):
         self, req: ChatRequest, model: ModelSpec, ctx: CallContext
     ) -> AsyncIterator[StreamEvent]:
         """An async iterator of events. Errors before the first event mean nothing reached the client."""
+
+    async def check(self, provider: str, ctx: CallContext) -> str:
+        """A call that costs nothing and proves endpoint and key work (lists the models).
+
+        `provider` names the provider in messages (one adapter serves several).
+        Returns a one-line summary; raises the `UpstreamError` a chat call would.
+        """
+        raise NotImplementedError(f"{type(self).__name__} has no connection check")

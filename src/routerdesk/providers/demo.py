@@ -162,6 +162,9 @@ class DemoAdapter(ProviderAdapter):
             created=int(time.time()),
         )
 
+    async def check(self, provider: str, ctx: CallContext) -> str:
+        return "the offline demo provider answers (no network, nothing spent)"
+
     async def complete(self, req: ChatRequest, model: ModelSpec, ctx: CallContext) -> ChatResponse:
         delay = demo_latency_s(model, self.latency_scale)
         if delay:

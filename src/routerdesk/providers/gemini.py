@@ -529,6 +529,9 @@ class GeminiAdapter(WireAdapter):
         method = "streamGenerateContent?alt=sse" if stream else "generateContent"
         return f"{ctx.base_url.rstrip('/')}/{model_path(model.name)}:{method}"
 
+    def models_url(self, ctx: CallContext) -> str:
+        return ctx.base_url.rstrip("/") + "/models"
+
     def headers(self, ctx: CallContext, *, stream: bool) -> dict[str, str]:
         h = {"content-type": "application/json"}
         if ctx.key:

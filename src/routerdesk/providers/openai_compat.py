@@ -339,6 +339,9 @@ class OpenAICompatAdapter(WireAdapter):
     def url(self, model: ModelSpec, ctx: CallContext, *, stream: bool) -> str:
         return ctx.base_url.rstrip("/") + "/chat/completions"
 
+    def models_url(self, ctx: CallContext) -> str:
+        return ctx.base_url.rstrip("/") + "/models"
+
     def headers(self, ctx: CallContext, *, stream: bool) -> dict[str, str]:
         h = {
             "content-type": "application/json",

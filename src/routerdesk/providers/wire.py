@@ -17,6 +17,7 @@ from routerdesk.core.errors import UpstreamProtocolError
 from routerdesk.core.registry import ModelSpec
 from routerdesk.core.types import ChatRequest, ChatResponse, StreamEvent
 from routerdesk.providers.base import CallContext, ProviderAdapter
+from routerdesk.providers.check import list_models
 from routerdesk.providers.http import UpstreamCall
 
 
@@ -58,6 +59,22 @@ class WireAdapter(ProviderAdapter):
 
     @abstractmethod
     def stream_decoder(self, provider: str, content_type: str) -> StreamDecoder: ...
+
+    @abstractmethod
+    def models_url(self, ctx: CallContext) -> str:
+        """Where the provider lists its models (the free call behind `check`)."""
+
+    async def check(self, provider: str, ctx: CallContext) -> str:
+        headers = self.headers(ctx, stream=False)
+        headers.pop("content-type", None)  # a GET has no body
+        return await list_models(
+            self.client,
+            provider=provider,
+            url=self.models_url(ctx),
+            headers=headers,
+            timeouts=ctx.timeouts,
+            key=ctx.key,
+        )
 
     async def _open(
         self, req: ChatRequest, model: ModelSpec, ctx: CallContext, *, stream: bool
