@@ -11,7 +11,9 @@ import asyncio
 import gc
 import logging
 import os
+import signal
 import sys
+from collections.abc import Callable
 from typing import TYPE_CHECKING, NoReturn
 
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
@@ -198,6 +200,20 @@ def exit_now(code: int) -> NoReturn:
     os._exit(code)
 
 
+def quit_on_signals(loop: asyncio.AbstractEventLoop, quit_app: Callable[[], None]) -> None:
+    """SIGTERM (logout, `kill`) and SIGINT (Ctrl+C) quit like File → Quit.
+
+    The app then stops the server, flushes the usage log and exits 0. asyncio's
+    handler writes to the loop's self-pipe (`signal.set_wakeup_fd`), whose Qt
+    socket notifier wakes the Qt event loop even while it waits in C++.
+    """
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        try:
+            loop.add_signal_handler(sig, quit_app)
+        except (NotImplementedError, RuntimeError):  # Windows: no loop signal handlers
+            signal.signal(sig, lambda _sig, _frame: loop.call_soon_threadsafe(quit_app))
+
+
 def main() -> int:
     from routerdesk.gui.loop import RouterEventLoop
 
@@ -210,6 +226,7 @@ def main() -> int:
     loop = RouterEventLoop(qapp)
     asyncio.set_event_loop(loop)
     desktop = DesktopApp(instance=instance)
+    quit_on_signals(loop, desktop.quit)
     exit_after = os.environ.get("ROUTERDESK_EXIT_AFTER_MS")
     if exit_after:  # smoke tests and start-up timing (packaging/): quit once the window is up
         quit_app = desktop.quit

@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+import dataclasses
+import json
+from pathlib import Path
+
 from gui.helpers import small_registry
+from routerdesk.core.budget import BudgetStatus, SpendTotals, budget_status
 from routerdesk.core.errors import ConfigError, NoUsableModel
-from routerdesk.core.events import REGISTRY_CHANGED, SETTINGS_CHANGED, EventBus
+from routerdesk.core.events import REGISTRY_CHANGED, REQUEST_FINISHED, SETTINGS_CHANGED, EventBus
+from routerdesk.core.l2 import Agreement, L2Status, agreement_from_rows
 from routerdesk.core.registry import Registry
+from routerdesk.core.replay import PastRequest, project
 from routerdesk.core.settings import Settings
 from routerdesk.core.types import Candidate, ChatRequest, Classification, Decision, UsageRecord
-from routerdesk.gui.backend import HealthView, KeyView
+from routerdesk.gui.backend import HealthView, KeyView, WhatIf
+from routerdesk.storage.usage import COLUMNS, JSON_COLUMNS, record_row
 
 
 class FakeBackend:
@@ -24,6 +32,47 @@ class FakeBackend:
         self.records: list[UsageRecord] = []
         self.server_url = "http://127.0.0.1:8787"
         self.access_token = "rd-test-token"
+        self.config_dir = Path("/tmp/routerdesk-test-config")
+        self.today = 0.0  # real spend, fed by request_finished like the engine's tracker
+        self.l2: L2Status | None = L2Status(
+            False, "inline", "", "L2 off: no provider key for a JSON-capable model", Agreement(0, 0)
+        )
+        self.usage_rows: list[dict[str, object]] = []  # what `what_if` re-routes
+        self.events.subscribe(REQUEST_FINISHED, self._count)
+
+    def _count(self, record: UsageRecord, *_: object) -> None:
+        if not record.demo:
+            self.today += record.cost
+
+    @property
+    def demo(self) -> bool:
+        return self.settings.demo
+
+    def spend(self) -> SpendTotals:
+        return SpendTotals(self.today, self.today)
+
+    def budget_status(self) -> BudgetStatus:
+        return budget_status(self.settings.budgets, self.spend())
+
+    def l2_status(self) -> L2Status | None:
+        return self.l2
+
+    def add_usage(self, records: list[UsageRecord]) -> None:
+        """Store records as usage-log rows (the shape `UsageStore.rows()` yields)."""
+        for rec in records:
+            row = dict(zip(COLUMNS, record_row(rec), strict=True))
+            for col in JSON_COLUMNS:
+                if isinstance(row[col], str):
+                    row[col] = json.loads(row[col])
+            self.usage_rows.append(row)
+
+    async def what_if(
+        self, strategy: str, registry: Registry | None = None, *, days: int = 7
+    ) -> WhatIf:
+        rows = [r for r in self.usage_rows if bool(r["demo"]) == self.demo]
+        past = [dataclasses.replace(PastRequest.from_row(r), demo=False) for r in rows]
+        proj = project(past, registry or self.registry, self.settings, strategy)
+        return WhatIf(proj, days, self.demo, agreement_from_rows(rows))
 
     def apply_registry(self, registry: Registry) -> None:
         self.registry = registry

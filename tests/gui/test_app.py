@@ -224,3 +224,85 @@ def test_refresh_prices_reports(run: Callable[[Awaitable[None]], None]) -> None:
             await app.stop()
 
     run(scenario())
+
+
+def test_test_connection_lists_models_without_spending(
+    run: Callable[[Awaitable[None]], None], routerdesk_home: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from fakes import FakeOpenAI, Fault
+
+    async def scenario() -> None:
+        async with FakeOpenAI() as fake:
+            (routerdesk_home / "settings.toml").write_text(
+                f'[providers.openai]\nbase_url = "{fake.base_url}"\n'
+            )
+            monkeypatch.setenv("OPENAI_API_KEY", "sk-conn-test-0123456789")
+            app = await started(tray=False)  # demo mode: the test still asks the real provider
+            win = app.window
+            assert win is not None
+            try:
+                page = win.providers
+                page.select("openai")
+                page.test.click()
+                assert page.pending is not None
+                await page.pending
+                assert page.test_result.text().startswith("✔ openai accepted the key")
+                assert [(r.method, r.path) for r in fake.requests] == [("GET", "/v1/models")]
+                fake.push(Fault(status=401, message="invalid key"))
+                page.test.click()
+                await page.pending
+                assert "rejected the API key" in page.test_result.text()
+                assert "sk-conn-test" not in page.test_result.text()
+                await until(lambda: "⚠" in page.list.currentItem().text())
+                assert "rejected the key" in page.health_label.text()
+                assert all(r.method == "GET" for r in fake.requests)  # no chat call, no spend
+            finally:
+                await app.stop()
+
+    run(scenario())
+
+
+def test_what_if_over_thousands_of_rows_keeps_the_loop_responsive(
+    run: Callable[[Awaitable[None]], None],
+) -> None:
+    from gui.helpers import record
+
+    async def scenario() -> None:
+        app = await started(tray=False)
+        assert app.backend is not None and app.runtime.usage is not None
+        try:
+            now = time.time()
+            for i in range(3000):
+                r = record(model="", task="code_generation", cost=0.002, t=now - i * 60)
+                r.demo = True  # a demo session: the projection uses the simulated rows
+                app.runtime.usage.submit(r)
+            await asyncio.to_thread(app.runtime.usage.flush)
+            gaps: list[float] = []
+
+            async def ticker() -> None:
+                last = time.perf_counter()
+                while True:
+                    await asyncio.sleep(0.005)
+                    t = time.perf_counter()
+                    gaps.append(t - last)
+                    last = t
+
+            tick = asyncio.ensure_future(ticker())
+            t0 = time.perf_counter()
+            result = await app.backend.what_if("cheapest")
+            took = time.perf_counter() - t0
+            tick.cancel()
+            assert result.simulated and result.projection.requests == 3000
+            assert result.projection.rerouted == 3000
+            # the loop kept serving meanwhile: no tick waited long
+            assert max(gaps) < 0.25, (max(gaps), took)
+            print(
+                f"what-if over 3000 rows: {took * 1000:.0f} ms, longest loop gap {max(gaps) * 1000:.0f} ms"
+            )
+            t1 = time.perf_counter()
+            await app.backend.what_if("best")  # rows cached: only the projection runs
+            assert time.perf_counter() - t1 < took + 0.05
+        finally:
+            await app.stop()
+
+    run(scenario())

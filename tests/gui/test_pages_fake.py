@@ -92,6 +92,13 @@ def test_integrations_have_token(window: MainWindow) -> None:
     texts = [v.code.text() for v in window.integrations.views]
     assert any("ANTHROPIC_BASE_URL" in t and "rd-test-token" in t for t in texts)
     assert any("--openai-api-base" in t and "openai/auto" in t for t in texts)
+    assert any("unset ANTHROPIC_API_KEY" in t for t in texts)
+    assert any("OPENAI_API_BASE=" in t and "/v1" in t for t in texts)
+    intros = {v.title.text(): v.intro.text() for v in window.integrations.views}
+    windsurf = next(text for title, text in intros.items() if "Windsurf" in title)
+    assert "no custom base URL" in windsurf
+    cursor = next(text for title, text in intros.items() if "Cursor" in title)
+    assert "from its own servers" in cursor and "localhost" in cursor
 
 
 def test_registry_editors_are_a_provider_list_and_score_spinners(window: MainWindow) -> None:

@@ -8,11 +8,15 @@ over the runtime (engine, server, stores, files); tests may pass a fake.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Protocol
 
+from routerdesk.core.budget import BudgetStatus, SpendTotals
 from routerdesk.core.errors import ConfigError
 from routerdesk.core.events import EventBus
+from routerdesk.core.l2 import Agreement, L2Status
 from routerdesk.core.registry import Registry
+from routerdesk.core.replay import Projection
 from routerdesk.core.settings import Settings
 from routerdesk.core.types import ChatRequest, Classification, Decision, UsageRecord
 
@@ -32,6 +36,16 @@ class KeyView:
 
     present: bool
     source: str = ""  # "keyring", "env", "" (none) or "local" (needs none)
+
+
+@dataclass(slots=True, frozen=True)
+class WhatIf:
+    """A projection over recent usage, with what it was computed from."""
+
+    projection: Projection
+    days: int
+    simulated: bool  # over demo rows (simulated list-price costs), not real spend
+    agreement: Agreement  # L1/L2 agreement over the same rows
 
 
 class Backend(Protocol):
@@ -79,6 +93,18 @@ class Backend(Protocol):
     def set_demo(self, on: bool) -> None:
         """Switch the offline demo provider on or off, and remember it in settings.toml."""
 
+    @property
+    def demo(self) -> bool:
+        """Whether the demo provider answers now (settings, or forced by `--demo`)."""
+
+    def l2_status(self) -> L2Status | None:
+        """The L2 classifier's state and the reason line to show; None without a classifier."""
+
+    async def what_if(
+        self, strategy: str, registry: Registry | None = None, *, days: int = 7
+    ) -> WhatIf:
+        """Re-route the last `days` of usage under `strategy` (and `registry`), off the loop."""
+
     # --- providers ---------------------------------------------------------------
     def key(self, provider: str) -> KeyView: ...
     async def set_key(self, provider: str, key: str) -> None:
@@ -88,9 +114,19 @@ class Backend(Protocol):
     def health(self, provider: str) -> HealthView: ...
     def usable_providers(self) -> list[str]: ...
     async def test_connection(self, provider: str) -> tuple[bool, str]:
-        """A cheap authenticated call; (ok, human-readable result)."""
+        """List the provider's models with its key (free); (ok, human-readable result)."""
 
     # --- server and usage --------------------------------------------------------
+    def spend(self) -> SpendTotals:
+        """Real money spent today and this month (demo rows never count)."""
+
+    def budget_status(self) -> BudgetStatus:
+        """Today's and this month's spend against `settings.budgets`."""
+
+    @property
+    def config_dir(self) -> Path:
+        """The folder holding settings.toml, registry.toml and the usage log."""
+
     @property
     def server_url(self) -> str: ...
     @property

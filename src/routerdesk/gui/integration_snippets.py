@@ -18,17 +18,26 @@ def integrations(base: str, token: str) -> list[Integration]:
     return [
         Integration(
             "Claude Code",
-            "Claude Code speaks the Anthropic API. Start it with these variables; the token is sent "
-            "as the bearer token. Claude's model names are routed like <code>auto</code> unless "
-            "you name a registry model.",
-            f'export ANTHROPIC_BASE_URL="{base}"\nexport ANTHROPIC_AUTH_TOKEN="{token}"\nclaude',
+            "Claude Code speaks the Anthropic API. Start it with these variables (or put them in "
+            "the <code>env</code> block of <code>~/.claude/settings.json</code>). The base URL has "
+            "no <code>/v1</code>: Claude Code adds <code>/v1/messages</code> itself. "
+            "<code>ANTHROPIC_AUTH_TOKEN</code> is sent as the bearer token; unset "
+            "<code>ANTHROPIC_API_KEY</code>, which would otherwise compete with it. Claude's model "
+            "names are routed like <code>auto</code> unless you name a registry model.",
+            f'export ANTHROPIC_BASE_URL="{base}"\nexport ANTHROPIC_AUTH_TOKEN="{token}"\n'
+            "unset ANTHROPIC_API_KEY\nclaude",
         ),
         Integration(
             "Aider",
-            "Aider talks to any OpenAI-compatible server. The <code>openai/</code> prefix tells it "
-            "to use that API; <code>auto</code> lets routerdesk choose (or "
-            "<code>openai/auto:cheapest</code>, <code>openai/auto:best</code>).",
-            f'aider --openai-api-base "{v1}" --openai-api-key "{token}" --model openai/auto',
+            "Aider talks to any OpenAI-compatible server: set the base URL (ending in "
+            "<code>/v1</code>) and key, and prefix the model with <code>openai/</code> so aider "
+            "uses that API; <code>auto</code> lets routerdesk choose (or "
+            "<code>openai/auto:cheapest</code>, <code>openai/auto:best</code>). The flags "
+            "<code>--openai-api-base</code> / <code>--openai-api-key</code> do the same.",
+            f'export OPENAI_API_BASE="{v1}"\nexport OPENAI_API_KEY="{token}"\n'
+            "aider --model openai/auto\n\n"
+            f'# or in one line:\naider --openai-api-base "{v1}" --openai-api-key "{token}" '
+            "--model openai/auto",
         ),
         Integration(
             "Continue",
@@ -43,7 +52,9 @@ def integrations(base: str, token: str) -> list[Integration]:
         ),
         Integration(
             "Cline",
-            "In Cline's settings choose API Provider <b>OpenAI Compatible</b> and fill in:",
+            "In Cline's settings (⚙️) choose API Provider <b>OpenAI Compatible</b> and fill in "
+            "Base URL, API Key and Model ID. Cline calls from your machine, so localhost works "
+            "(also inside Cursor or Windsurf).",
             f"Base URL: {v1}\nAPI Key:  {token}\nModel ID: auto",
         ),
         Integration(
@@ -60,9 +71,11 @@ def integrations(base: str, token: str) -> list[Integration]:
         ),
         Integration(
             "Windsurf",
-            "Windsurf's own assistant accepts provider keys (BYOK) but, in most versions, no custom "
-            "OpenAI base URL. Use routerdesk from an extension that calls locally, such as Continue "
-            "or Cline inside Windsurf, with these values:",
+            "<b>Windsurf's own assistant (Cascade) cannot use routerdesk:</b> its bring-your-own-key "
+            "option only takes an API key for a few Anthropic models, entered in Windsurf's "
+            "subscription settings, and there is no custom base URL. Use routerdesk from an "
+            "extension inside Windsurf that calls locally, such as Cline (API Provider "
+            "<b>OpenAI Compatible</b>) or Continue, with these values:",
             f"Base URL: {v1}\nAPI Key:  {token}\nModel:    auto",
         ),
         Integration(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Sequence
 
 from PySide6.QtCore import QSize, Qt, Signal
@@ -18,6 +17,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from routerdesk import __version__
 from routerdesk.core.errors import ConfigError
 from routerdesk.core.types import UsageRecord
 from routerdesk.gui.backend import Backend
@@ -35,17 +35,12 @@ from routerdesk.gui.widgets import pad_items
 HISTORY_ROWS = 5000  # rows read from the usage log at start-up
 
 
-def _midnight() -> float:
-    t = time.localtime()
-    return time.mktime((t.tm_year, t.tm_mon, t.tm_mday, 0, 0, 0, 0, 0, -1))
-
-
 class MainWindow(QMainWindow):
     """Pages in a stack switched by the sidebar (Ctrl+1..7); closing hides to the tray if there is one.
 
     Signals:
         quit_requested(): File → Quit, or closing without a tray.
-        status_changed(float, bool): today's spend and the paused flag (for the tray tooltip).
+        status_changed(float, bool): today's real spend and the paused flag (for the tray tooltip).
         hidden_to_tray(): the window was closed but the app keeps running in the tray.
     """
 
@@ -135,9 +130,9 @@ class MainWindow(QMainWindow):
         routing.addAction(self.pause_action)
         routing.addAction(self.demo_action)
         help_menu = self.menuBar().addMenu("&Help")
-        about = QAction("&About routerdesk", self)
-        about.triggered.connect(self._about)
-        help_menu.addAction(about)
+        self.about_action = QAction("&About routerdesk", self)
+        self.about_action.triggered.connect(self._about)
+        help_menu.addAction(self.about_action)
 
     def _build_status_bar(self) -> None:
         bar = self.statusBar()
@@ -145,7 +140,9 @@ class MainWindow(QMainWindow):
         self.server_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.server_label.setToolTip("Where your tools connect (see Integrations)")
         self.spend_label = QLabel()
-        self.spend_label.setToolTip("What routed requests cost since midnight")
+        self.spend_label.setToolTip(
+            "Real money spent since midnight (demo traffic never counts; L2 calls do)"
+        )
         self.demo_switch = QCheckBox("De&mo mode")
         self.demo_switch.setToolTip(
             "Answer every model from the offline demo provider: no keys, no cost"
@@ -179,36 +176,33 @@ class MainWindow(QMainWindow):
         """Show what the usage log already holds (read by the caller off the loop)."""
         self.dashboard.load_history(records)
         self.requests.load_history(records)
-        self._spend_today = sum(r.cost for r in records if r.started_at >= _midnight())
         self.refresh_state()
-
-    _spend_today = 0.0
-    _day_start = 0.0
 
     def _on_requests(self, records: Sequence[UsageRecord]) -> None:
         self.dashboard.add_records(records)
         self.requests.add_records(records)
-        midnight = _midnight()
-        if midnight != self._day_start:
-            self._day_start, self._spend_today = midnight, 0.0
-        self._spend_today += sum(r.cost for r in records if r.started_at >= midnight)
         self._show_status()
+        if not all(r.demo for r in records):
+            self.dashboard.set_budget(self.backend.budget_status())
         if self.dashboard.showing_welcome():
             self.refresh_state()
 
     def refresh_state(self) -> None:
         """Re-read demo, pause, keys and server address from the backend."""
-        s = self.backend.settings
+        demo = self.backend.demo
         for w in (self.demo_switch, self.demo_action):
             w.blockSignals(True)
-            w.setChecked(s.demo)
+            w.setChecked(demo)
             w.blockSignals(False)
         self.pause_action.blockSignals(True)
         self.pause_action.setChecked(self.backend.paused)
         self.pause_action.blockSignals(False)
         usable = set(self.backend.usable_providers())
         routable = any(m.enabled and m.provider in usable for m in self.backend.registry)
-        empty = not s.demo and not routable and len(self.dashboard.series) == 0
+        self.dashboard.set_demo(demo)
+        self.requests.set_demo(demo)
+        self.dashboard.set_budget(self.backend.budget_status())
+        empty = not demo and not routable and len(self.dashboard.series) == 0
         self.dashboard.set_empty_state(empty)
         self.integrations.refresh()
         self.providers.refresh()
@@ -216,10 +210,11 @@ class MainWindow(QMainWindow):
 
     def _show_status(self) -> None:
         paused = self.backend.paused
-        state = "paused" if paused else ("demo" if self.backend.settings.demo else "routing")
+        state = "paused" if paused else ("demo" if self.backend.demo else "routing")
         self.server_label.setText(f"Server: {self.backend.server_url} · {state}")
-        self.spend_label.setText(f"Today: {money(self._spend_today)}")
-        self.status_changed.emit(self._spend_today, paused)
+        today = self.backend.spend().today  # real money only: demo costs are simulated
+        self.spend_label.setText(f"Today: {money(today)}")
+        self.status_changed.emit(today, paused)
 
     def set_paused(self, paused: bool) -> None:
         self.backend.set_paused(paused)
@@ -252,10 +247,25 @@ class MainWindow(QMainWindow):
         event.accept()
         self.quit_requested.emit()
 
-    def _about(self) -> None:
-        QMessageBox.about(
-            self,
-            "About routerdesk",
-            "<b>routerdesk</b><br>A desktop LLM router: one local endpoint for your tools, "
-            "the cheapest capable model for each prompt.",
+    about_box: QMessageBox | None = None
+
+    def about_text(self) -> str:
+        """Version (from the package metadata, i.e. pyproject), config folder and server URL."""
+        return (
+            f"<b>routerdesk {__version__}</b><br>A desktop LLM router: one local endpoint for "
+            "your tools, the cheapest capable model for each prompt.<br><br>"
+            f"Config folder: <code>{self.backend.config_dir}</code><br>"
+            f"Server: <code>{self.backend.server_url}</code>"
         )
+
+    def _about(self) -> None:
+        # Not QMessageBox.about(): that nests an event loop, and this one also serves HTTP.
+        box = QMessageBox(
+            QMessageBox.Icon.NoIcon, "About routerdesk", self.about_text(), parent=self
+        )
+        box.setIconPixmap(app_icon().pixmap(64, 64))
+        box.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        box.finished.connect(lambda _r: setattr(self, "about_box", None))
+        self.about_box = box
+        box.open()

@@ -8,30 +8,47 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import time
 from datetime import UTC, datetime
+from functools import partial
+from pathlib import Path
 
+from routerdesk.core.budget import BudgetStatus, SpendTotals, budget_status
 from routerdesk.core.errors import ConfigError, RouterError
 from routerdesk.core.events import EventBus
+from routerdesk.core.l2 import Agreement, L2Status, agreement_from_rows
 from routerdesk.core.prices import refresh_prices
 from routerdesk.core.registry import LOCAL_PROVIDERS, Registry
 from routerdesk.core.registry_file import RegistryDocument, load_registry, save_registry
+from routerdesk.core.replay import PastRequest, project
 from routerdesk.core.settings import Settings
 from routerdesk.core.settings_file import save_settings
-from routerdesk.core.types import (
-    ChatRequest,
-    Classification,
-    Decision,
-    Message,
-    TextPart,
-    UsageRecord,
-)
+from routerdesk.core.types import ChatRequest, Classification, Decision, UsageRecord
 from routerdesk.engine import Engine
-from routerdesk.gui.backend import HealthView, KeyView
+from routerdesk.gui.backend import HealthView, KeyView, WhatIf
 from routerdesk.gui.models.usage_rows import record_from_row
-from routerdesk.providers.demo import DemoAdapter
-from routerdesk.runtime import Runtime
+from routerdesk.runtime import Runtime, _without_gc
 from routerdesk.server.openai_api import parse_chat_request
 from routerdesk.storage import paths
+from routerdesk.storage.usage import UsageStore
+
+ROWS_TTL_S = 30.0  # a what-if re-reads the usage log at most this often
+L2_OFF_IN_DEMO = "L2 off while demo mode is on: the demo provider cannot classify"
+
+PastRows = tuple[list[PastRequest], Agreement]
+
+
+def load_past(usage: UsageStore, since: float, demo: bool) -> PastRows:
+    """Usage rows since `since` of one kind (real or demo) as `PastRequest`s, plus L2 agreement.
+
+    Demo rows carry simulated list-price costs; they are marked real here so
+    `project` prices them instead of skipping them (the caller labels the result).
+    """
+    rows = [r for r in usage.rows(since) if bool(r.get("demo")) == demo]
+    past = [PastRequest.from_row(r) for r in rows]
+    if demo:
+        past = [dataclasses.replace(p, demo=False) for p in past]
+    return past, agreement_from_rows(rows)
 
 
 class RuntimeBackend:
@@ -41,7 +58,7 @@ class RuntimeBackend:
         self.rt = runtime
         self._demo_latency = demo_latency_scale
         self._forced_demo = runtime.engine.demo and not runtime.engine.settings.demo
-        self._l2 = runtime.engine.l2  # parked while demo mode is on
+        self._past: tuple[float, bool, int, PastRows] | None = None  # loaded at, demo, days, rows
 
     @property
     def engine(self) -> Engine:
@@ -104,16 +121,54 @@ class RuntimeBackend:
         self.save_settings(self.settings.model_copy(update={"demo": on}))
 
     def _sync_demo(self, on: bool) -> None:
-        # The engine only ever switches demo on from settings; the app's switch goes both ways.
-        engine = self.engine
-        if on and engine.demo_adapter is None:
-            engine.demo_adapter = DemoAdapter(latency_scale=self._demo_latency)
-        engine.demo = on or self._forced_demo
-        # The demo provider cannot classify: no L2 calls while it answers.
-        if engine.demo and engine.l2 is not None:
-            self._l2, engine.l2 = engine.l2, None
-        elif not engine.demo and engine.l2 is None:
-            engine.l2 = self._l2
+        # set_settings only ever switches demo on; the app's switch goes both ways.
+        # `routerdesk --demo` keeps it on whatever the settings say.
+        self.engine.set_demo(on or self._forced_demo, latency_scale=self._demo_latency)
+
+    @property
+    def demo(self) -> bool:
+        return self.engine.demo
+
+    def l2_status(self) -> L2Status | None:
+        l2 = self.engine.l2
+        if l2 is None:
+            return None
+        status: L2Status = l2.status(self.registry, self.usable_providers())
+        if self.engine.demo:
+            status = dataclasses.replace(status, enabled=False, reason=L2_OFF_IN_DEMO)
+        return status
+
+    async def what_if(
+        self, strategy: str, registry: Registry | None = None, *, days: int = 7
+    ) -> WhatIf:
+        """Worker threads read and re-route the rows; the loop only waits (GC paused there)."""
+        demo = self.engine.demo
+        past, agreement = await self._recent_past(days, demo)
+        run = partial(
+            project,
+            past,
+            registry or self.registry,
+            self.settings,
+            strategy,
+            usable_providers=None if demo else self.usable_providers(),
+            since=time.time() - days * 86400,
+        )
+        projection = await asyncio.to_thread(_without_gc, run)
+        return WhatIf(projection, days, demo, agreement)
+
+    async def _recent_past(self, days: int, demo: bool) -> PastRows:
+        usage = self.rt.usage
+        if usage is None:
+            return [], Agreement(0, 0)
+        now = time.monotonic()
+        cached = self._past
+        if cached is not None and cached[1:3] == (demo, days) and now - cached[0] < ROWS_TTL_S:
+            return cached[3]
+        rows = await asyncio.to_thread(
+            _without_gc, partial(load_past, usage, time.time() - days * 86400, demo)
+        )
+        self._past = (now, demo, days, rows)
+        return rows
 
     # --- routing -----------------------------------------------------------------
 
@@ -160,24 +215,28 @@ class RuntimeBackend:
         return self.engine.usable_providers()
 
     async def test_connection(self, provider: str) -> tuple[bool, str]:
-        """Ask the provider's cheapest enabled model for one token."""
-        models = sorted(
-            (m for m in self.registry if m.provider == provider),
-            key=lambda m: (not m.enabled, m.prices.output),
-        )
-        if not models:
-            return False, f"the registry has no {provider} model to test with"
+        """List the provider's models with its key: proves key and endpoint, spends nothing.
+
+        Talks to the real provider even in demo mode (a listing is free).
+        """
         if provider not in LOCAL_PROVIDERS and not self.key(provider).present:
             return False, "no key set"
-        probe = ChatRequest(messages=[Message("user", [TextPart("ping")])], max_tokens=1)
         try:
-            resp = await self.engine.ask(dataclasses.replace(probe, model=models[0].id), models[0])
+            return True, await self.engine.test_connection(provider)
         except RouterError as exc:
             return False, self.engine.clean(exc.message)
-        demo = " (demo mode is on: the demo provider answered)" if self.engine.demo else ""
-        return True, f"{models[0].id} answered as {resp.model}{demo}"
 
     # --- server and usage --------------------------------------------------------
+
+    def spend(self) -> SpendTotals:
+        return self.engine.spend.totals()
+
+    def budget_status(self) -> BudgetStatus:
+        return budget_status(self.settings.budgets, self.engine.spend.totals())
+
+    @property
+    def config_dir(self) -> Path:
+        return paths.state_dir()
 
     @property
     def server_url(self) -> str:

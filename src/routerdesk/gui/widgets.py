@@ -43,6 +43,12 @@ class Tile(QFrame):
             w.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
             layout.addWidget(w)
 
+    def set_title(self, title: str) -> None:
+        self._title.setText(title)
+
+    def title(self) -> str:
+        return self._title.text()
+
     def set(self, value: str, sub: str = "") -> None:
         self._value.setText(value)
         self._sub.setText(sub)
@@ -54,7 +60,12 @@ class Tile(QFrame):
 class Banner(QLabel):
     """A coloured, word-wrapped message line; hidden while empty."""
 
-    COLOURS: ClassVar[dict[str, str]] = {"error": "#c0392b", "ok": "#2e7d32", "info": "#1f6feb"}
+    COLOURS: ClassVar[dict[str, str]] = {
+        "error": "#c0392b",
+        "ok": "#2e7d32",
+        "info": "#1f6feb",
+        "warn": "#b7791f",
+    }
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)

@@ -135,7 +135,8 @@ class RequestsModel(QAbstractTableModel):
 
 
 class RequestsFilter(QSortFilterProxyModel):
-    """Free-text search over the visible columns plus the error text, and a status filter.
+    """Free-text search over the visible columns plus the error text, a status filter, and
+    real-or-demo rows (never both: demo rows carry simulated costs).
 
     Signals: the standard proxy ones.
     """
@@ -144,6 +145,7 @@ class RequestsFilter(QSortFilterProxyModel):
         super().__init__(parent)
         self._needle = ""
         self._status = ""  # "" = all, else "ok" / "error" / "requests" / "l2"
+        self._demo: bool | None = None  # None = real and demo rows alike
         self.setSortRole(SORT_ROLE)
         self.setDynamicSortFilter(True)
 
@@ -157,11 +159,21 @@ class RequestsFilter(QSortFilterProxyModel):
         self._status = status
         self.endFilterChange()
 
+    def set_demo(self, demo: bool | None) -> None:
+        """Show only demo rows (True), only real rows (False) or both (None)."""
+        if demo == self._demo:
+            return
+        self.beginFilterChange()
+        self._demo = demo
+        self.endFilterChange()
+
     def filterAcceptsRow(self, source_row: int, source_parent: Index) -> bool:
         model = self.sourceModel()
         if not isinstance(model, RequestsModel):
             return True
         r = model.record(source_row)
+        if self._demo is not None and r.demo != self._demo:
+            return False
         if self._status == "ok" and r.status != "ok":
             return False
         if self._status == "error" and r.status == "ok":

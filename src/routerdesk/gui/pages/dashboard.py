@@ -1,4 +1,9 @@
-"""Dashboard page: headline tiles and live charts over a selectable time range."""
+"""Dashboard page: headline tiles, the budget bar and live charts over a selectable time range.
+
+Real and demo traffic are never mixed: demo rows carry simulated (list-price)
+costs, so while demo mode is on the page shows only them, labelled as
+simulated, and otherwise only real rows.
+"""
 
 from __future__ import annotations
 
@@ -17,11 +22,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from routerdesk.core.budget import BudgetStatus
 from routerdesk.core.types import UsageRecord
 from routerdesk.gui.models.usage_stats import Summary, UsageSeries
+from routerdesk.gui.pages.budget import BudgetBar
 from routerdesk.gui.pages.welcome import WelcomePanel
 from routerdesk.gui.throttle import Throttle
-from routerdesk.gui.widgets import Tile
+from routerdesk.gui.widgets import Banner, Tile
 
 if TYPE_CHECKING:
     from routerdesk.gui.pages.charts import DashboardCharts
@@ -33,6 +40,13 @@ RANGES: tuple[tuple[str, float | None], ...] = (
     ("Last week", 7 * 86400.0),
     ("All time", None),
 )
+
+
+DEMO_NOTE = (
+    "Demo data — simulated costs: what these demo answers would have cost at list prices. "
+    "Your real usage shows here again once demo mode is off."
+)
+COST_TILES = {"spend": "Spend", "baseline": "Baseline cost", "savings": "Savings"}
 
 
 def money(v: float) -> str:
@@ -52,7 +66,8 @@ class DashboardPage(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.series = UsageSeries()
+        self._series = {False: UsageSeries(), True: UsageSeries()}  # demo flag -> rows
+        self.demo = False
         self._stack = QStackedWidget()
         self.welcome = WelcomePanel()
         self.welcome.add_key_requested.connect(self.add_key_requested)
@@ -99,27 +114,60 @@ class DashboardPage(QWidget):
         }  # fmt: skip
         for tile in self.tiles.values():
             tiles.addWidget(tile)
+        self.demo_banner = Banner()
+        self.budget = BudgetBar()
         # pyqtgraph (and numpy's plotting paths) take a noticeable part of start-up:
         # the charts are built just after the window first shows.
         self.charts: DashboardCharts | None = None
         self._charts_slot = QVBoxLayout()
         self._charts_slot.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(top)
+        layout.addWidget(self.demo_banner)
         layout.addLayout(tiles)
+        layout.addWidget(self.budget)
         layout.addLayout(self._charts_slot, 1)
         return page
 
     # --- data in -----------------------------------------------------------------
 
+    @property
+    def series(self) -> UsageSeries:
+        """The rows on show: demo rows while demo mode is on, real rows otherwise."""
+        return self._series[self.demo]
+
     def load_history(self, records: Sequence[UsageRecord]) -> None:
-        self.series.clear()
-        self.series.extend(sorted(records, key=lambda r: r.started_at))
+        ordered = sorted(records, key=lambda r: r.started_at)
+        for demo, series in self._series.items():
+            series.clear()
+            series.extend(r for r in ordered if r.demo == demo)
         self._mark_dirty()
 
     def add_records(self, records: Sequence[UsageRecord]) -> None:
         """A throttled batch from the bridge: at most a few calls a second."""
-        self.series.extend(records)
+        demo = [r for r in records if r.demo]
+        if demo:
+            self._series[True].extend(demo)
+        if len(demo) < len(records):
+            self._series[False].extend(r for r in records if not r.demo)
+        if any(r.demo == self.demo for r in records):
+            self._mark_dirty()
+
+    def set_demo(self, on: bool) -> None:
+        """Show demo rows with simulated costs (labelled so) or real rows."""
+        if on == self.demo:
+            return
+        self.demo = on
+        suffix = " (simulated)" if on else ""
+        for key, title in COST_TILES.items():
+            self.tiles[key].set_title(title + suffix)
+        if on:
+            self.demo_banner.show_message(DEMO_NOTE, "warn")
+        else:
+            self.demo_banner.clear_message()
         self._mark_dirty()
+
+    def set_budget(self, status: BudgetStatus) -> None:
+        self.budget.show_status(status)
 
     def set_in_flight(self, n: int) -> None:
         self.live.setText(f"● {n} running" if n else "")

@@ -76,7 +76,9 @@ class ProvidersPage(QWidget):
         self.save_url.setToolTip("Save the base URL override to settings.toml (empty: default)")
         self.save_url.clicked.connect(self._save_url)
         self.test = QPushButton("&Test connection")
-        self.test.setToolTip("Make one cheap authenticated call to this provider")
+        self.test.setToolTip(
+            "List this provider's models with its key: checks key and endpoint, spends nothing"
+        )
         self.test.clicked.connect(self._test)
         self.test_result = QLabel()
         self.test_result.setWordWrap(True)
@@ -139,6 +141,8 @@ class ProvidersPage(QWidget):
             self.list.item(i).setText(f"{mark} {p}{warn}")
         self._show(self.list.currentRow())
 
+    _shown = ""
+
     def _show(self, row: int) -> None:
         if row < 0:
             return
@@ -160,7 +164,9 @@ class ProvidersPage(QWidget):
         if h.last_error:
             text += f" · last error: {h.last_error}"
         self.health_label.setText(text)
-        self.test_result.setText("")
+        if p != self._shown:  # a refresh after the test keeps its result on screen
+            self._shown = p
+            self.test_result.setText("")
         if self.backend.settings.demo:
             self.demo_note.setText(
                 "Demo mode is on: the offline demo provider answers every model. Keys set here "

@@ -1,4 +1,8 @@
-"""Registry page: edit models in place; valid edits route the next request, Save writes the file."""
+"""Registry page: edit models in place; valid edits route the next request, Save writes the file.
+
+While there are unsaved edits, a "what if" line shows what the last 7 days of
+traffic would have cost with the edited registry.
+"""
 
 from __future__ import annotations
 
@@ -18,6 +22,7 @@ from routerdesk.core.registry import Registry
 from routerdesk.gui.backend import Backend
 from routerdesk.gui.models.registry_model import RegistryModel
 from routerdesk.gui.pages.registry_delegate import RegistryDelegate
+from routerdesk.gui.pages.what_if import WhatIfPanel
 from routerdesk.gui.widgets import Banner
 
 
@@ -38,6 +43,7 @@ class RegistryPage(QWidget):
         self.backend = backend
         self.model = RegistryModel(backend.registry, self)
         self.banner = Banner()
+        self.what_if = WhatIfPanel(backend)
         self.model.registry_edited.connect(self._apply)
         self.model.edit_rejected.connect(lambda msg: self.banner.show_message(msg, "error"))
         self.model.dirty_changed.connect(self._dirty)
@@ -77,6 +83,7 @@ class RegistryPage(QWidget):
         layout = QVBoxLayout(self)
         layout.addLayout(bar)
         layout.addWidget(self.banner)
+        layout.addWidget(self.what_if)
         layout.addWidget(self.table, 1)
         self._dirty(False)
         self.table.resizeColumnsToContents()
@@ -93,6 +100,11 @@ class RegistryPage(QWidget):
         self.banner.show_message(
             "Applied: the next request routes with this change. Save to keep it.", "info"
         )
+        self._project(registry)
+
+    def _project(self, registry: Registry) -> None:
+        strategy = self.backend.settings.routing.strategy
+        self.what_if.request(strategy, registry, what=f"with the edited registry ({strategy})")
 
     def _dirty(self, dirty: bool) -> None:
         self.save.setEnabled(dirty)
@@ -122,6 +134,7 @@ class RegistryPage(QWidget):
             return
         self.model.reset(registry, dirty=True)
         self.backend.apply_registry(registry)
+        self._project(registry)
         self.banner.show_message(
             "Updated: " + "; ".join(changes[:8]) + (" …" if len(changes) > 8 else ""), "ok"
         )
@@ -133,6 +146,7 @@ class RegistryPage(QWidget):
             self.banner.show_message(f"Not saved: {exc}", "error")
             return
         self.model.mark_saved()
+        self.what_if.clear()
         self.banner.show_message("Saved registry.toml.", "ok")
 
     def _revert(self) -> None:
@@ -142,6 +156,7 @@ class RegistryPage(QWidget):
             self.banner.show_message(f"registry.toml is invalid: {exc}", "error")
             return
         self.model.reset(registry)
+        self.what_if.clear()
         self.banner.show_message("Reverted to the saved registry.", "info")
 
     def show_registry(self, registry: Registry) -> None:

@@ -23,6 +23,9 @@ from PySide6.QtWidgets import (
 from routerdesk.core.types import UsageRecord
 from routerdesk.gui.models.requests_model import RECORD_ROLE, RequestsFilter, RequestsModel
 from routerdesk.gui.pages.request_detail import explain
+from routerdesk.gui.widgets import Banner
+
+DEMO_NOTE = "Demo data — simulated costs. Real requests show here again once demo mode is off."
 
 STATUS_FILTERS = (
     ("All", ""),
@@ -63,6 +66,7 @@ class RequestsPage(QWidget):
         status_label = QLabel("S&how:")
         status_label.setBuddy(self.status)
         self.count = QLabel()
+        self.demo_banner = Banner()
         bar = QHBoxLayout()
         for w in (search_label, self.search, status_label, self.status, self.count):
             bar.addWidget(w)
@@ -99,6 +103,7 @@ class RequestsPage(QWidget):
         splitter.setStretchFactor(0, 3)
         splitter.setStretchFactor(1, 2)
         layout = QVBoxLayout(self)
+        layout.addWidget(self.demo_banner)
         layout.addLayout(bar)
         layout.addWidget(splitter, 1)
         self.proxy.rowsInserted.connect(self._update_count)
@@ -108,6 +113,14 @@ class RequestsPage(QWidget):
         self._sized = False
         self._pending: list[UsageRecord] = []
         self._update_count()
+
+    def set_demo(self, on: bool) -> None:
+        """Show demo rows (simulated costs) while demo mode is on, real rows otherwise."""
+        self.proxy.set_demo(on)
+        if on:
+            self.demo_banner.show_message(DEMO_NOTE, "warn")
+        else:
+            self.demo_banner.clear_message()
 
     def load_history(self, records: Sequence[UsageRecord]) -> None:
         self.model.set_records(records)
