@@ -92,6 +92,12 @@ async def _shoot(out: Path, n: int) -> None:
     try:
         await grab("welcome")
         win.dashboard.welcome.demo.click()
+        assert app.backend is not None
+        settings = app.backend.settings.model_copy(deep=True)
+        settings.budgets.daily_usd, settings.budgets.monthly_usd = 5.0, 60.0
+        app.backend.save_settings(settings)  # the budget bar (real spend: demo never counts)
+        win.refresh_state()
+        win.settings_page.load()
         await _traffic(app.url, n)
         assert app.bridge is not None
         await asyncio.sleep(0.6)
@@ -106,6 +112,12 @@ async def _shoot(out: Path, n: int) -> None:
                 win.providers.select("anthropic")
             if name == "Integrations":
                 win.integrations.list.setCurrentRow(2)  # Continue
+            if name == "Settings":  # the what-if line for another strategy
+                page = win.settings_page
+                page.strategy.setCurrentText("cheapest")
+                page.what_if.start_now()
+                if page.what_if.pending is not None:
+                    await page.what_if.pending
             await grab(name.lower())
         # The same window after the system switches to a dark palette.
         QApplication.setStyle("Fusion")

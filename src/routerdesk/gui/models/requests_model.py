@@ -30,7 +30,10 @@ def _client(r: UsageRecord) -> str:
 
 
 def _money(v: float) -> str:
-    return f"${v:.4f}" if abs(v) < 1 else f"${v:,.2f}"
+    # A cheap model's answer costs a few millionths of a dollar: show them, not "$0.0000".
+    if abs(v) < 5e-8 or abs(v) >= 1:
+        return f"${v:,.2f}"
+    return f"${v:.4f}" if abs(v) >= 0.01 else f"${v:.7f}".rstrip("0")
 
 
 def _tokens(r: UsageRecord) -> int:
