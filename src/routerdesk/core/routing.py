@@ -47,7 +47,6 @@ Router when the registry changes); `decide` is one pass over flat tuples.
 from __future__ import annotations
 
 import re
-
 from dataclasses import dataclass
 from itertools import chain
 from operator import attrgetter, not_
