@@ -93,6 +93,7 @@ def test_integrations_have_token(window: MainWindow) -> None:
     assert any("ANTHROPIC_BASE_URL" in t and "rd-test-token" in t for t in texts)
     assert any("--openai-api-base" in t and "openai/auto" in t for t in texts)
     assert any("unset ANTHROPIC_API_KEY" in t for t in texts)
+    assert any('ANTHROPIC_DEFAULT_HAIKU_MODEL="auto:cheapest"' in t for t in texts)
     assert any("OPENAI_API_BASE=" in t and "/v1" in t for t in texts)
     intros = {v.title.text(): v.intro.text() for v in window.integrations.views}
     windsurf = next(text for title, text in intros.items() if "Windsurf" in title)

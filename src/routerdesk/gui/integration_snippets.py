@@ -22,10 +22,15 @@ def integrations(base: str, token: str) -> list[Integration]:
             "the <code>env</code> block of <code>~/.claude/settings.json</code>). The base URL has "
             "no <code>/v1</code>: Claude Code adds <code>/v1/messages</code> itself. "
             "<code>ANTHROPIC_AUTH_TOKEN</code> is sent as the bearer token; unset "
-            "<code>ANTHROPIC_API_KEY</code>, which would otherwise compete with it. Claude's model "
-            "names are routed like <code>auto</code> unless you name a registry model.",
+            "<code>ANTHROPIC_API_KEY</code>, which would otherwise compete with it. The three "
+            "model variables map Claude Code's opus / sonnet / haiku tiers to routerdesk's "
+            "strategies; without them Claude Code asks for a Claude model by name and that "
+            "model is used as named (a pass-through, no routing).",
             f'export ANTHROPIC_BASE_URL="{base}"\nexport ANTHROPIC_AUTH_TOKEN="{token}"\n'
-            "unset ANTHROPIC_API_KEY\nclaude",
+            "unset ANTHROPIC_API_KEY\n"
+            'export ANTHROPIC_DEFAULT_OPUS_MODEL="auto:best"\n'
+            'export ANTHROPIC_DEFAULT_SONNET_MODEL="auto"\n'
+            'export ANTHROPIC_DEFAULT_HAIKU_MODEL="auto:cheapest"\nclaude',
         ),
         Integration(
             "Aider",
