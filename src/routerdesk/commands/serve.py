@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import gc
 import logging
 import signal
 import sys
@@ -89,6 +90,11 @@ async def _serve(args: argparse.Namespace) -> int:
         f"routerdesk: OpenAI clients: base URL {url}/v1; Claude Code: ANTHROPIC_BASE_URL={url}",
         file=sys.stderr,
     )
+    # Everything built so far (registry, settings models, aiohttp app) lives until exit:
+    # moving it out of the cyclic GC's reach turns a full collection on the request path
+    # from ~35 ms into a few ms (p99.9 latency; see benchmarks/bench_server.py).
+    gc.collect()
+    gc.freeze()
     print(f"listening on {url}", flush=True)
     try:
         await stop.wait()

@@ -14,13 +14,17 @@ the API key (provider text goes through `core.errors.scrub`).
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import ssl
 import time
 from collections.abc import AsyncIterator, Mapping
 from email.utils import parsedate_to_datetime
+from http.client import HTTPResponse
+from http.cookiejar import CookieJar
 from typing import Any
 from urllib.parse import urlsplit
+from urllib.request import Request
 
 import httpx
 
@@ -50,6 +54,15 @@ MAX_ERROR_BODY = 64 * 1024  # bytes of an error body worth reading
 MAX_DETAIL_CHARS = 600
 
 
+class _NoCookies(CookieJar):
+    """A jar that keeps nothing: provider APIs are stateless, and a cookie set in answer
+    to one API key must not ride along with another key's requests. It also spares
+    httpx's cookie parsing of every response (~30 us a call)."""
+
+    def extract_cookies(self, response: HTTPResponse, request: Request) -> None:
+        return None
+
+
 def build_client(
     *,
     limits: httpx.Limits = DEFAULT_LIMITS,
@@ -65,8 +78,15 @@ def build_client(
         timeout=DEFAULT_TIMEOUT,
         follow_redirects=False,
         headers={"user-agent": f"routerdesk/{__version__}"},
+        cookies=_NoCookies(),
         transport=transport,
     )
+
+
+@functools.lru_cache(maxsize=256)
+def _parse_url(url: str) -> httpx.URL:
+    # A handful of base URLs, parsed once: parsing is a third of building a request.
+    return httpx.URL(url)
 
 
 def parse_retry_after(headers: Mapping[str, str], now: float | None = None) -> float | None:
@@ -237,14 +257,23 @@ class UpstreamCall:
         loop = asyncio.get_running_loop()
         start = loop.time()
         deadline = start + timeouts.total
-        request = client.build_request(
+        # What client.build_request does for an absolute URL, minus re-parsing the URL
+        # and the (empty) cookie merge; client.send still applies hooks and the transport.
+        merged = httpx.Headers(client.headers)
+        merged.update(headers)
+        request = httpx.Request(
             "POST",
-            url,
-            headers=headers,
+            _parse_url(url),
+            headers=merged,
             content=body,
-            timeout=httpx.Timeout(
-                connect=timeouts.connect, read=None, write=timeouts.idle, pool=timeouts.connect
-            ),
+            extensions={
+                "timeout": {
+                    "connect": timeouts.connect,
+                    "read": None,
+                    "write": timeouts.idle,
+                    "pool": timeouts.connect,
+                }
+            },
         )
         head_by = min(deadline, start + timeouts.first_byte)
         try:
