@@ -1,6 +1,6 @@
 """Added latency and throughput of the routerdesk server versus calling the upstream directly.
 
-    .venv/bin/python benchmarks/bench_server.py [--quick] [--json FILE]
+    .venv/bin/python benchmarks/bench_server.py [--quick] [--runs N] [--loop L] [--json FILE]
 
 Setup (three processes, so client, router and upstream don't share one event loop):
 - upstream: the test suite's `FakeOpenAI` (zero latency, request log trimmed), in
@@ -13,36 +13,42 @@ Setup (three processes, so client, router and upstream don't share one event loo
 - client: this process, one aiohttp session, identical code and body for both
   targets (``model="auto"`` to the router, the model it picks to the upstream).
 
-Rounds alternate direct / router so drift (CPU frequency, other load) hits both.
-Figures: latency p50/p99 at 1 and 16 concurrent clients, requests/s at 16
-clients, time to first content token for streams; "added" = router minus direct.
-On a 2-core machine the three processes compete for CPU, which inflates the
-16-client numbers for both targets. "CPU/request" (user + kernel time of the
-router process from /proc, divided by requests) is the figure that load on the
-machine disturbs least; it says what one request costs the router.
+Rounds alternate direct / router so drift (CPU frequency, other load) hits both;
+every figure in the table is the median over rounds of that round's value, and
+"added" is router minus direct within the same round. ``--runs N`` repeats the
+whole thing with fresh processes and prints median (min..max) of the runs; the
+1-minute load average is printed for each run. On a 2-core machine the three
+processes compete for CPU, which inflates the 16-client numbers for both
+targets. "CPU ms/request" (user + kernel time of the router process from
+/proc, divided by requests) is the figure that load on the machine disturbs
+least; it says what one request costs the router.
 
-Recorded 2026-11-26, 2 vCPUs shared with other jobs (load average 3-4 during
-the runs, so latencies and requests/s vary run to run by about +-40%):
+Recorded 2026-11-26, 2 vCPUs shared with other jobs (load average 1.5-2.6),
+uvloop, 4 runs interleaved with the code before the change; median (min..max):
 
-    loop     clients  added p50  added p99  router rps  direct rps  router CPU/request
-    asyncio  1        1.8-2.8ms  8-10ms     220-320     1200-1400   1.8-1.9 ms (0.1 kernel)
-    asyncio  16       30-43ms    95-130ms   210-370     1250-2100   1.7-2.0 ms
-    uvloop   1        1.3-1.8ms  5.5-10ms   350-500     1350-1950   1.4-1.8 ms
-    uvloop   16       31ms       82-133ms   350-410     2150-2200   1.8 ms
-    stream time to first token: +1.7 to +3.4 ms (p50)
+                               before              after
+    added p50, 1 client        1.54 (1.42..1.85)   1.33 (1.23..1.83) ms
+    added p99, 1 client        3.31 (2.74..3.87)   2.76 (2.55..3.31) ms
+    added p50, 16 clients      21.6 (17.9..26.9)   19.2 (14.7..26.3) ms
+    added p99, 16 clients      58.1 (48.3..71.0)   27.3 (16.7..40.5) ms
+    requests/s, 16 clients     595 (456..700)      676 (486..868)   (direct 3400-3500)
+    stream TTFT added p50      2.14 (1.60..2.63)   1.44 (1.27..2.00) ms
+    router CPU ms/request      1.65 / 1.52         1.38 / 1.28      (1 / 16 clients)
 
-Where a request's router CPU goes (py-spy, 16 clients): the upstream call
-through httpx ~35-40% (httpx's request building and cookie jar ~10%; the
-aiohttp transport underneath), the aiohttp server ~20%, L1 classification and
-routing ~15% (~110 us + ~120 us measured alone), socket writes, then the
-engine's own bookkeeping (~80 us), JSON parse/render (~20 us) and the usage
-writer thread (~50 us per row, batched, off the request path).
+uvloop against the stdlib loop (3 runs each, load ~1): CPU 1.32 ms/request for
+both, added p50 1.20 vs 1.23 ms, 881 vs 851 requests/s at 16 clients: within
+noise, so it stays optional (``routerdesk serve --loop auto`` uses it if installed).
 
-Before the aiohttp-backed transport (server/upstream_transport.py) httpcore's
-pool alone cost more than everything else: ~1.3 ms per call, ~2 ms at 16 in
-flight. The goals (added p50 <= 1 ms, >= 1000 requests/s at 16 clients) are not
-met on this machine: one request costs the router ~1.5-1.9 ms of CPU, so one
-core tops out near 550 requests/s even with no other load.
+Where a request's router CPU goes now (~2.8M user instructions, perf): the
+upstream call ~0.93M (of it aiohttp's client ~0.5M, httpx's Request/Response
+and AsyncClient.send the rest), the aiohttp server ~0.2 ms (what the fake
+upstream, an aiohttp server doing nothing, costs per request), L1 classification
+~65 us and routing ~60 us, the usage row ~60 us (built on the loop after the
+response; the writer thread adds ~30 us), engine bookkeeping, JSON parse/render.
+
+The goals (added p50 <= 1 ms, >= 1000 requests/s at 16 clients) are not met on
+this machine: with ~1.3 ms of router CPU per request one core tops out near
+750 requests/s even with no other load.
 """
 
 from __future__ import annotations
@@ -163,6 +169,11 @@ async def run_round(
     return latencies, time.perf_counter() - t
 
 
+def median_of(rounds: list[dict[str, float]]) -> dict[str, float]:
+    """Each figure's median over the rounds (each round pairs direct and router)."""
+    return {k: statistics.median(r[k] for r in rounds) for k in rounds[0]}
+
+
 async def bench(
     upstream: str, router: str, quick: bool, router_pid: int, upstream_pid: int
 ) -> dict[str, Any]:
@@ -190,10 +201,11 @@ async def bench(
             await run_round(session, urls[name], bodies[name], headers, 4, int(150 * scale))
 
         for clients, rounds, per in ((1, 10, int(200 * scale)), (16, 6, int(60 * scale))):
-            lat: dict[str, list[float]] = {"direct": [], "router": []}
-            rps: dict[str, list[float]] = {"direct": [], "router": []}
-            router_cpu = upstream_cpu = router_sys = 0.0
+            figures: list[dict[str, float]] = []
+            router_cpu = router_sys = upstream_cpu = 0.0
+            n_router = n_direct = 0
             for _ in range(rounds):
+                fig: dict[str, float] = {}
                 for name in ("direct", "router"):
                     cpu0, up0 = cpu_seconds(router_pid), cpu_seconds(upstream_pid)
                     sys0 = cpu_times(router_pid)[1]
@@ -203,24 +215,22 @@ async def bench(
                     if name == "router":
                         router_cpu += cpu_seconds(router_pid) - cpu0
                         router_sys += cpu_times(router_pid)[1] - sys0
+                        n_router += len(got)
                     else:
                         upstream_cpu += cpu_seconds(upstream_pid) - up0
-                    lat[name] += got
-                    rps[name].append(len(got) / wall)
-            row: dict[str, Any] = {}
-            for name in ("direct", "router"):
-                row[name] = {
-                    "p50_ms": pct(lat[name], 50) * 1000,
-                    "p99_ms": pct(lat[name], 99) * 1000,
-                    "rps": statistics.median(rps[name]),
-                    "n": len(lat[name]),
-                }
-            row["router"]["cpu_ms_per_request"] = router_cpu / len(lat["router"]) * 1000
-            row["router"]["sys_cpu_ms_per_request"] = router_sys / len(lat["router"]) * 1000
+                        n_direct += len(got)
+                    fig[f"{name}_p50_ms"] = pct(got, 50) * 1000
+                    fig[f"{name}_p99_ms"] = pct(got, 99) * 1000
+                    fig[f"{name}_rps"] = len(got) / wall
+                fig["added_p50_ms"] = fig["router_p50_ms"] - fig["direct_p50_ms"]
+                fig["added_p99_ms"] = fig["router_p99_ms"] - fig["direct_p99_ms"]
+                figures.append(fig)
+            row: dict[str, Any] = median_of(figures)
+            row["rounds"] = rounds
+            row["router_cpu_ms_per_request"] = router_cpu / n_router * 1000
+            row["router_sys_cpu_ms_per_request"] = router_sys / n_router * 1000
             # the fake upstream: an aiohttp server doing almost nothing, for scale
-            row["direct"]["upstream_cpu_ms_per_request"] = upstream_cpu / len(lat["direct"]) * 1000
-            row["added_p50_ms"] = row["router"]["p50_ms"] - row["direct"]["p50_ms"]
-            row["added_p99_ms"] = row["router"]["p99_ms"] - row["direct"]["p99_ms"]
+            row["upstream_cpu_ms_per_request"] = upstream_cpu / n_direct * 1000
             results[f"clients_{clients}"] = row
 
         stream_bodies = {
@@ -229,20 +239,20 @@ async def bench(
             ).encode(),
             "router": json.dumps({"model": "auto", "messages": PROMPT, "stream": True}).encode(),
         }
-        firsts: dict[str, list[float]] = {"direct": [], "router": []}
+        stream_figures: list[dict[str, float]] = []
         for _ in range(5):
+            sfig: dict[str, float] = {}
             for name in ("direct", "router"):
-                for _ in range(int(100 * scale)):
-                    firsts[name].append(
-                        await ttft(session, urls[name], stream_bodies[name], headers)
-                    )
-        results["stream_ttft"] = {
-            name: {"p50_ms": pct(v, 50) * 1000, "p99_ms": pct(v, 99) * 1000}
-            for name, v in firsts.items()
-        }
-        results["stream_ttft"]["added_p50_ms"] = (
-            results["stream_ttft"]["router"]["p50_ms"] - results["stream_ttft"]["direct"]["p50_ms"]
-        )
+                firsts = [
+                    await ttft(session, urls[name], stream_bodies[name], headers)
+                    for _ in range(int(100 * scale))
+                ]
+                sfig[f"{name}_p50_ms"] = pct(firsts, 50) * 1000
+                sfig[f"{name}_p99_ms"] = pct(firsts, 99) * 1000
+            sfig["added_p50_ms"] = sfig["router_p50_ms"] - sfig["direct_p50_ms"]
+            sfig["added_p99_ms"] = sfig["router_p99_ms"] - sfig["direct_p99_ms"]
+            stream_figures.append(sfig)
+        results["stream_ttft"] = median_of(stream_figures)
         async with session.get(router + "/health") as r:
             results["router_health"] = await r.json()
     return results
@@ -282,38 +292,61 @@ def start_router(
     return proc, line.removeprefix("listening on ")
 
 
-def report(r: dict[str, Any]) -> str:
-    lines = [f"router picked: {r['router_model']}", ""]
-    lines.append(
-        f"{'':14}{'direct p50':>11}{'router p50':>11}{'added':>8}  {'direct p99':>11}{'router p99':>11}{'added':>8}  {'direct rps':>11}{'router rps':>11}"
-    )
-    for c in (1, 16):
-        row = r[f"clients_{c}"]
-        d, t = row["direct"], row["router"]
+def _cell(values: list[float], fmt: str) -> str:
+    """The median of the runs, and their spread when there was more than one run."""
+    mid = format(statistics.median(values), fmt)
+    if len(values) == 1:
+        return mid
+    return f"{mid} ({format(min(values), fmt)}..{format(max(values), fmt)})"
+
+
+def report(runs: list[dict[str, Any]]) -> str:
+    """One table: medians over interleaved rounds; with several runs, median (min..max) of runs."""
+    rows: list[list[str]] = []
+
+    def add(label: str, key: str, fmt: str = ".2f", stream: bool = False) -> None:
+        cells = [label]
+        for c in (1, 16):
+            cells.append(_cell([r[f"clients_{c}"][key] for r in runs], fmt))
+        cells.append(_cell([r["stream_ttft"][key] for r in runs], fmt) if stream else "")
+        rows.append(cells)
+
+    add("direct p50 ms", "direct_p50_ms", stream=True)
+    add("routerdesk p50 ms", "router_p50_ms", stream=True)
+    add("added p50 ms", "added_p50_ms", stream=True)
+    add("direct p99 ms", "direct_p99_ms", stream=True)
+    add("routerdesk p99 ms", "router_p99_ms", stream=True)
+    add("added p99 ms", "added_p99_ms", stream=True)
+    add("direct requests/s", "direct_rps", ".0f")
+    add("routerdesk requests/s", "router_rps", ".0f")
+    add("routerdesk CPU ms/request", "router_cpu_ms_per_request")
+    add("  of which kernel", "router_sys_cpu_ms_per_request")
+    add("fake upstream CPU ms/req", "upstream_cpu_ms_per_request")
+    head = ["", "1 client", "16 clients", "stream TTFT (1 client)"]
+    widths = [max(len(r[i]) for r in [head, *rows]) for i in range(len(head))]
+    first = runs[0]
+    machine = first["machine"]
+    lines = [
+        f"router picked {first['router_model']}; loop {machine['loop']}; {machine['cpus']} CPUs; "
+        f"python {machine['python']}; {len(runs)} run(s)"
+        + ("; cells: median (min..max) of the runs" if len(runs) > 1 else ""),
+        "each figure is the median over interleaved direct/router rounds; "
+        "added = router - direct in the same round",
+        "load average (1 min) at start/end: "
+        + ", ".join(f"{r['load_start']:.2f}/{r['load_end']:.2f}" for r in runs),
+        "",
+    ]
+    for r in [head, *rows]:
         lines.append(
-            f"{c:>2} client(s)  {d['p50_ms']:>9.2f}ms{t['p50_ms']:>9.2f}ms{row['added_p50_ms']:>6.2f}ms  "
-            f"{d['p99_ms']:>9.2f}ms{t['p99_ms']:>9.2f}ms{row['added_p99_ms']:>6.2f}ms  {d['rps']:>11.0f}{t['rps']:>11.0f}"
-            f"   CPU/request: router {t['cpu_ms_per_request']:.2f} ms "
-            f"({t['sys_cpu_ms_per_request']:.2f} kernel), "
-            f"fake upstream {d['upstream_cpu_ms_per_request']:.2f} ms"
+            "  ".join(
+                r[i].ljust(widths[i]) if i == 0 else r[i].rjust(widths[i]) for i in range(len(r))
+            ).rstrip()
         )
-    s = r["stream_ttft"]
-    lines.append(
-        f"stream TTFT   {s['direct']['p50_ms']:>9.2f}ms{s['router']['p50_ms']:>9.2f}ms{s['added_p50_ms']:>6.2f}ms  "
-        f"{s['direct']['p99_ms']:>9.2f}ms{s['router']['p99_ms']:>9.2f}ms"
-    )
     return "\n".join(lines)
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="a quarter of the requests")
-    parser.add_argument("--json", type=Path, help="also write the figures here")
-    parser.add_argument("--profile", type=Path, help="run the router under cProfile, stats to FILE")
-    parser.add_argument(
-        "--loop", choices=("auto", "asyncio", "uvloop"), default="auto", help="router's event loop"
-    )
-    args = parser.parse_args()
+def run_once(args: argparse.Namespace) -> dict[str, Any]:
+    load_start = os.getloadavg()[0]
     up_proc, upstream = start_upstream()
     with tempfile.TemporaryDirectory() as home:
         rd_proc, router = start_router(upstream, Path(home), args.profile, args.loop)
@@ -324,14 +357,36 @@ def main() -> int:
             up_proc.terminate()
             rd_proc.wait(10)
             up_proc.wait(10)
+    results["load_start"] = load_start
+    results["load_end"] = os.getloadavg()[0]
     results["machine"] = {
         "cpus": os.cpu_count(),
         "python": sys.version.split()[0],
         "loop": args.loop,
     }
-    print(report(results))
+    return results
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="a quarter of the requests")
+    parser.add_argument("--json", type=Path, help="also write the figures here")
+    parser.add_argument("--profile", type=Path, help="run the router under cProfile, stats to FILE")
+    parser.add_argument(
+        "--loop", choices=("auto", "asyncio", "uvloop"), default="auto", help="router's event loop"
+    )
+    parser.add_argument(
+        "--runs", type=int, default=1, help="repeat with fresh processes; report median (min..max)"
+    )
+    args = parser.parse_args()
+    runs = []
+    for i in range(args.runs):
+        runs.append(run_once(args))
+        if args.runs > 1:
+            print(f"run {i + 1}/{args.runs} done", file=sys.stderr, flush=True)
+    print(report(runs))
     if args.json:
-        args.json.write_text(json.dumps(results, indent=2))
+        args.json.write_text(json.dumps(runs if args.runs > 1 else runs[0], indent=2))
     return 0
 
 
