@@ -37,3 +37,35 @@ async def test_connection_reused_and_closed_on_early_close() -> None:
                 break
         await fake.disconnected.wait()
         assert fake.disconnects == 1
+
+
+async def test_whole_body_handed_over_decoded_and_connection_pooled() -> None:
+    """A body that arrived with the head skips the chunk iterators; httpx still decodes it."""
+    import gzip
+    import json
+
+    from aiohttp import web
+
+    payload = {"object": "chat.completion", "text": "x" * 200}
+
+    async def handler(request: web.Request) -> web.Response:
+        return web.Response(
+            body=gzip.compress(json.dumps(payload).encode()),
+            headers={"Content-Encoding": "gzip", "Content-Type": "application/json"},
+        )
+
+    app = web.Application()
+    app.router.add_post("/", handler)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = runner.addresses[0][1]
+    try:
+        async with build_client(transport=AiohttpTransport()) as c:
+            for _ in range(2):
+                r = await c.post(f"http://127.0.0.1:{port}/", content=b"{}")
+                assert r.status_code == 200 and r.json() == payload
+            assert r.extensions["http_version"] == b"HTTP/1.1"
+    finally:
+        await runner.cleanup()
