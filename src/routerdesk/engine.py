@@ -57,9 +57,9 @@ import itertools
 import logging
 import os
 import time
-from collections.abc import AsyncGenerator, AsyncIterator, Mapping
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from routerdesk.core import events as ev
 from routerdesk.core.budget import SpendTracker, enforce, exceeded_error, is_free
@@ -84,8 +84,24 @@ from routerdesk.core.types import (
     UsageRecord,
 )
 from routerdesk.providers.base import CallContext, ProviderAdapter
-from routerdesk.providers.fallback import ChainStream, FallbackChain
+from routerdesk.providers.fallback import ChainStream, ContextFactory, FallbackChain
 from routerdesk.providers.health import HealthBoard, ProviderHealth
+
+_R_co = TypeVar("_R_co", covariant=True)
+
+
+class _ChainCall(Protocol[_R_co]):
+    """`FallbackChain.complete` or `FallbackChain.stream`."""
+
+    def __call__(
+        self,
+        req: ChatRequest,
+        models: Sequence[ModelSpec],
+        context_for: ContextFactory,
+        *,
+        hops: list[Hop] | None = None,
+    ) -> Awaitable[_R_co]: ...
+
 
 log = logging.getLogger(__name__)
 
@@ -463,17 +479,16 @@ class Engine:
         exc.request_id = rec.request_id  # type: ignore[attr-defined]  # for the error response's header
         self._finish(rec, t0, "error", exc.status, self.clean(exc.message))
 
-    async def complete(
-        self, req: ChatRequest, *, started: float | None = None
-    ) -> tuple[ChatResponse, UsageRecord]:
-        """One non-streamed answer, with fallback; raises RouterError when nobody could answer."""
-        t0 = started if started is not None else time.perf_counter()
-        rec = self._new_record(req)
+    async def _routed(
+        self, req: ChatRequest, rec: UsageRecord, t0: float, call: _ChainCall[_R_co]
+    ) -> _R_co:
+        """Prepare (classify, route, policies) and run `call` on the chain; any failure
+        is recorded with its status before it propagates."""
         self.events.publish(ev.REQUEST_STARTED, rec.request_id, req.model)
         try:
             models = await self._prepare(req, rec)
             rec.overhead_ms = (time.perf_counter() - t0) * 1000
-            result = await self.chain.complete(req, models, self._context, hops=rec.hops)
+            return await call(req, models, self._context, hops=rec.hops)
         except asyncio.CancelledError:
             self._finish(rec, t0, "cancelled", 499, "the client went away before the answer")
             raise
@@ -483,6 +498,14 @@ class Engine:
         except Exception as exc:
             self._finish(rec, t0, "error", 500, f"internal error: {type(exc).__name__}")
             raise
+
+    async def complete(
+        self, req: ChatRequest, *, started: float | None = None
+    ) -> tuple[ChatResponse, UsageRecord]:
+        """One non-streamed answer, with fallback; raises RouterError when nobody could answer."""
+        t0 = started if started is not None else time.perf_counter()
+        rec = self._new_record(req)
+        result = await self._routed(req, rec, t0, self.chain.complete)
         t_back = time.perf_counter()
         spec = result.model
         if result.notes and rec.decision is not None:
@@ -497,20 +520,7 @@ class Engine:
         """A routed stream; returns once the first event arrived (failover happens before that)."""
         t0 = started if started is not None else time.perf_counter()
         rec = self._new_record(req)
-        self.events.publish(ev.REQUEST_STARTED, rec.request_id, req.model)
-        try:
-            models = await self._prepare(req, rec)
-            rec.overhead_ms = (time.perf_counter() - t0) * 1000
-            stream = await self.chain.stream(req, models, self._context, hops=rec.hops)
-        except asyncio.CancelledError:
-            self._finish(rec, t0, "cancelled", 499, "the client went away before the answer")
-            raise
-        except RouterError as exc:
-            self._failed(rec, t0, exc)
-            raise
-        except Exception as exc:
-            self._finish(rec, t0, "error", 500, f"internal error: {type(exc).__name__}")
-            raise
+        stream = await self._routed(req, rec, t0, self.chain.stream)
         rec.ttft_ms = (time.perf_counter() - t0) * 1000
         spec = stream.model
         if stream.notes and rec.decision is not None:
