@@ -93,6 +93,7 @@ _SCORED = (
     "creative_writing",
 )
 _SCORED_SET = frozenset(_SCORED)
+_CUE_FEATURES = tuple((t, "cue_" + t) for t in _SCORED)  # (task, feature key)
 _BASE_COMPLEXITY = {
     "simple_qa": 0.08,
     "translation": 0.15,
@@ -112,16 +113,30 @@ _CODE_STARTS = (
 )  # fmt: skip
 _CODE_ENDS = (";", "{", "}", "):", "];", "})", "=>")
 _BULLETS = ("- ", "* ", "• ")
-_TRACE_MARKS = (
-    "Traceback (most recent call last)", "Exception in thread", "panicked at", "Error: ",
-    "Exception: ", "\n    at ", "\n\tat ", "Segmentation fault", "npm ERR!", "error[E",
+# `mark in text` costs about half a nanosecond per character for a needle of two or
+# more characters, but a one-character needle is a memchr, some twenty times faster.
+# So each mark (or group of marks) sits behind a gate it contains: a rarer character
+# or a shared part. A missing gate skips the search; the result is the same.
+_TRACE_GATES = (
+    ("Exception", ("Exception in thread", "Exception: ")),
+    (":", ("Error: ",)),
+    ("(", ("Traceback (most recent call last)",)),
+    ("!", ("npm ERR!",)),
+    ("[", ("error[E",)),
+    ("\t", ("\n\tat ",)),
+    ("", ("panicked at", "\n    at ", "Segmentation fault")),
+)
+# (gate, mark): the one-character marks are their own gate, `count` being no memchr.
+_MATH_GATES = (
+    ("=", "="), ("^", "^"), ("+", " + "), ("*", " * "), ("/", " / "), ("√", "√"), ("∑", "∑"),
+    ("∫", "∫"), ("≤", "≤"), ("≥", "≥"), ("≠", "≠"), ("π", "π"), ("\\", "\\frac"), ("²", "²"),
 )  # fmt: skip
-_MATH_MARKS = ("=", "^", " + ", " * ", " / ", "√", "∑", "∫", "≤", "≥", "≠", "π", "\\frac", "²")
 _CAMEL_RX = re.compile(r"[a-z]{2}[A-Z][a-z]")
-# Matches where _CAMEL_RX does, but starts at the capital, so the regex engine skips
-# straight from capital to capital: a cheap test before the exact count, which
-# otherwise tries a match at every lower-case letter.
-_CAMEL_ANY_RX = re.compile(r"[A-Z](?<=[a-z]{2}[A-Z])[a-z]")
+# ASCII text is mapped to letter classes ("a" lower, "A" upper, " " anything else) so
+# camelCase humps ([a-z]{2}[A-Z][a-z]) are counted by a plain substring count: both
+# it and re.findall take leftmost non-overlapping matches of a fixed length, so the
+# counts are equal, at a tenth of the cost of the regex.
+_LETTER_CLASS = bytes(97 if 97 <= b <= 122 else 65 if 65 <= b <= 90 else 32 for b in range(256))
 _FILE_RX = re.compile(r"\.(?:py|js|ts|tsx|jsx|rs|go|java|kt|cpp|cc|hpp|rb|php|cs|swift)\b")
 _CODING_TOOL_WORDS = (
     "file", "bash", "shell", "terminal", "command", "edit", "patch", "grep", "glob", "code",
@@ -142,7 +157,8 @@ def _text_parts(msg: Message) -> str:
     text = texts[0] if len(texts) == 1 else "\n".join(texts)
     if len(text) > _USER_CAP:
         text = text[:16_000] + "\n" + text[-8_000:]
-    for tag in _PLUMBING_TAGS:
+    # One memchr rules out both tags in most texts (and in long system prompts).
+    for tag in _PLUMBING_TAGS if "<" in text else ():
         for _ in range(4):
             start = text.find("<" + tag)
             if start < 0:
@@ -152,22 +168,27 @@ def _text_parts(msg: Message) -> str:
     return text
 
 
-# Agents resend the same system prompt with every call: its cues are kept by its head.
-_system_cache: dict[str, dict[str, float]] = {}
+# Agents resend the same system prompt with every call: its cues are kept by its head,
+# with the signals they give.
+_system_cache: dict[str, tuple[dict[str, float], tuple[str, ...]]] = {}
 
 
-def _system_cues(head: str) -> dict[str, float]:
-    """Cues of the system prompt's head (read-only: the dict is shared between calls)."""
-    cues = _system_cache.get(head)
-    if cues is None:
-        cues = {}
+def _system_cues(head: str) -> tuple[dict[str, float], tuple[str, ...]]:
+    """Cues of the system prompt's head and its "leans" signals.
+
+    Read-only: the dict is shared between calls.
+    """
+    cached = _system_cache.get(head)
+    if cached is None:
+        cues: dict[str, float] = {}
         low = head[:_SYSTEM_CAP].lower()
         _SCANNER.scan(low[:300], 0.3, cues)
         _SCANNER.scan(low[300:], 0.1, cues)
+        leans = tuple(f"system prompt leans {t}" for t in _SCORED if cues.get(t, 0.0) >= 0.3)
         if len(_system_cache) >= _SYSTEM_CACHE_SIZE:
             del _system_cache[next(iter(_system_cache))]
-        _system_cache[head] = cues
-    return cues
+        cached = _system_cache[head] = (cues, leans)
+    return cached
 
 
 def _image_messages(msgs: list[Message]) -> int:
@@ -188,8 +209,11 @@ def _user_cues(win: str) -> dict[str, float]:
     """
     n = len(win)
     out: dict[str, float] = {}
-    seps = (win.find(sep, 12, _HEAD_FULL) for sep in _HEAD_SEPS)
-    cut = min((i for i in seps if i >= 0), default=-1)
+    cut = -1
+    for sep in _HEAD_SEPS:
+        i = win.find(sep, 12, _HEAD_FULL)
+        if i >= 0 and (cut < 0 or i < cut):
+            cut = i
     head_end = -1
     if cut >= 0:
         _SCANNER.scan(win[: cut + 1], 1.0, out)
@@ -202,7 +226,7 @@ def _user_cues(win: str) -> dict[str, float]:
         _SCANNER.scan(win[:head_end], 1.0, out)
     tail_start = n
     para = win.rfind("\n\n")
-    head_task = any(out.get(t, 0.0) >= 1.5 for t in _SCORED)
+    head_task = any(v >= 1.5 for t, v in out.items() if t in _SCORED_SET)
     if para >= head_end and n - para <= _TAIL_FULL and not head_task:
         tail_start = para
     _SCANNER.scan(win[head_end:tail_start], _MID_WEIGHT, out)
@@ -231,6 +255,23 @@ def _line_shape(sample: str) -> tuple[int, int, int]:
         ):
             bullets += 1
     return len(lines), code, bullets
+
+
+def _has_trace(probe: str) -> bool:
+    """Whether `probe` holds one of the stack-trace marks (see _TRACE_GATES)."""
+    for gate, marks in _TRACE_GATES:
+        if gate in probe:
+            for mark in marks:
+                if mark in probe:
+                    return True
+    return False
+
+
+def _camel_humps(text: str) -> int:
+    """Count of _CAMEL_RX matches in `text`."""
+    if text.isascii():
+        return text.encode("ascii").translate(_LETTER_CLASS).count(b"aaAa")
+    return len(_CAMEL_RX.findall(text))
 
 
 def _bump(scores: dict[str, float], task: str, by: float) -> None:
@@ -286,8 +327,14 @@ class L1Classifier:
             code_lines = 0
         big = len(user_text) > 12_000
         probe = user_text[:8_000] + user_text[-4_000:] if big else user_text
-        trace = 1.0 if any(mark in probe for mark in _TRACE_MARKS) else 0.0
-        diff = 1.0 if ("\n@@ " in probe or "diff --git" in probe or "\n+++ " in probe) else 0.0
+        trace = 1.0 if _has_trace(probe) else 0.0
+        diff = (
+            1.0
+            if ("@" in probe and "\n@@ " in probe)
+            or "diff --git" in probe
+            or ("+" in probe and "\n+++ " in probe)
+            else 0.0
+        )
         files = len({probe[max(0, m.start() - 16) : m.end()] for m in _FILE_RX.finditer(probe)})
 
         # --- lexicon cues -----------------------------------------------------------
@@ -297,16 +344,20 @@ class L1Classifier:
         if prev_user is not None:
             _SCANNER.scan(_text_parts(prev_user)[:_PREV_CAP].lower(), 0.3, ctx)
         prev_hard = ctx.get("_hard", 0.0)
-        sys_cues = _system_cues(system_head) if system_head else {}
+        sys_cues, sys_leans = _system_cues(system_head) if system_head else ({}, ())
         for t, v in sys_cues.items():
             ctx[t] = ctx.get(t, 0.0) + min(1.2, v)
 
-        scores = {t: cues.get(t, 0.0) for t in _SCORED}
+        # cues holds a handful of keys: copy those that are tasks rather than look up
+        # all seven (the dict keeps _SCORED order, which breaks ties in `max` below).
+        scores = dict.fromkeys(_SCORED, 0.0)
+        for t, v in cues.items():
+            if t in _SCORED_SET:
+                scores[t] = v
         scores["general"] = 0.6 + cues.get("general", 0.0)
-        signals.extend(
-            f"{t} cues in user turn ({cues[t]:.1f})" for t in _SCORED if cues.get(t, 0.0) >= 1.5
-        )
-        signals.extend(f"system prompt leans {t}" for t in _SCORED if sys_cues.get(t, 0.0) >= 0.3)
+        strong = [t for t in _SCORED if scores[t] >= 1.5]  # the turn's own clear task cues
+        signals.extend([f"{t} cues in user turn ({cues[t]:.1f})" for t in strong])
+        signals.extend(sys_leans)
 
         # --- structural priors ------------------------------------------------------
         if code_blocks:
@@ -322,9 +373,7 @@ class L1Classifier:
             _bump(scores, "code_generation", 1.0)
             signals.append("unfenced code")
         head_raw = prose[:_HEAD_WIN]
-        idents = head_raw.count("()")
-        if _CAMEL_ANY_RX.search(head_raw):
-            idents += len(_CAMEL_RX.findall(head_raw))
+        idents = head_raw.count("()") + _camel_humps(head_raw)
         if idents:
             _bump(scores, "code_generation", min(1.2, 0.6 * idents))
         if cues.get("_proglang"):
@@ -352,9 +401,11 @@ class L1Classifier:
         if agent and ctx.get("code_generation", 0.0) >= 0.5:
             _bump(ctx, "code_generation", 0.3)
         # Context sets a prior but never outvotes a clear instruction in the turn itself.
-        ctx_factor = 0.4 if max(cues.get(t, 0.0) for t in _SCORED) >= 1.5 else 1.0
-        for t in _SCORED:
-            scores[t] += ctx_factor * min(1.4, ctx.get(t, 0.0))
+        ctx_factor = 0.4 if strong else 1.0
+        # Only tasks present in ctx change a score (adding 0.0 changes none).
+        for t, v in ctx.items():
+            if t in _SCORED_SET:
+                scores[t] += ctx_factor * min(1.4, v)
 
         json_mode = 0.0
         if req.response_format is not None and req.response_format.type != "text":
@@ -389,7 +440,7 @@ class L1Classifier:
         hard = cues.get("_hard", 0.0) + prev_hard
         easy = cues.get("_easy", 0.0)
         constraints = bullets + cues.get("_constraint", 0.0)
-        math_tokens = sum(map(win.count, _MATH_MARKS))
+        math_tokens = sum([win.count(mark) for gate, mark in _MATH_GATES if gate in win])
         complexity = (
             _BASE_COMPLEXITY[task]
             + 0.13 * min(hard, 3.0)
@@ -424,8 +475,10 @@ class L1Classifier:
             "hard": round(hard, 3),
             "easy": round(easy, 3),
         }
-        for t in _SCORED:
-            features["cue_" + t] = round(cues.get(t, 0.0), 3)
+        # Most cue features are 0.0, which round() would return unchanged.
+        for t, key in _CUE_FEATURES:
+            v = cues.get(t, 0.0)
+            features[key] = round(v, 3) if v else 0.0
         return Classification(
             task=task,
             confidence=round(confidence, 3),
