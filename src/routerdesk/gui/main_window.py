@@ -13,7 +13,6 @@ from PySide6.QtWidgets import (
     QListWidget,
     QMainWindow,
     QMessageBox,
-    QStackedWidget,
     QWidget,
 )
 
@@ -30,7 +29,7 @@ from routerdesk.gui.pages.providers import ProvidersPage
 from routerdesk.gui.pages.registry import RegistryPage
 from routerdesk.gui.pages.requests import RequestsPage
 from routerdesk.gui.pages.settings import SettingsPage
-from routerdesk.gui.widgets import pad_items
+from routerdesk.gui.widgets import PageStack, pad_items
 
 HISTORY_ROWS = 5000  # rows read from the usage log at start-up
 
@@ -76,7 +75,7 @@ class MainWindow(QMainWindow):
         self.sidebar.setAccessibleName("Pages")
         self.sidebar.setFixedWidth(self.fontMetrics().horizontalAdvance("Integrations") + 56)
         self.sidebar.setSpacing(3)
-        self.stack = QStackedWidget()
+        self.stack = PageStack()
         for i, (name, page, tip) in enumerate(self.pages):
             self.sidebar.addItem(name)
             self.sidebar.item(i).setToolTip(f"{tip} (Ctrl+{i + 1})")

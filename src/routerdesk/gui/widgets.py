@@ -1,10 +1,10 @@
-"""Small reusable widgets: dashboard tiles, message banners, copyable text fields."""
+"""Small reusable widgets: dashboard tiles, message banners, copyable text fields, page stacks."""
 
 from __future__ import annotations
 
 from typing import ClassVar
 
-from PySide6.QtCore import QSize, Qt
+from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
     QFrame,
@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (
     QPlainTextEdit,
     QPushButton,
     QSizePolicy,
+    QStackedLayout,
     QVBoxLayout,
     QWidget,
 )
@@ -86,6 +87,58 @@ class Banner(QLabel):
     def clear_message(self) -> None:
         self.setText("")
         self.hide()
+
+
+class _ShownPageLayout(QStackedLayout):
+    """A QStackedLayout whose height-for-width asks only the page on show.
+
+    Qt's asks every page, hidden ones included (and their own stacks' pages), so
+    one word-wrapped label on the shown page made each relayout of the window,
+    e.g. a dashboard tile's new figure a few times a second under traffic,
+    reflow the rich text of every other page.
+    """
+
+    def heightForWidth(self, width: int) -> int:
+        page = self.currentWidget()
+        return page.heightForWidth(width) if page is not None else -1
+
+
+class PageStack(QWidget):
+    """QStackedWidget's interface over `_ShownPageLayout`: hidden pages cost no layout work.
+
+    Size hints and minimum sizes still cover every page, as QStackedWidget's do.
+
+    Signals:
+        currentChanged(int): the page on show changed.
+    """
+
+    currentChanged = Signal(int)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._pages = _ShownPageLayout(self)
+        self._pages.currentChanged.connect(self.currentChanged)
+
+    def addWidget(self, page: QWidget) -> int:
+        return self._pages.addWidget(page)
+
+    def count(self) -> int:
+        return self._pages.count()
+
+    def widget(self, index: int) -> QWidget | None:
+        return self._pages.widget(index)
+
+    def currentIndex(self) -> int:
+        return self._pages.currentIndex()
+
+    def setCurrentIndex(self, index: int) -> None:
+        self._pages.setCurrentIndex(index)
+
+    def currentWidget(self) -> QWidget | None:
+        return self._pages.currentWidget()
+
+    def setCurrentWidget(self, page: QWidget) -> None:
+        self._pages.setCurrentWidget(page)
 
 
 def pad_items(view: QListWidget, extra_px: int) -> None:

@@ -113,6 +113,10 @@ class RequestsModel(QAbstractTableModel):
             return COLUMNS[section][1]
         return None
 
+    @property
+    def max_rows(self) -> int:
+        return self._max
+
     def record(self, row: int) -> UsageRecord:
         return self._rows[row]
 

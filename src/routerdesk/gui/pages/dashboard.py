@@ -17,7 +17,6 @@ from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
     QLabel,
-    QStackedWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -28,7 +27,7 @@ from routerdesk.gui.models.usage_stats import Summary, UsageSeries
 from routerdesk.gui.pages.budget import BudgetBar
 from routerdesk.gui.pages.welcome import WelcomePanel
 from routerdesk.gui.throttle import Throttle
-from routerdesk.gui.widgets import Banner, Tile
+from routerdesk.gui.widgets import Banner, PageStack, Tile
 
 if TYPE_CHECKING:
     from routerdesk.gui.pages.charts import DashboardCharts
@@ -68,7 +67,7 @@ class DashboardPage(QWidget):
         super().__init__(parent)
         self._series = {False: UsageSeries(), True: UsageSeries()}  # demo flag -> rows
         self.demo = False
-        self._stack = QStackedWidget()
+        self._stack = PageStack()
         self.welcome = WelcomePanel()
         self.welcome.add_key_requested.connect(self.add_key_requested)
         self.welcome.demo_requested.connect(self.demo_requested)

@@ -6,14 +6,13 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QListWidget,
-    QStackedWidget,
     QVBoxLayout,
     QWidget,
 )
 
 from routerdesk.gui.backend import Backend
 from routerdesk.gui.integration_snippets import Integration, integrations
-from routerdesk.gui.widgets import CodeBlock, CopyField, pad_items
+from routerdesk.gui.widgets import CodeBlock, CopyField, PageStack, pad_items
 
 
 class _IntegrationView(QWidget):
@@ -57,7 +56,7 @@ class IntegrationsPage(QWidget):
         self.list = QListWidget()
         self.list.setFixedWidth(self.fontMetrics().horizontalAdvance("OpenAI Python SDK") + 40)
         self.list.setToolTip("Choose a tool to see its setup")
-        self.stack = QStackedWidget()
+        self.stack = PageStack()
         self.views: list[_IntegrationView] = []
         for item in self._items():
             self.list.addItem(item.name)

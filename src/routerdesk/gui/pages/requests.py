@@ -130,6 +130,11 @@ class RequestsPage(QWidget):
         """A batch from the bridge; held back while the page is hidden (sorting rows nobody sees
         costs the loop that serves requests), shown at once when it is."""
         self._pending.extend(records)
+        # Only the newest rows would survive the model's cap: keep no more than those
+        # (a long run with the page hidden would otherwise hold every record since).
+        extra = len(self._pending) - self.model.max_rows
+        if extra > 0:
+            del self._pending[:extra]
         if self.isVisible():
             self._apply_pending()
 
