@@ -126,18 +126,11 @@ class DashboardCharts(QWidget):
         return plot
 
     def show_window(self, w: Window) -> None:
-        plots = (self.by_model, self.by_task, self.spend, self.latency)
-        for plot in plots:  # one repaint per chart, not one per changed item
-            plot.setUpdatesEnabled(False)
-        try:
-            self._set_data(w)
-            for plot in plots:
-                # Settle the auto-range now: left to the paint, it changes the axes
-                # and asks for a second paint.
-                plot.getPlotItem().getViewBox().prepareForPaint()
-        finally:
-            for plot in plots:
-                plot.setUpdatesEnabled(True)
+        self._set_data(w)
+        for plot in (self.by_model, self.by_task, self.spend, self.latency):
+            # Settle the auto-range now: left to the paint, it changes the axes
+            # and asks for a second paint.
+            plot.getPlotItem().getViewBox().prepareForPaint()
 
     def _set_data(self, w: Window) -> None:
         self.by_model.set_counts(w.by_model)
