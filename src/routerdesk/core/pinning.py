@@ -176,18 +176,22 @@ class ConversationPins:
         for mid in [*pinned.fallbacks, fresh.primary, *fresh.fallbacks]:
             if mid != model_id and mid not in chain:
                 chain.append(mid)
-        for c in pinned.candidates:
-            if c.model_id == model_id:
-                c.reason = f"pinned (conversation {fp}, turn {turn}); " + c.reason.removeprefix(
-                    "explicit model; "
-                ).removeprefix("explicit model: ")
+        candidates = [
+            c._replace(
+                reason=f"pinned (conversation {fp}, turn {turn}); "
+                + c.reason.removeprefix("explicit model; ").removeprefix("explicit model: ")
+            )
+            if c.model_id == model_id
+            else c
+            for c in pinned.candidates
+        ]
         notes = [n for n in fresh.notes if n != "explicit model"]
         notes.append(f"pinned to {model_id} (conversation {fp}, turn {turn})")
         return Decision(
             strategy=fresh.strategy,
             primary=model_id,
             fallbacks=chain[:MAX_FALLBACKS],
-            candidates=pinned.candidates,
+            candidates=candidates,
             why=f"pinned: {model_id} (conversation {fp}, turn {turn}); "
             f"{fresh.strategy} alone would pick {fresh.primary}",
             notes=notes,

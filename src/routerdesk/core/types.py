@@ -10,7 +10,7 @@ they sit on the request path, so they must be cheap to build.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 Role = Literal["system", "user", "assistant", "tool"]
 FinishReason = Literal["stop", "length", "tool_calls", "content_filter", "error"]
@@ -232,8 +232,11 @@ class Classification:
     features: dict[str, float] = field(default_factory=dict)
 
 
-@dataclass(slots=True)
-class Candidate:
+class Candidate(NamedTuple):
+    """One registry model in a decision. A tuple of plain values, not a dataclass: every
+    decision holds one per registry model and the GUI keeps thousands of decisions, and
+    the cyclic GC stops tracking such tuples, so they cost it nothing."""
+
     model_id: str
     kept: bool
     reason: str  # why it was kept (score, price) or dropped (which filter)
