@@ -44,7 +44,12 @@ from routerdesk.core.types import (
 from routerdesk.providers.base import CallContext
 from routerdesk.providers.http import error_for_status
 from routerdesk.providers.sse import SSEParser
-from routerdesk.providers.wire import StreamDecoder, WireAdapter, protocol_error
+from routerdesk.providers.wire import (
+    StreamDecoder,
+    WireAdapter,
+    not_an_event_stream,
+    protocol_error,
+)
 
 DEFAULT_BASE_URL = "https://generativelanguage.googleapis.com/v1beta"
 THINKING_BUDGETS = {"low": 1024, "medium": 8192, "high": 24576}
@@ -551,8 +556,4 @@ class GeminiAdapter(WireAdapter):
             return cast(StreamDecoder, GenerateContentDecoder(provider, sse=True))
         if "json" in content_type:
             return cast(StreamDecoder, GenerateContentDecoder(provider, sse=False))
-        raise UpstreamProtocolError(
-            f"{provider} answered a streaming request with content type "
-            f"{content_type or 'none'!r} instead of an event stream.",
-            provider=provider,
-        )
+        raise not_an_event_stream(provider, content_type)

@@ -40,7 +40,12 @@ from routerdesk.core.types import (
 from routerdesk.providers.base import CallContext
 from routerdesk.providers.http import error_for_status
 from routerdesk.providers.sse import SSEParser
-from routerdesk.providers.wire import StreamDecoder, WireAdapter, protocol_error
+from routerdesk.providers.wire import (
+    StreamDecoder,
+    WireAdapter,
+    not_an_event_stream,
+    protocol_error,
+)
 
 DEFAULT_BASE_URLS: dict[str, str] = {
     "openai": "https://api.openai.com/v1",
@@ -361,9 +366,5 @@ class OpenAICompatAdapter(WireAdapter):
 
     def stream_decoder(self, provider: str, content_type: str) -> StreamDecoder:
         if "event-stream" not in content_type:
-            raise UpstreamProtocolError(
-                f"{provider} answered a streaming request with content type "
-                f"{content_type or 'none'!r} instead of an event stream.",
-                provider=provider,
-            )
+            raise not_an_event_stream(provider, content_type)
         return cast(StreamDecoder, ChatCompletionsDecoder(provider))

@@ -40,6 +40,14 @@ def protocol_error(provider: str, what: str) -> UpstreamProtocolError:
     )
 
 
+def not_an_event_stream(provider: str, content_type: str) -> UpstreamProtocolError:
+    return UpstreamProtocolError(
+        f"{provider} answered a streaming request with content type "
+        f"{content_type or 'none'!r} instead of an event stream.",
+        provider=provider,
+    )
+
+
 class WireAdapter(ProviderAdapter):
     """An adapter that speaks JSON over HTTP POST, streamed or not."""
 
