@@ -328,9 +328,13 @@ class Engine:
         Cached; the cache is dropped on set_settings / set_registry, on health
         changes and by `provider_key_changed` (call it after storing or deleting a key).
         """
+        usable = self._usable_set()
+        return [p for p in self._providers if p in usable]
+
+    def _usable_set(self) -> frozenset[str]:
         if self._usable is None:
             self._usable = frozenset(self._compute_usable())
-        return [p for p in self._providers if p in self._usable]
+        return self._usable
 
     def _compute_usable(self) -> list[str]:
         settings = self._settings
@@ -367,8 +371,7 @@ class Engine:
         budgets = settings.budgets
         strategy: str | None = None
         only: frozenset[str] | None = None
-        self.usable_providers()
-        usable = self._usable or frozenset()
+        usable = self._usable_set()
         verdict = None
         if budgets.daily_usd is not None or budgets.monthly_usd is not None:
             lowered = req.model.lower()
