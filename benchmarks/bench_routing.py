@@ -3,7 +3,8 @@
 Inputs (from bench_classifier): a 200-char prompt, a 2,000-char prompt and a
 400,000-char coding-agent conversation with tools. `decide` is `Router.decide`
 (filters + strategy over the whole shipped registry) on a ready classification;
-`classify + decide` is what a request pays. Goals: classify p50 <= 100 µs at
+`classify + decide` is what a request pays in the engine: one `measure` pass
+over the conversation (token estimate and structure), handed to both. Goals: classify p50 <= 100 µs at
 2,000 chars and p99 <= 1 ms at 400,000; classify + decide p50 <= 200 µs. Also
 times `cost_usd` (run once per request) against genai-prices' own `calc_price`.
 Figures are medians of five rounds of p50/p99.
@@ -24,6 +25,7 @@ from routerdesk.core.prices import cost_usd, to_genai_usage
 from routerdesk.core.registry_file import load_shipped_registry
 from routerdesk.core.routing import Router
 from routerdesk.core.settings import Settings
+from routerdesk.core.tokens import measure as measure_prompt
 from routerdesk.core.types import ChatRequest, Classification, Usage
 
 
@@ -65,10 +67,19 @@ def main() -> None:
         def decide(req: ChatRequest = req, c: Classification = c) -> object:
             return router.decide(req, c, settings=settings)
 
-        def both(req: ChatRequest = req) -> object:
-            return router.decide(req, classifier.classify(req), settings=settings)
+        def shape(req: ChatRequest = req) -> object:
+            return measure_prompt(req)
 
-        for label, fn in (("classify", classify), ("decide", decide), ("classify + decide", both)):
+        def both(req: ChatRequest = req) -> object:
+            s = measure_prompt(req)
+            return router.decide(req, classifier.classify(req, s), settings=settings, shape=s)
+
+        for label, fn in (
+            ("measure", shape),
+            ("classify", classify),
+            ("decide", decide),
+            ("classify + decide", both),
+        ):
             p50, p99 = measure(fn, n)
             print(f"{label + ' / ' + name:<48}{p50:>10.1f}{p99:>10.1f}")
     model = registry["claude-sonnet-5-5"]

@@ -26,6 +26,7 @@ from routerdesk.core.events import REQUEST_FINISHED
 from routerdesk.core.l2 import L2Classifier, agreement_from_rows
 from routerdesk.core.registry import ModelSpec, Prices, Registry
 from routerdesk.core.settings import ProviderSettings, Settings, Timeouts
+from routerdesk.core.tokens import PromptShape
 from routerdesk.core.types import TASKS, ChatRequest, Classification, UsageRecord
 from routerdesk.runtime import Runtime
 
@@ -59,7 +60,7 @@ REGISTRY = Registry(
 class ScriptedL1:
     """L1 stand-in: "unsure" in the last user turn -> confidence 0.4; "hard" -> complexity 0.9."""
 
-    def classify(self, req: ChatRequest) -> Classification:
+    def classify(self, req: ChatRequest, shape: PromptShape | None = None) -> Classification:
         text = req.last_user_text()
         return Classification(
             task="general",

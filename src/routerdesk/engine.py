@@ -71,7 +71,7 @@ from routerdesk.core.prices import baseline_model, cost_usd
 from routerdesk.core.registry import LOCAL_PROVIDERS, PROVIDERS, ModelSpec, Registry
 from routerdesk.core.routing import Router
 from routerdesk.core.settings import Settings, Timeouts
-from routerdesk.core.tokens import estimate_prompt_tokens
+from routerdesk.core.tokens import PromptShape, estimate_prompt_tokens, measure
 from routerdesk.core.types import (
     STRATEGIES,
     ChatRequest,
@@ -110,7 +110,7 @@ CHECK_TIMEOUT_S = 15.0  # a connection test waits at most this long
 
 
 class Classifier(Protocol):
-    def classify(self, req: ChatRequest) -> Classification: ...
+    def classify(self, req: ChatRequest, shape: PromptShape | None = None) -> Classification: ...
 
 
 class KeySource(Protocol):
@@ -357,11 +357,17 @@ class Engine:
 
         Conversation pins are not consulted or changed: a preview must not move them.
         """
-        classification = self.classifier.classify(req)
-        return classification, self._route(req, classification, pin=False)
+        shape = measure(req)
+        classification = self.classifier.classify(req, shape)
+        return classification, self._route(req, classification, shape, pin=False)
 
     def _route(
-        self, req: ChatRequest, classification: Classification, *, pin: bool = True
+        self,
+        req: ChatRequest,
+        classification: Classification,
+        shape: PromptShape,
+        *,
+        pin: bool = True,
     ) -> Decision:
         notes: list[str] = []
         if self.paused and is_auto(req.model) and self.baseline is not None:
@@ -393,6 +399,7 @@ class Engine:
                 strategy=strategy,
                 usable_providers=usable,
                 only=only,
+                shape=shape,
             )
 
         if not usable and not self.demo:
@@ -438,7 +445,9 @@ class Engine:
         )
 
     async def _prepare(self, req: ChatRequest, rec: UsageRecord) -> list[ModelSpec]:
-        classification = self.classifier.classify(req)
+        # One pass over the conversation serves the classifier and the router.
+        shape = measure(req)
+        classification = self.classifier.classify(req, shape)
         l2 = self.l2
         if l2 is not None and not self._demo and l2.wants(classification):
             classification = await l2.classify(
@@ -453,7 +462,7 @@ class Engine:
         rec.confidence = classification.confidence
         rec.complexity = classification.complexity
         rec.tier = classification.tier
-        decision = self._route(req, classification)
+        decision = self._route(req, classification, shape)
         rec.decision = decision
         rec.strategy = decision.strategy
         return self._models(decision)

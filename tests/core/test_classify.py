@@ -9,6 +9,7 @@ from types import ModuleType
 import pytest
 
 from routerdesk.core.classify import L1Classifier
+from routerdesk.core.tokens import measure
 from routerdesk.core.types import (
     TASKS,
     ChatRequest,
@@ -149,9 +150,13 @@ def test_long_agent_conversation_last_turn_decides() -> None:
             Message("tool", [TextPart("def f():\n    return 1\n" * 200)], tool_call_id=f"c{i}")
         )
     msgs.append(Message("user", [TextPart("Great. Now translate the README intro into Spanish.")]))
-    c = L1Classifier().classify(ChatRequest(msgs, tools=AGENT_TOOLS))
+    req = ChatRequest(msgs, tools=AGENT_TOOLS)
+    c = L1Classifier().classify(req)
     assert c.task == "translation"
     assert c.features["messages"] == len(msgs)
+    assert c.features["tool_results"] == 120
+    # The engine hands over the one measuring pass it makes anyway; same answer.
+    assert L1Classifier().classify(req, measure(req)) == c
 
 
 def test_complexity_orders_hard_above_easy() -> None:

@@ -22,6 +22,7 @@ from routerdesk.core.errors import ConfigError, InvalidRequest, RouterError
 from routerdesk.core.openai_format import parse_messages, parse_response_format, parse_tools
 from routerdesk.core.routing import Router
 from routerdesk.core.settings import Settings
+from routerdesk.core.tokens import PromptShape, measure
 from routerdesk.core.types import (
     QUALITY_TIERS,
     STRATEGIES,
@@ -34,7 +35,7 @@ from routerdesk.core.types import (
 
 
 class _Classifier(Protocol):
-    def classify(self, req: ChatRequest) -> Classification: ...
+    def classify(self, req: ChatRequest, shape: PromptShape | None = None) -> Classification: ...
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -93,7 +94,8 @@ class _Session:
             )
 
     def route(self, req: ChatRequest) -> tuple[Classification, Decision]:
-        classification = self.classifier.classify(req)
+        shape = measure(req)
+        classification = self.classifier.classify(req, shape)
         decision = self.router.decide(
             req,
             classification,
@@ -102,6 +104,7 @@ class _Session:
             quality_tier=self.tier,
             usable_providers=self.usable,
             only=self.only,
+            shape=shape,
         )
         return classification, decision
 

@@ -63,11 +63,10 @@ from __future__ import annotations
 
 import math
 import re
-from itertools import chain
-from operator import attrgetter
 
 from routerdesk.core.classify_lexicon import CueScanner
-from routerdesk.core.types import ChatRequest, Classification, ImagePart, Message, TextPart
+from routerdesk.core.tokens import PromptShape, recent_structure
+from routerdesk.core.types import ChatRequest, Classification, Message, TextPart
 
 _SCANNER = CueScanner()
 
@@ -79,7 +78,6 @@ _TAIL_FULL = 240
 _MID_WEIGHT = 0.35
 _SYSTEM_CAP = 1_200
 _PREV_CAP = 400
-_MSG_SCAN = 256  # messages counted from the end
 _USER_BACK = 64  # how far back to look for the last user text
 _SHAPE_CAP = 1_500  # chars sampled for line-shape features
 
@@ -144,7 +142,6 @@ _CODING_TOOL_WORDS = (
 )  # fmt: skip
 _EXTRACT_TOOL_WORDS = ("extract", "record", "save", "store", "classif", "parse", "entit", "schema")
 _SYSTEM_CACHE_SIZE = 32
-_CONTENT = attrgetter("content")
 
 
 def _text_parts(msg: Message) -> str:
@@ -189,13 +186,6 @@ def _system_cues(head: str) -> tuple[dict[str, float], tuple[str, ...]]:
             del _system_cache[next(iter(_system_cache))]
         cached = _system_cache[head] = (cues, leans)
     return cached
-
-
-def _image_messages(msgs: list[Message]) -> int:
-    """How many of `msgs` hold an image; one C-level pass when none does (the usual case)."""
-    if ImagePart not in map(type, chain.from_iterable(map(_CONTENT, msgs))):
-        return 0
-    return sum(1 for m in msgs if m.has_image())
 
 
 def _user_cues(win: str) -> dict[str, float]:
@@ -281,7 +271,8 @@ def _bump(scores: dict[str, float], task: str, by: float) -> None:
 class L1Classifier:
     """Rule-based, bounded-cost classifier; the first tier before an optional L2 model."""
 
-    def classify(self, req: ChatRequest) -> Classification:
+    def classify(self, req: ChatRequest, shape: PromptShape | None = None) -> Classification:
+        """Classify `req`; pass the request's `measure()` when routing will need it anyway."""
         msgs = req.messages
         signals: list[str] = []
 
@@ -299,9 +290,10 @@ class L1Classifier:
             else:
                 prev_user = m
                 break
-        recent = msgs[-_MSG_SCAN:]
-        tool_results = sum(1 for m in recent if m.role == "tool" or m.tool_calls)
-        images = _image_messages(recent)
+        if shape is not None:
+            tool_results, images = shape.recent_tool_turns, shape.recent_image_messages
+        else:
+            tool_results, images = recent_structure(msgs)
         system_head = ""
         system_chars = 0
         for m in msgs[:4]:

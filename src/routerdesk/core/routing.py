@@ -48,14 +48,14 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from itertools import chain
-from operator import attrgetter, not_
+from itertools import repeat
+from operator import not_
 from typing import NamedTuple
 
 from routerdesk.core.errors import NoUsableModel, UnknownModel
 from routerdesk.core.registry import LOCAL_PROVIDERS, ModelSpec, Registry
 from routerdesk.core.settings import Settings
-from routerdesk.core.tokens import estimate_prompt_tokens
+from routerdesk.core.tokens import PromptShape, measure
 from routerdesk.core.types import (
     STRATEGIES,
     TASKS,
@@ -63,7 +63,6 @@ from routerdesk.core.types import (
     ChatRequest,
     Classification,
     Decision,
-    ImagePart,
 )
 
 # A dated snapshot or "-latest" alias of a registry model.
@@ -89,7 +88,6 @@ TYPICAL_OUTPUT: dict[str, int] = {
 }
 _BALANCED_STEPS = tuple(BALANCED_STEP**k for k in range(6))  # by points above target
 _TASK_INDEX = {task: i for i, task in enumerate(TASKS)}
-_CONTENT = attrgetter("content")
 _GENERAL = _TASK_INDEX["general"]
 
 
@@ -280,11 +278,13 @@ class Router:
         quality_tier: str | None = None,
         usable_providers: set[str] | frozenset[str] | None = None,
         only: set[str] | frozenset[str] | None = None,
+        shape: PromptShape | None = None,
     ) -> Decision:
         """Pick a primary and fallbacks for `req`; every registry model appears in `candidates`.
 
         `usable_providers` None means "assume every provider has a key" (offline
-        analysis); `only` restricts routing to those registry ids.
+        analysis); `only` restricts routing to those registry ids. `shape` is
+        `tokens.measure(req)` when the caller already has it.
         """
         explicit = self.resolve_model(req.model)
         if strategy is not None and strategy not in STRATEGIES:
@@ -296,10 +296,12 @@ class Router:
         task = classification.task if classification.task in _TASK_INDEX else "general"
         task_i = _TASK_INDEX.get(task, _GENERAL)
         complexity = classification.complexity
-        prompt = estimate_prompt_tokens(req)
+        if shape is None:
+            shape = measure(req)
+        prompt = shape.tokens
         output = _expected_output(task, complexity, req.max_tokens, prompt)
         need_ctx = prompt + (req.max_tokens or output)
-        needed = _needed_features(req)
+        needed = _needed_features(req, shape.vision)
 
         # Columns with one entry per model, in registry order; Decision.candidates is built
         # from them at the end, so nothing per model is allocated before the pick.
@@ -416,7 +418,10 @@ class Router:
     ) -> list[Candidate]:
         """Decision.candidates from the decision's columns, in registry order."""
         scores = self._task_scores_f[task_i]
-        return list(map(Candidate, self._ids, kept, reasons, scores, costs))
+        # tuple.__new__ builds each NamedTuple in C; Candidate(...) would run its Python
+        # __new__ once per registry model.
+        rows = zip(self._ids, kept, reasons, scores, costs, strict=True)
+        return list(map(tuple.__new__, repeat(Candidate), rows))
 
     def _equivalents(
         self,
@@ -515,7 +520,7 @@ _KIND_LABEL = {
 }
 
 
-def _needed_features(req: ChatRequest) -> frozenset[str]:
+def _needed_features(req: ChatRequest, vision: bool) -> frozenset[str]:
     needed: set[str] = set()
     if req.tools:
         needed.add("tools")
@@ -523,8 +528,7 @@ def _needed_features(req: ChatRequest) -> frozenset[str]:
         needed.add("streaming")
     if req.needs_json():
         needed.add("json")
-    # req.has_images() makes two Python calls per message; this is one C-level pass.
-    if ImagePart in map(type, chain.from_iterable(map(_CONTENT, req.messages))):
+    if vision:
         needed.add("vision")
     return frozenset(needed)
 
