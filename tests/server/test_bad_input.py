@@ -115,7 +115,8 @@ ANTHROPIC_CASES: list[tuple[str, Any, int, str]] = [
     ("missing max_tokens", {"model": "auto", "messages": OK_MSG}, 400, "'max_tokens' is required"),
     (
         "bad role",
-        {"model": "auto", "max_tokens": 5, "messages": [{"role": "system", "content": "x"}]},
+        # "system" turns are valid (Claude Code's mid-conversation system beta)
+        {"model": "auto", "max_tokens": 5, "messages": [{"role": "wizard", "content": "x"}]},
         400,
         "messages[0].role",
     ),

@@ -1,11 +1,12 @@
 """The Anthropic Messages wire format: request parsing and message / stream-event rendering.
 
 Lets Claude Code (``ANTHROPIC_BASE_URL=http://127.0.0.1:8787``) and the
-anthropic SDK talk to routerdesk. `parse_messages_request` maps ``system``,
+anthropic SDK talk to routerdesk. `parse_messages_request` maps ``system`` (and
+``role: "system"`` turns inside ``messages``, which Claude Code sends),
 text/image/tool_use/tool_result/thinking blocks and tools onto a `ChatRequest`;
 a user turn's ``tool_result`` blocks become ``tool`` messages placed before the
-rest of that turn. ``thinking``, ``top_k`` and ``metadata`` also travel in
-`ChatRequest.extra` so an Anthropic upstream gets them back verbatim.
+rest of that turn. Anthropic-only fields stay out of `ChatRequest.extra` (see
+below), because every OpenAI-compatible upstream would receive them.
 
 `EventRenderer` turns `StreamEvent`s into the SSE sequence the SDK expects:
 message_start, ping, content_block_start / _delta (text_delta, thinking_delta,
@@ -46,7 +47,12 @@ _STOP = {
     "content_filter": "refusal",
     "error": "end_turn",
 }
-_PASSTHROUGH = ("thinking", "top_k", "metadata", "service_tier")
+# Anthropic-only body fields (thinking, top_k, metadata, service_tier, output_config,
+# context_management, ...) are NOT put in `ChatRequest.extra`: the OpenAI-compatible
+# adapters copy `extra` into their upstream body, and OpenAI answers 400 ("Unrecognized
+# request argument") to a `thinking` (Claude Code sends one on every request), while the
+# Anthropic adapter builds its body from the mapped fields only. What maps is mapped:
+# thinking.budget_tokens -> reasoning_effort, metadata.user_id -> user.
 
 
 def parse_messages_request(
@@ -104,20 +110,19 @@ def parse_messages_request(
         user=user,
         client=client,
         inbound="anthropic",
-        extra={k: body[k] for k in _PASSTHROUGH if k in body},
     )
 
 
-def _system(raw: Any) -> list[ContentPart]:
+def _system(raw: Any, where: str = "system") -> list[ContentPart]:
     if isinstance(raw, str):
         return [TextPart(raw)]
     parts: list[ContentPart] = []
-    for i, b in enumerate(v.arr(raw, "system")):
-        block = v.obj(b, f"system[{i}]")
+    for i, b in enumerate(v.arr(raw, where)):
+        block = v.obj(b, f"{where}[{i}]")
         if block.get("type") != "text":
-            raise InvalidRequest(f"'system[{i}].type' must be 'text'.", f"system[{i}].type")
+            raise InvalidRequest(f"'{where}[{i}].type' must be 'text'.", f"{where}[{i}].type")
         parts.append(
-            TextPart(v.string(block.get("text"), f"system[{i}].text"), block.get("cache_control"))
+            TextPart(v.string(block.get("text"), f"{where}[{i}].text"), block.get("cache_control"))
         )
     return parts
 
@@ -160,13 +165,18 @@ def _tool_result_content(raw: Any, where: str) -> list[ContentPart]:
 def _message(raw: Any, where: str) -> list[Message]:
     m = v.obj(raw, where)
     role = v.string(m.get("role"), f"{where}.role")
-    if role not in ("user", "assistant"):
+    if role not in ("user", "assistant", "system"):
         raise InvalidRequest(
-            f"'{where}.role' must be 'user' or 'assistant', got {role!r}.", f"{where}.role"
+            f"'{where}.role' must be 'user', 'assistant' or 'system', got {role!r}.",
+            f"{where}.role",
         )
     content = m.get("content")
     if content is None:
         raise InvalidRequest(f"'{where}.content' is required.", f"{where}.content")
+    if role == "system":
+        # Mid-conversation system turns (Claude Code 2.1+, beta
+        # "mid-conversation-system-2026-04-07"): a string or text blocks, like ``system``.
+        return [Message(role="system", content=_system(content, f"{where}.content"))]
     msg = Message(role=role)  # type: ignore[arg-type]
     if isinstance(content, str):
         msg.content = [TextPart(content)]
