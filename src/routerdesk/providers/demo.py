@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+import re
 import time
 from collections.abc import AsyncIterator
 from typing import Any
@@ -38,6 +39,7 @@ from routerdesk.core.types import (
 from routerdesk.providers.base import CallContext, ProviderAdapter
 
 DEMO_SUFFIX = "-demo"
+_REMINDER = re.compile(r"<system-reminder>.*?</system-reminder>", re.DOTALL)
 _TOOL_WORDS = ("call", "use the", "tool", "look up", "lookup", "fetch", "search", "weather", "run ")
 _FILLER = (
     "Routing picked this model because it is the cheapest one rated capable for the task.",
@@ -81,7 +83,7 @@ def _wants_tool(req: ChatRequest, last: Message | None) -> Tool | None:
             return next((t for t in req.tools if t.name == choice.name), req.tools[0])
         if choice.mode == "required":
             return req.tools[0]
-    text = last.text().lower()
+    text = _REMINDER.sub(" ", last.text()).lower()
     for t in req.tools:
         if t.name.lower() in text:
             return t
@@ -104,11 +106,20 @@ def _example(schema: dict[str, Any], name: str, prompt_words: list[str]) -> Any:
         return [_example(schema.get("items") or {"type": "string"}, name, prompt_words)]
     if kind == "object":
         props = schema.get("properties") or {}
+        required = schema.get("required")
+        if isinstance(required, list) and required:
+            # Like a real model: the required arguments only (agent tools such as Claude
+            # Code's Read reject made-up values for their optional ones).
+            props = {k: v for k, v in props.items() if k in required}
         return {
             k: _example(v if isinstance(v, dict) else {}, k, prompt_words) for k, v in props.items()
         }
-    # strings: the last capitalised or long word of the prompt makes a plausible value
+    # strings: a path from the prompt for a path-like argument, else the last long word
     candidates = [w.strip(".,!?:;'\"") for w in prompt_words if len(w) > 3]
+    if "path" in name.lower() or "file" in name.lower():
+        paths = [w for w in candidates if "/" in w]
+        if paths:
+            return paths[-1]
     return candidates[-1] if candidates else name
 
 
@@ -122,8 +133,10 @@ class DemoAdapter(ProviderAdapter):
         self.latency_scale = latency_scale
 
     def _answer(self, req: ChatRequest, model: ModelSpec) -> ChatResponse:
-        last = req.messages[-1] if req.messages else None
-        prompt = req.last_user_text()
+        # Claude Code ends a conversation with a system turn (its agent list) and wraps
+        # context in <system-reminder> blocks: answer the last user/tool turn, its own words.
+        last = next((m for m in reversed(req.messages) if m.role != "system"), None)
+        prompt = _REMINDER.sub(" ", req.last_user_text()).strip()
         digest = hashlib.sha256(f"{model.id}\n{prompt}".encode()).digest()
         rid = "chatcmpl-demo" + digest[:8].hex()
         tool = _wants_tool(req, last)
