@@ -143,3 +143,48 @@ async def test_demo_topic_skips_system_reminders() -> None:
     assert resp.content is not None
     assert "You asked about: Read the file /tmp/cc-work/calc.py" in resp.content
     assert "system-reminder" not in resp.content
+
+
+TITLE = CAPTURED["title_request"]  # interactive claude: the session title, as structured output
+
+
+async def test_title_request_asks_the_upstream_for_json_schema_output(served: Served) -> None:
+    served.openai.push(Answer(text='{"title": "Explain calc.py"}'))
+    r = await post(served, "/v1/messages?beta=true", body(TITLE, "auto"))
+    assert r.status_code == 200, r.text
+    sent = served.openai.last.json
+    assert sent["response_format"]["type"] == "json_schema"
+    assert sent["response_format"]["json_schema"]["schema"]["required"] == ["title"]
+    assert "output_config" not in sent
+
+
+def test_output_format_forms() -> None:
+    schema = {"type": "object", "properties": {"a": {"type": "string"}}}
+    for key, value in (
+        ("output_config", {"format": {"type": "json_schema", "schema": schema}}),
+        ("output_format", {"type": "json_schema", "schema": schema}),
+    ):
+        req = parse_messages_request({**body(FIRST, "auto"), key: value})
+        assert req.response_format is not None and req.response_format.schema == schema
+    assert (
+        parse_messages_request({**body(FIRST, "auto"), "output_config": {}}).response_format is None
+    )
+
+
+def test_a_bad_output_format_names_the_field() -> None:
+    from routerdesk.core.errors import InvalidRequest
+
+    with pytest.raises(InvalidRequest) as info:
+        parse_messages_request(
+            {**body(FIRST, "auto"), "output_config": {"format": {"type": "xml"}}}
+        )
+    assert info.value.param == "output_config.format.type"
+
+
+async def test_demo_title_fits_the_schema() -> None:
+    resp = await DemoAdapter(latency_scale=0).complete(
+        parse_messages_request(body(TITLE, "auto")), demo_model(), CallContext("demo:", None)
+    )
+    assert resp.content is not None
+    title = json.loads(resp.content)
+    assert list(title) == ["title"] and isinstance(title["title"], str)

@@ -156,7 +156,11 @@ class DemoAdapter(ProviderAdapter):
                 topic = " ".join(prompt.split()[:12]) or "your request"
                 body = f"You asked about: {topic}. {_FILLER[digest[0] % len(_FILLER)]}"
             text = f"[demo] {model.id} answering. {body}"
-            if req.needs_json():
+            rf = req.response_format
+            if rf is not None and rf.schema:
+                # an object that fits the schema (Claude Code parses its session title so)
+                text = json.dumps(_example(rf.schema, rf.name or "answer", prompt.split()))
+            elif req.needs_json():
                 text = json.dumps({"demo": True, "model": model.id, "answer": body})
             if req.max_tokens is not None and _tokens(text) > req.max_tokens:
                 text = text[: max(1, req.max_tokens * 4)]

@@ -28,6 +28,7 @@ from routerdesk.core.types import (
     ImagePart,
     Message,
     ReasoningDelta,
+    ResponseFormat,
     StreamEvent,
     TextDelta,
     TextPart,
@@ -52,7 +53,9 @@ _STOP = {
 # adapters copy `extra` into their upstream body, and OpenAI answers 400 ("Unrecognized
 # request argument") to a `thinking` (Claude Code sends one on every request), while the
 # Anthropic adapter builds its body from the mapped fields only. What maps is mapped:
-# thinking.budget_tokens -> reasoning_effort, metadata.user_id -> user.
+# thinking.budget_tokens -> reasoning_effort, metadata.user_id -> user,
+# output_config.format -> response_format. (output_config.effort is not mapped: Claude
+# Code sends "high" on every request, which would make every routed model reason hard.)
 
 
 def parse_messages_request(
@@ -101,6 +104,7 @@ def parse_messages_request(
         tools=tools,
         tool_choice=choice,
         parallel_tool_calls=parallel,
+        response_format=_output_format(body),
         max_tokens=max_tokens,
         temperature=v.opt_number(body.get("temperature"), "temperature", 0, 1),
         top_p=v.opt_number(body.get("top_p"), "top_p", 0, 1),
@@ -111,6 +115,30 @@ def parse_messages_request(
         client=client,
         inbound="anthropic",
     )
+
+
+def _output_format(body: dict[str, Any]) -> ResponseFormat | None:
+    """Structured outputs: ``output_config.format`` (or the older beta ``output_format``).
+
+    Claude Code asks for its session titles this way
+    (``{"type": "json_schema", "schema": {...}}``); routed as JSON-schema output.
+    """
+    raw: Any = None
+    where = "output_config.format"
+    config = body.get("output_config")
+    if config is not None:
+        raw = v.obj(config, "output_config").get("format")
+    if raw is None and body.get("output_format") is not None:
+        raw, where = body["output_format"], "output_format"
+    if raw is None:
+        return None
+    fmt = v.obj(raw, where)
+    kind = v.string(fmt.get("type"), f"{where}.type")
+    if kind != "json_schema":
+        raise InvalidRequest(
+            f"'{where}.type' must be 'json_schema', got {kind!r}.", f"{where}.type"
+        )
+    return ResponseFormat(type="json_schema", schema=v.obj(fmt.get("schema"), f"{where}.schema"))
 
 
 def _system(raw: Any, where: str = "system") -> list[ContentPart]:
