@@ -8,11 +8,11 @@ benchmarks time; this class adds the IO around them.
 
 from __future__ import annotations
 
-import json
 from abc import abstractmethod
 from collections.abc import AsyncIterator
 from typing import Any, Protocol
 
+from routerdesk.core import fastjson
 from routerdesk.core.errors import UpstreamProtocolError
 from routerdesk.core.registry import ModelSpec
 from routerdesk.core.types import ChatRequest, ChatResponse, StreamEvent
@@ -30,8 +30,7 @@ class StreamDecoder(Protocol):
 
 
 def dump_json(body: dict[str, Any]) -> bytes:
-    # ASCII output takes the C encoder's fast path (~30% quicker than ensure_ascii=False).
-    return json.dumps(body, separators=(",", ":")).encode()
+    return fastjson.dumps(body)
 
 
 def protocol_error(provider: str, what: str) -> UpstreamProtocolError:

@@ -22,7 +22,6 @@ usage log once the stream ends) and ``x-routerdesk-cost-estimated: 1`` says so.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -31,6 +30,7 @@ from dataclasses import dataclass
 from aiohttp import web
 
 from routerdesk import __version__
+from routerdesk.core import fastjson
 from routerdesk.core.errors import InvalidRequest, RouterError
 from routerdesk.core.tokens import estimate_prompt_tokens
 from routerdesk.core.types import ChatRequest, InboundFormat
@@ -230,7 +230,7 @@ async def chat_completions(request: web.Request) -> web.StreamResponse:
     info = engine.route_info(resp, rec)
     payload = openai_api.render_completion(resp, demo=info.demo)
     return web.Response(
-        body=json.dumps(payload).encode(), content_type=_JSON, headers=route_headers(info)
+        body=fastjson.dumps(payload), content_type=_JSON, headers=route_headers(info)
     )
 
 
@@ -266,7 +266,7 @@ async def messages(request: web.Request) -> web.StreamResponse:
     info = engine.route_info(resp, rec)
     payload = anthropic_api.render_message(resp)
     return web.Response(
-        body=json.dumps(payload).encode(), content_type=_JSON, headers=route_headers(info)
+        body=fastjson.dumps(payload), content_type=_JSON, headers=route_headers(info)
     )
 
 

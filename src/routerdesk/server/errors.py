@@ -11,9 +11,9 @@ to the server log only.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 
+from routerdesk.core import fastjson
 from routerdesk.core.errors import (
     BudgetExceeded,
     InvalidRequest,
@@ -81,7 +81,7 @@ class ApiError:
         }
 
     def json_bytes(self, fmt: InboundFormat) -> bytes:
-        return json.dumps(self.body(fmt)).encode()
+        return fastjson.dumps(self.body(fmt))
 
 
 INTERNAL = ApiError(

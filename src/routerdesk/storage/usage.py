@@ -32,7 +32,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from routerdesk.core.types import Decision, UsageRecord
+from routerdesk.core import fastjson
+from routerdesk.core.types import Candidate, Decision, UsageRecord
 
 log = logging.getLogger(__name__)
 
@@ -177,17 +178,10 @@ def candidates_summary(d: Decision) -> list[dict[str, Any]]:
     """
     out: list[dict[str, Any]] = []
     dropped: dict[str, list[str]] = {}
+    fields = Candidate._fields  # model_id, kept, reason, score, est_cost: the kept row's keys
     for c in d.candidates:
         if c.kept:
-            out.append(
-                {
-                    "model_id": c.model_id,
-                    "kept": True,
-                    "reason": c.reason,
-                    "score": c.score,
-                    "est_cost": c.est_cost,
-                }
-            )
+            out.append(dict(zip(fields, c, strict=True)))
         else:
             dropped.setdefault(c.reason, []).append(c.model_id)
     for reason, ids in dropped.items():
@@ -198,7 +192,7 @@ def candidates_summary(d: Decision) -> list[dict[str, Any]]:
 def record_row(r: UsageRecord) -> tuple[Any, ...]:
     """The record as a row in `COLUMNS` order."""
     d, c, u = r.decision, r.classification, r.usage
-    dumps = json.dumps
+    dumps = fastjson.dumps_str
     return (
         r.request_id,
         r.started_at,
