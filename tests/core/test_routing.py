@@ -134,6 +134,26 @@ def test_dated_snapshot_names_resolve_to_the_registry_model(router: Router, name
     assert router.decide(ask(model=name), cls(), settings=SETTINGS).primary == "mid"
 
 
+def test_claude_code_builtin_ids_resolve_to_the_newest_registry_model_of_the_family() -> None:
+    d = SHIPPED.decide(ask(model="claude-opus-4-8"), cls(), settings=SETTINGS)
+    assert d.strategy == "explicit" and d.primary == "claude-opus-5-5"
+    assert "claude-opus-4-8 resolved to claude-opus-5-5" in d.notes
+    assert SHIPPED.resolve_model("claude-haiku-4-5-20251001").id == "claude-haiku-4-5"  # listed
+    assert SHIPPED.resolve_model("claude-sonnet-9").id == "claude-sonnet-5-5"
+    with pytest.raises(UnknownModel):
+        SHIPPED.resolve_model("claude-opusx-1")
+
+
+def test_claude_family_prefers_an_enabled_model() -> None:
+    reg = Registry(
+        [
+            model("claude-opus-5", "anthropic", 5.0, 5),
+            model("claude-opus-6", "anthropic", 5.0, 5, enabled=False),
+        ]
+    )
+    assert Router(reg).resolve_model("claude-opus-4-8").id == "claude-opus-5"
+
+
 def test_snapshot_suffix_of_an_unknown_model_is_still_unknown(router: Router) -> None:
     with pytest.raises(UnknownModel):
         router.decide(ask(model="nosuch-20260301"), cls(), settings=SETTINGS)

@@ -67,6 +67,10 @@ from routerdesk.core.types import (
 
 # A dated snapshot or "-latest" alias of a registry model.
 _SNAPSHOT_SUFFIX = re.compile(r"(?:-\d{8}|-\d{4}-\d{2}-\d{2}|-latest|@\d{8})$")
+# Claude Code asks for the model ids built into its release (claude-opus-4-8 in
+# 2.1.197), which the registry may not list: an unknown version of a Claude family
+# resolves to the registry's newest model of that family.
+_CLAUDE_FAMILY = re.compile(r"^(?:anthropic/)?(claude-(?:opus|sonnet|haiku))-(\d+(?:[-.]\d+)*)$")
 
 MAX_FALLBACKS = 3
 TIER_MIN_SCORE = {"standard": 2, "enhanced": 3}
@@ -174,6 +178,7 @@ class Router:
             *(m.features for m in self._models if m.enabled)
         )
         self._gates: dict[_GateKey, _Gate] = {}
+        self._families = _newest_by_family(registry)
 
     @staticmethod
     def _flatten(spec: ModelSpec) -> _Model:
@@ -253,6 +258,9 @@ class Router:
             # "models/gemini-3.5-flash"); the registry lists the model once.
             base = _SNAPSHOT_SUFFIX.sub("", key.lower().removeprefix("models/"))
             found = self._lower.get(base) if base != key.lower() else None
+            family = _CLAUDE_FAMILY.match(base) if found is None else None
+            if family is not None:
+                found = self._families.get(family.group(1))
         if found is None:
             raise UnknownModel(name, self.registry.close_matches(key))
         return found
@@ -357,6 +365,9 @@ class Router:
             kept[explicit_at] = True
             _label(reasons, explicit_at, fallbacks, task, scores, costs, "explicit model")
             notes.append("explicit model")
+            asked = req.model.strip()
+            if asked.lower() not in (explicit.id.lower(), f"{explicit.provider}/{explicit.id}"):
+                notes.append(f"{asked} resolved to {explicit.id}")
             return Decision(
                 strategy="explicit",
                 primary=explicit.id,
@@ -507,6 +518,22 @@ class Router:
             f"No usable model for this {task} request ({tier} tier, ~{prompt:,} prompt tokens): "
             f"{summary}. To fix: {'; '.join(fixes) or 'check registry.toml'}."
         )
+
+
+def _newest_by_family(registry: Registry) -> dict[str, ModelSpec]:
+    """claude-opus / claude-sonnet / claude-haiku -> the newest registry model of that family.
+
+    Newest by version numbers in the id (5-5 > 5 > 4-5); enabled models first.
+    """
+    best: dict[str, tuple[tuple[bool, tuple[int, ...]], ModelSpec]] = {}
+    for spec in registry:
+        m = _CLAUDE_FAMILY.match(spec.id.lower())
+        if m is None:
+            continue
+        rank = (spec.enabled, tuple(int(x) for x in re.split(r"[-.]", m.group(2))))
+        if m.group(1) not in best or rank > best[m.group(1)][0]:
+            best[m.group(1)] = (rank, spec)
+    return {family: spec for family, (_, spec) in best.items()}
 
 
 _KIND_LABEL = {
