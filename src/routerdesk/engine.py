@@ -79,6 +79,7 @@ from routerdesk.core.types import (
     Classification,
     Decision,
     Hop,
+    InboundFormat,
     StreamEvent,
     UsageEvent,
     UsageRecord,
@@ -486,6 +487,14 @@ class Engine:
             return CallContext(base_url="demo:", key=None)
         base, timeouts = self._targets[model.provider]
         return CallContext(base_url=base, key=self.keys.key(model.provider), timeouts=timeouts)
+
+    def record_rejected(
+        self, *, client: str, inbound: InboundFormat, status: int, message: str, started: float
+    ) -> str:
+        """Log a request the server refused before routing; returns its request id."""
+        rec = self._new_record(ChatRequest(messages=[], model="", client=client, inbound=inbound))
+        self._finish(rec, started, "error", status, self.clean(message))
+        return rec.request_id
 
     def _failed(self, rec: UsageRecord, t0: float, exc: RouterError) -> None:
         exc.request_id = rec.request_id  # type: ignore[attr-defined]  # for the error response's header

@@ -107,6 +107,10 @@ async def test_openai_bad_input(
     err = openai_error(r.json())
     assert err["param"] == param
     assert text in err["message"]
+    # Refused or not, the request is in the usage log, so a failing tool is visible.
+    row = served.row(r.headers["x-routerdesk-request-id"])
+    assert (row["status"], row["status_code"]) == ("error", status)
+    assert text in row["error"] and row["inbound"] == "openai"
 
 
 ANTHROPIC_CASES: list[tuple[str, Any, int, str]] = [
@@ -184,6 +188,8 @@ async def test_anthropic_bad_input(
     err = anthropic_error(r.json())
     assert text in err["message"]
     assert err["type"] == ("not_found_error" if status == 404 else "invalid_request_error")
+    row = served.row(r.headers["x-routerdesk-request-id"])
+    assert (row["status_code"], row["inbound"]) == (status, "anthropic")
 
 
 async def test_json_too_deep(served: Served) -> None:
@@ -212,6 +218,9 @@ async def test_body_too_large(served: Served) -> None:
         ra = await http.post("/v1/messages", content=body)
     assert r.status_code == 413 and "max_body_mb" in openai_error(r.json())["message"]
     assert ra.status_code == 413 and anthropic_error(ra.json())["type"] == "request_too_large"
+    row = served.row(ra.headers["x-routerdesk-request-id"])
+    assert (row["status_code"], row["inbound"]) == (413, "anthropic")
+    assert row["client"].startswith("python-httpx")
 
 
 async def test_no_usable_provider_says_which_keys_to_add(
@@ -272,6 +281,10 @@ async def test_unknown_route_and_method(served: Served) -> None:
         r2 = await http.get("/v1/chat/completions")
     assert r.status_code == 404 and "chat/completions" in openai_error(r.json())["message"]
     assert r2.status_code == 405
+    # not chat requests: nothing to log
+    assert (
+        "x-routerdesk-request-id" not in r.headers and "x-routerdesk-request-id" not in r2.headers
+    )
     openai_error(r2.json())
 
 

@@ -141,16 +141,20 @@ async def guard_and_errors(request: web.Request, handler: Handler) -> web.Stream
         headers.get("Authorization"), headers.get("x-api-key")
     ):
         return error_response(auth_error(), fmt, cors)
+    started = time.perf_counter()
     try:
         resp = await handler(request)
     except web.HTTPException as exc:
         if exc.status < 400:
             raise
-        return error_response(_http_error(exc, request, config), fmt, cors)
+        err = _http_error(exc, request, config)
+        return error_response(err, fmt, _rejected(request, err, fmt, started, cors))
     except RouterError as exc:
+        err = error_for(exc)
         rid = getattr(exc, "request_id", None)
-        extra = {**(cors or {}), "x-routerdesk-request-id": rid} if rid else cors
-        return error_response(error_for(exc), fmt, extra)
+        if rid is None:  # refused before the engine saw it: log it like any other request
+            return error_response(err, fmt, _rejected(request, err, fmt, started, cors))
+        return error_response(err, fmt, {**(cors or {}), "x-routerdesk-request-id": rid})
     except (asyncio.CancelledError, ConnectionResetError):
         raise
     except Exception:
@@ -159,6 +163,33 @@ async def guard_and_errors(request: web.Request, handler: Handler) -> web.Stream
     if cors and not resp.prepared:
         resp.headers.update(cors)
     return resp
+
+
+_CHAT_PATHS = frozenset({"/v1/chat/completions", "/chat/completions", "/v1/messages", "/messages"})
+
+
+def _rejected(
+    request: web.Request,
+    err: ApiError,
+    fmt: InboundFormat,
+    started: float,
+    cors: dict[str, str] | None,
+) -> dict[str, str] | None:
+    """Log a chat request refused before routing (unreadable body, a bad field, too large).
+
+    The usage log and the Requests page then show a tool whose requests all fail,
+    not just silence. Returns the headers for the error response.
+    """
+    if request.method != "POST" or request.path not in _CHAT_PATHS or err.status == 404:
+        return cors
+    rid = request.app[ENGINE_KEY].record_rejected(
+        client=request.headers.get("User-Agent", ""),
+        inbound=fmt,
+        status=err.status,
+        message=err.message,
+        started=started,
+    )
+    return {**(cors or {}), "x-routerdesk-request-id": rid}
 
 
 def _http_error(exc: web.HTTPException, request: web.Request, config: ServerConfig) -> ApiError:
