@@ -15,6 +15,7 @@ from routerdesk.core.types import (
     Usage,
     UsageRecord,
 )
+from routerdesk.gui.models.request_row import RequestRow
 
 _ids = itertools.count()
 
@@ -78,3 +79,14 @@ def record(
         ),
         classification=Classification(task, 0.8, 0.3, "l1", ["short prompt", "question mark"]),
     )  # fmt: skip
+
+
+def row(
+    model: str = "cheap",
+    task: str = "simple_qa",
+    cost: float = 0.001,
+    status: str = "ok",
+    t: float | None = None,
+) -> RequestRow:
+    """`record(...)` as the GUI keeps it."""
+    return RequestRow(record(model, task, cost, status, t))

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import gc
 from typing import Any
 
 import pytest
 from PySide6.QtCore import Qt
 
-from gui.helpers import record, small_registry
+from gui.helpers import record, row, small_registry
+from routerdesk.core.types import Hop
 from routerdesk.gui.models.registry_model import COLUMNS as REG_COLUMNS
 from routerdesk.gui.models.registry_model import RegistryModel
+from routerdesk.gui.models.request_row import RequestRow
 from routerdesk.gui.models.requests_model import RequestsFilter, RequestsModel
 from routerdesk.gui.models.usage_stats import UsageSeries
 
@@ -18,16 +21,16 @@ pytestmark = pytest.mark.gui
 
 def test_requests_model_passes_modeltester(qtmodeltester: Any) -> None:
     model = RequestsModel(max_rows=10)
-    model.add_records([record(), record(status="error")])
+    model.add_records([row(), row(status="error")])
     qtmodeltester.check(model)
-    model.add_records([record() for _ in range(15)])
+    model.add_records([row() for _ in range(15)])
     assert model.rowCount() == 10
     qtmodeltester.check(model)
 
 
 def test_requests_newest_first_and_filter() -> None:
     model = RequestsModel()
-    model.add_records([record(model="cheap", t=1.0), record(model="top", t=2.0, status="error")])
+    model.add_records([row(model="cheap", t=1.0), row(model="top", t=2.0, status="error")])
     assert model.record(0).model_id == "top"
     proxy = RequestsFilter()
     proxy.setSourceModel(model)
@@ -41,7 +44,7 @@ def test_requests_newest_first_and_filter() -> None:
 
 def test_requests_filter_passes_modeltester(qtmodeltester: Any) -> None:
     model = RequestsModel()
-    model.add_records([record() for _ in range(5)])
+    model.add_records([row() for _ in range(5)])
     proxy = RequestsFilter()
     proxy.setSourceModel(model)
     proxy.sort(10, Qt.SortOrder.DescendingOrder)
@@ -92,8 +95,8 @@ def test_registry_enable_add_duplicate_delete() -> None:
 
 def test_usage_series_window() -> None:
     series = UsageSeries(capacity=2)
-    series.extend([record(model="cheap", t=100.0), record(model="top", t=200.0, cost=0.01)])
-    series.extend([record(model="cheap", t=300.0, status="error")])
+    series.extend([row(model="cheap", t=100.0), row(model="top", t=200.0, cost=0.01)])
+    series.extend([row(model="cheap", t=300.0, status="error")])
     w = series.window()
     assert w.summary.requests == 3 and w.summary.errors == 1
     assert w.by_model[0] == ("cheap", 2)
@@ -105,7 +108,7 @@ def test_usage_series_window() -> None:
 
 def test_classifier_rows_count_as_spend_not_requests() -> None:
     series = UsageSeries()
-    series.extend([record(t=1.0, cost=0.01), record(task="l2", t=2.0, cost=0.002)])
+    series.extend([row(t=1.0, cost=0.01), row(task="l2", t=2.0, cost=0.002)])
     w = series.window()
     assert w.summary.requests == 1
     assert w.summary.spend == pytest.approx(0.012)
@@ -129,9 +132,36 @@ def test_detail_explains_hops_and_candidates() -> None:
     from routerdesk.gui.pages.request_detail import explain
 
     r = record()
-    r.hops = [r.hops[0]] if r.hops else []
-    from routerdesk.core.types import Hop
-
     r.hops = [Hop("top", "google", 503, "overloaded", 12.0)]
-    html = explain(r)
+    html = explain(RequestRow(r))
     assert "Fallback hops" in html and "overloaded" in html and "over budget" in html
+    assert "score 4, cheapest" in html and "Fallback order: mid" in html
+
+
+def test_request_row_keeps_what_the_views_show() -> None:
+    r = record(model="top", status="error")
+    r.hops = [Hop("cheap", "openai", 429, "rate limited", 7.0)]
+    kept = RequestRow(r)
+    assert kept.candidates() == r.decision.candidates if r.decision else False
+    assert kept.hops == (("cheap", "openai", 429, "rate limited", 7.0),)
+    assert kept.signals == ("short prompt", "question mark")
+    assert (kept.model_id, kept.status, kept.status_code, kept.error) == (
+        "top",
+        "error",
+        502,
+        "upstream failed",
+    )
+    assert kept.tokens == 150 and kept.savings == pytest.approx(r.savings)
+
+
+def test_request_row_is_one_object_for_the_cyclic_gc() -> None:
+    """Thousands of held rows must not cost the GC (which runs on the loop serving HTTP)
+    more than one object each: their sequences are exact tuples of plain values."""
+    kept = RequestRow(record())
+    gc.collect()
+    parts = [kept.hops, kept.signals, kept.notes, kept.fallbacks, kept._candidates]
+    assert kept.candidate_count == 2
+    assert [gc.is_tracked(p) for p in parts] == [False] * len(parts)
+    referents = [v for v in gc.get_referents(kept) if v is not RequestRow]
+    assert len(referents) == len(RequestRow.__slots__)
+    assert [v for v in referents if gc.is_tracked(v)] == []

@@ -4,6 +4,9 @@ The engine publishes on the event loop (which, under qasync, is the GUI
 thread); a subscriber there must be quick, so the bridge only queues events.
 A `Throttle` flushes the queue at most every `interval_ms`, emitting one
 batched signal, so a burst of a thousand requests costs one redraw.
+A finished request is queued as a `RequestRow` (plain values), not the
+engine's `UsageRecord`, so the record dies with its request instead of
+keeping some seventy GC-tracked objects alive (see models/request_row.py).
 Rare events (registry, settings, provider health) are forwarded at once.
 """
 
@@ -18,6 +21,7 @@ from PySide6.QtCore import QObject, Signal
 from routerdesk.core import events as ev
 from routerdesk.core.events import EventBus
 from routerdesk.core.types import UsageRecord
+from routerdesk.gui.models.request_row import RequestRow
 from routerdesk.gui.throttle import Throttle
 
 DEFAULT_INTERVAL_MS = 250  # at most ~4 redraws a second
@@ -27,7 +31,7 @@ class EngineBridge(QObject):
     """Qt face of the engine's events.
 
     Signals:
-        requests_finished(list[UsageRecord]): a batch of finished requests, oldest first.
+        requests_finished(list[RequestRow]): a batch of finished requests, oldest first.
         in_flight_changed(int): how many requests are running now.
         registry_changed(Registry): the engine switched to another registry.
         settings_changed(Settings): the engine's settings changed.
@@ -45,7 +49,7 @@ class EngineBridge(QObject):
         self, bus: EventBus, interval_ms: int = DEFAULT_INTERVAL_MS, parent: QObject | None = None
     ) -> None:
         super().__init__(parent)
-        self._finished: deque[UsageRecord] = deque()
+        self._finished: deque[RequestRow] = deque()
         self._started = 0
         self._in_flight = 0
         self._armed = False  # a wake-up is already on its way: later events just queue
@@ -81,7 +85,7 @@ class EngineBridge(QObject):
         self._arm()
 
     def _on_finished(self, record: UsageRecord, *_: Any) -> None:
-        self._finished.append(record)
+        self._finished.append(RequestRow(record))
         self._arm()
 
     def _arm(self) -> None:
@@ -103,9 +107,8 @@ class EngineBridge(QObject):
 
     def _flush(self) -> None:
         self._armed = False
-        batch: list[UsageRecord] = []
-        while self._finished:
-            batch.append(self._finished.popleft())
+        batch = list(self._finished)
+        self._finished.clear()
         in_flight = max(0, self._in_flight + self._started - len(batch))
         self._started = 0
         if in_flight != self._in_flight:

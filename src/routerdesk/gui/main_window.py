@@ -22,6 +22,7 @@ from routerdesk.core.types import UsageRecord
 from routerdesk.gui.backend import Backend
 from routerdesk.gui.bridge import EngineBridge
 from routerdesk.gui.icons import app_icon
+from routerdesk.gui.models.request_row import RequestRow
 from routerdesk.gui.pages.dashboard import DashboardPage, money
 from routerdesk.gui.pages.integrations import IntegrationsPage
 from routerdesk.gui.pages.playground import PlaygroundPage
@@ -173,11 +174,12 @@ class MainWindow(QMainWindow):
 
     def load_history(self, records: Sequence[UsageRecord]) -> None:
         """Show what the usage log already holds (read by the caller off the loop)."""
-        self.dashboard.load_history(records)
-        self.requests.load_history(records)
+        rows = [RequestRow(r) for r in records]
+        self.dashboard.load_history(rows)
+        self.requests.load_history(rows)
         self.refresh_state()
 
-    def _on_requests(self, records: Sequence[UsageRecord]) -> None:
+    def _on_requests(self, records: Sequence[RequestRow]) -> None:
         self.dashboard.add_records(records)
         self.requests.add_records(records)
         self._show_status()

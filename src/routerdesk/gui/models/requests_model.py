@@ -1,4 +1,7 @@
-"""Table model of per-request routing decisions (newest first) and its filter proxy."""
+"""Table model of per-request routing decisions (newest first) and its filter proxy.
+
+Rows are `RequestRow`s (plain values), not the engine's `UsageRecord`s: see models/request_row.py.
+"""
 
 from __future__ import annotations
 
@@ -16,7 +19,7 @@ from PySide6.QtCore import (
 )
 from PySide6.QtGui import QColor
 
-from routerdesk.core.types import UsageRecord
+from routerdesk.gui.models.request_row import RequestRow
 
 RECORD_ROLE = Qt.ItemDataRole.UserRole + 1
 SORT_ROLE = Qt.ItemDataRole.UserRole
@@ -25,7 +28,7 @@ ERROR_COLOUR = QColor("#d9534f")  # readable on light and dark backgrounds
 Index = QModelIndex | QPersistentModelIndex
 
 
-def _client(r: UsageRecord) -> str:
+def _client(r: RequestRow) -> str:
     return (r.client or "-").split(" ", 1)[0][:40]
 
 
@@ -36,12 +39,8 @@ def _money(v: float) -> str:
     return f"${v:.4f}" if abs(v) >= 0.01 else f"${v:.7f}".rstrip("0")
 
 
-def _tokens(r: UsageRecord) -> int:
-    return r.usage.input_tokens + r.usage.output_tokens
-
-
 # (header, tooltip, display, sort key); numbers are right-aligned.
-Column = tuple[str, str, Callable[[UsageRecord], str], Callable[[UsageRecord], Any]]
+Column = tuple[str, str, Callable[[RequestRow], str], Callable[[RequestRow], Any]]
 COLUMNS: tuple[Column, ...] = (
     ("Time", "When the request started", lambda r: time.strftime("%H:%M:%S", time.localtime(r.started_at)), lambda r: r.started_at),
     ("Client", "The calling tool (User-Agent)", _client, _client),
@@ -51,8 +50,8 @@ COLUMNS: tuple[Column, ...] = (
     ("Tier", "l1: rules only; l2: a cheap model confirmed the task", lambda r: r.tier, lambda r: r.tier),
     ("Strategy", "Routing strategy used", lambda r: r.strategy, lambda r: r.strategy),
     ("Model", "Model that answered", lambda r: r.model_id or "-", lambda r: r.model_id),
-    ("Fallbacks", "Failed attempts before the answer", lambda r: " → ".join(h.model_id for h in r.hops), lambda r: len(r.hops)),
-    ("Tokens", "Input + output tokens", lambda r: f"{_tokens(r):,}", _tokens),
+    ("Fallbacks", "Failed attempts before the answer", lambda r: " → ".join(h[0] for h in r.hops), lambda r: len(r.hops)),
+    ("Tokens", "Input + output tokens", lambda r: f"{r.tokens:,}", lambda r: r.tokens),
     ("Cost", "What this request cost (USD)", lambda r: _money(r.cost), lambda r: r.cost),
     ("Saved", "Baseline cost minus cost (USD)", lambda r: _money(r.savings), lambda r: r.savings),
     ("Latency", "Total time in milliseconds", lambda r: f"{r.latency_ms:,.0f} ms", lambda r: r.latency_ms),
@@ -69,7 +68,7 @@ class RequestsModel(QAbstractTableModel):
 
     def __init__(self, max_rows: int = 5000, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self._rows: list[UsageRecord] = []
+        self._rows: list[RequestRow] = []
         self._max = max_rows
 
     def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
@@ -99,7 +98,7 @@ class RequestsModel(QAbstractTableModel):
             if col == 1:
                 return r.client
             if col == 8 and r.hops:
-                return "\n".join(f"{h.model_id}: {h.status or '-'} {h.error}" for h in r.hops)
+                return "\n".join(f"{h[0]}: {h[2] or '-'} {h[3]}" for h in r.hops)
         return None
 
     def headerData(
@@ -117,16 +116,16 @@ class RequestsModel(QAbstractTableModel):
     def max_rows(self) -> int:
         return self._max
 
-    def record(self, row: int) -> UsageRecord:
+    def record(self, row: int) -> RequestRow:
         return self._rows[row]
 
-    def set_records(self, records: Sequence[UsageRecord]) -> None:
+    def set_records(self, records: Sequence[RequestRow]) -> None:
         """Replace everything (initial load from the usage log); any order in, newest first kept."""
         self.beginResetModel()
         self._rows = sorted(records, key=lambda r: r.started_at, reverse=True)[: self._max]
         self.endResetModel()
 
-    def add_records(self, records: Sequence[UsageRecord]) -> None:
+    def add_records(self, records: Sequence[RequestRow]) -> None:
         """Prepend a batch (oldest first in), trimming the tail to `max_rows`."""
         if not records:
             return

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from routerdesk.core.types import UsageRecord
+from routerdesk.gui.models.request_row import RequestRow
 
 FloatArray = npt.NDArray[np.float64]
 _COLUMNS = ("t", "cost", "baseline", "latency", "overhead", "model", "task", "ok", "req")
@@ -68,7 +68,7 @@ class UsageSeries:
     def clear(self) -> None:
         self._n = 0
 
-    def extend(self, records: Iterable[UsageRecord]) -> None:
+    def extend(self, records: Iterable[RequestRow]) -> None:
         rows = list(records)
         need = self._n + len(rows)
         if need > len(self._cols["t"]):

@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
 )
 
 from routerdesk.core.budget import BudgetStatus
-from routerdesk.core.types import UsageRecord
+from routerdesk.gui.models.request_row import RequestRow
 from routerdesk.gui.models.usage_stats import Summary, UsageSeries
 from routerdesk.gui.pages.budget import BudgetBar
 from routerdesk.gui.pages.welcome import WelcomePanel
@@ -134,14 +134,14 @@ class DashboardPage(QWidget):
         """The rows on show: demo rows while demo mode is on, real rows otherwise."""
         return self._series[self.demo]
 
-    def load_history(self, records: Sequence[UsageRecord]) -> None:
+    def load_history(self, records: Sequence[RequestRow]) -> None:
         ordered = sorted(records, key=lambda r: r.started_at)
         for demo, series in self._series.items():
             series.clear()
             series.extend(r for r in ordered if r.demo == demo)
         self._mark_dirty()
 
-    def add_records(self, records: Sequence[UsageRecord]) -> None:
+    def add_records(self, records: Sequence[RequestRow]) -> None:
         """A throttled batch from the bridge: at most a few calls a second."""
         demo = [r for r in records if r.demo]
         if demo:

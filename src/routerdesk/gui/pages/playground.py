@@ -176,5 +176,6 @@ class PlaygroundPage(QWidget):
         why = f"<p><b>Why:</b> {escape(d.why)}</p>" if d.why else ""
         notes = why + (f"<p>{escape('; '.join(d.notes))}</p>" if d.notes else "")
         self.candidates.setHtml(
-            f"<h4>{escape(d.strategy)}: every candidate</h4>{notes}" + candidates_table(d)
+            f"<h4>{escape(d.strategy)}: every candidate</h4>{notes}"
+            + candidates_table(d.candidates, d.primary, d.fallbacks)
         )

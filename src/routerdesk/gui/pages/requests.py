@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from routerdesk.core.types import UsageRecord
+from routerdesk.gui.models.request_row import RequestRow
 from routerdesk.gui.models.requests_model import RECORD_ROLE, RequestsFilter, RequestsModel
 from routerdesk.gui.pages.request_detail import explain
 from routerdesk.gui.widgets import Banner
@@ -111,7 +111,7 @@ class RequestsPage(QWidget):
         self.proxy.modelReset.connect(self._update_count)
         self.proxy.layoutChanged.connect(self._update_count)
         self._sized = False
-        self._pending: list[UsageRecord] = []
+        self._pending: list[RequestRow] = []
         self._update_count()
 
     def set_demo(self, on: bool) -> None:
@@ -122,11 +122,11 @@ class RequestsPage(QWidget):
         else:
             self.demo_banner.clear_message()
 
-    def load_history(self, records: Sequence[UsageRecord]) -> None:
+    def load_history(self, records: Sequence[RequestRow]) -> None:
         self.model.set_records(records)
         self._fit_columns()
 
-    def add_records(self, records: Sequence[UsageRecord]) -> None:
+    def add_records(self, records: Sequence[RequestRow]) -> None:
         """A batch from the bridge; held back while the page is hidden (sorting rows nobody sees
         costs the loop that serves requests), shown at once when it is."""
         self._pending.extend(records)
@@ -167,5 +167,5 @@ class RequestsPage(QWidget):
         if not rows:
             return
         record = rows[0].data(RECORD_ROLE)
-        if isinstance(record, UsageRecord):
+        if isinstance(record, RequestRow):
             self.detail.setHtml(explain(record))
