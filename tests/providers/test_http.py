@@ -121,3 +121,26 @@ async def test_keepalive_reuses_one_connection(fake_openai: FakeOpenAI) -> None:
             await collect(adapter.stream(ask(), make_model("openai", "gpt-test"), ctx(fake_openai)))
     assert len(ports) == 1, "six requests, one pooled connection"
     assert all(r.headers["user-agent"].startswith("routerdesk/") for r in fake_openai.requests)
+
+
+async def test_client_send_skips_unused_layers_but_honours_configured_ones(
+    fake_openai: FakeOpenAI,
+) -> None:
+    url = fake_openai.base_url + "/chat/completions"
+    body = {"model": "gpt-test", "messages": [{"role": "user", "content": "hi"}]}
+    headers = {"authorization": f"Bearer {KEY}"}
+    async with build_client(verify=False) as client:
+        plain = await client.post(url, json=body, headers=headers)  # the short path
+        assert plain.status_code == 200 and plain.json()["object"] == "chat.completion"
+        assert plain.request.url == url and plain.is_closed
+        seen: list[httpx.Request] = []
+
+        async def hook(request: httpx.Request) -> None:
+            seen.append(request)
+
+        client.event_hooks["request"].append(hook)  # now httpx's full send must run
+        hooked = await client.post(url, json=body, headers=headers)
+        assert seen == [hooked.request] and hooked.json() == plain.json() | {
+            "id": hooked.json()["id"],
+            "created": hooked.json()["created"],
+        }
