@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 
 from routerdesk.core.types import Candidate, Classification, Decision, Hop, Usage, UsageRecord
-from routerdesk.storage.usage import COLUMNS, SCHEMA_VERSION, UsageStore
+from routerdesk.storage.usage import COLUMNS, SCHEMA_VERSION, UsageStore, candidates_summary
 
 
 def record(i: int, **kw: object) -> UsageRecord:
@@ -236,3 +236,33 @@ def test_dropped_candidates_are_grouped_and_rows_rebuild(tmp_path: Path) -> None
     rebuilt = record_from_row(row)
     assert rebuilt.decision is not None and rebuilt.decision.candidates[0].model_id == "k"
     store.close()
+
+
+def test_candidates_summary_keeps_kept_ones_and_groups_dropped_ones_by_reason() -> None:
+    d = Decision(
+        strategy="cheapest",
+        primary="a",
+        candidates=[
+            Candidate("a", True, "primary: simple_qa score 3, est $0.000010", 3.0, 1e-5),
+            Candidate("x", False, "disabled in the registry"),
+            Candidate("b", True, "fallback 1", 4.0, 2e-5),
+            Candidate("y", False, "no API key for xai"),
+            Candidate("z", False, "disabled in the registry"),
+        ],
+    )
+    assert candidates_summary(d) == [
+        {
+            "model_id": "a",
+            "kept": True,
+            "reason": "primary: simple_qa score 3, est $0.000010",
+            "score": 3.0,
+            "est_cost": 1e-5,
+        },
+        {"model_id": "b", "kept": True, "reason": "fallback 1", "score": 4.0, "est_cost": 2e-5},
+        {"model_id": "x, z", "kept": False, "reason": "disabled in the registry", "count": 2},
+        {"model_id": "y", "kept": False, "reason": "no API key for xai", "count": 1},
+    ]
+    all_kept = Decision(strategy="best", primary="a", candidates=[Candidate("a", True, "p")])
+    assert candidates_summary(all_kept) == [
+        {"model_id": "a", "kept": True, "reason": "p", "score": 0.0, "est_cost": 0.0}
+    ]

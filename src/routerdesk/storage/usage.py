@@ -29,6 +29,8 @@ import time
 from collections import deque
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from itertools import compress, filterfalse, repeat
+from operator import itemgetter
 from pathlib import Path
 from typing import Any, Literal
 
@@ -169,6 +171,9 @@ class SeriesPoint:
         return self.baseline_cost - self.cost
 
 
+_KEPT = itemgetter(1)  # Candidate.kept
+
+
 def candidates_summary(d: Decision) -> list[dict[str, Any]]:
     """Every candidate, compactly: kept ones one by one; dropped ones grouped by reason.
 
@@ -176,14 +181,16 @@ def candidates_summary(d: Decision) -> list[dict[str, Any]]:
     Dropped: ``{"model_id": "a, b, c", "kept": false, "reason", "count": 3}`` — a 60-model
     registry would otherwise add kilobytes to every row.
     """
-    out: list[dict[str, Any]] = []
+    cands = d.candidates
+    kept = list(compress(cands, map(_KEPT, cands)))
+    # Candidate's fields (model_id, kept, reason, score, est_cost) are the kept row's keys;
+    # the dicts are built in C, one per kept model on every request.
+    out: list[dict[str, Any]] = list(map(dict, map(zip, repeat(Candidate._fields), kept)))
+    if len(kept) == len(cands):
+        return out
     dropped: dict[str, list[str]] = {}
-    fields = Candidate._fields  # model_id, kept, reason, score, est_cost: the kept row's keys
-    for c in d.candidates:
-        if c.kept:
-            out.append(dict(zip(fields, c, strict=True)))
-        else:
-            dropped.setdefault(c.reason, []).append(c.model_id)
+    for c in filterfalse(_KEPT, cands):
+        dropped.setdefault(c.reason, []).append(c.model_id)
     for reason, ids in dropped.items():
         out.append({"model_id": ", ".join(ids), "kept": False, "reason": reason, "count": len(ids)})
     return out
