@@ -50,6 +50,17 @@ async def test_health_needs_no_token(served: Served) -> None:
     assert r.status_code == 200 and r.json()["status"] == "ok"
 
 
+async def test_reachability_probe_needs_no_token_and_says_nothing(served: Served) -> None:
+    async with served.http() as http:
+        http.headers.pop("Authorization")
+        probe = await http.head("/")  # Claude Code's connection check
+        get = await http.get("/")
+        foreign = await http.head("/", headers={"Host": "evil.example"})
+    assert probe.status_code == 200 and probe.content == b""
+    assert get.status_code == 401  # only the HEAD probe is open
+    assert foreign.status_code == 403
+
+
 @pytest.mark.parametrize("host", ["evil.example", "127.0.0.1.evil.example:80", "192.168.1.5:8787"])
 async def test_foreign_host_refused(served: Served, host: str) -> None:
     async with served.http() as http:

@@ -98,6 +98,13 @@ def route_headers(info: RouteInfo, *, estimated: bool = False) -> dict[str, str]
     return headers
 
 
+def _open(request: web.Request) -> bool:
+    """Answered without the token, revealing nothing: the health check and `HEAD /`,
+    which Claude Code sends to see whether the server is up."""
+    path = request.path
+    return path == "/health" or (path == "/" and request.method == "HEAD")
+
+
 @web.middleware
 async def guard_and_errors(request: web.Request, handler: Handler) -> web.StreamResponse:
     fmt = _fmt(request)
@@ -137,7 +144,7 @@ async def guard_and_errors(request: web.Request, handler: Handler) -> web.Stream
                 "Access-Control-Allow-Headers": "authorization, content-type, x-api-key, anthropic-version",
             },
         )
-    if request.path != "/health" and not guard.token_ok(
+    if not _open(request) and not guard.token_ok(
         headers.get("Authorization"), headers.get("x-api-key")
     ):
         return error_response(auth_error(), fmt, cors)
@@ -356,6 +363,10 @@ async def health(request: web.Request) -> web.StreamResponse:
     return web.json_response({"status": "ok", "version": __version__, "demo": engine.demo})
 
 
+async def _reachable(request: web.Request) -> web.StreamResponse:
+    return web.Response(status=200)
+
+
 def build_app(engine: Engine, config: ServerConfig) -> web.Application:
     app = web.Application(middlewares=[guard_and_errors], client_max_size=config.max_body_bytes)
     app[ENGINE_KEY] = engine
@@ -366,4 +377,5 @@ def build_app(engine: Engine, config: ServerConfig) -> web.Application:
         app.router.add_post(f"{prefix}/messages", messages)
         app.router.add_post(f"{prefix}/messages/count_tokens", count_tokens)
     app.router.add_get("/health", health)
+    app.router.add_route("HEAD", "/", _reachable)
     return app
