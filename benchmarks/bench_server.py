@@ -23,32 +23,32 @@ targets. "CPU ms/request" (user + kernel time of the router process from
 /proc, divided by requests) is the figure that load on the machine disturbs
 least; it says what one request costs the router.
 
-Recorded 2026-11-26, 2 vCPUs shared with other jobs (load average 1.5-2.6),
-uvloop, 4 runs interleaved with the code before the change; median (min..max):
+Recorded 2026-11-26 (second session), 2 vCPUs shared with other jobs (load
+average 1.5-1.7), uvloop, ``--runs 3``; median (min..max) of the runs:
 
-                               before              after
-    added p50, 1 client        1.54 (1.42..1.85)   1.33 (1.23..1.83) ms
-    added p99, 1 client        3.31 (2.74..3.87)   2.76 (2.55..3.31) ms
-    added p50, 16 clients      21.6 (17.9..26.9)   19.2 (14.7..26.3) ms
-    added p99, 16 clients      58.1 (48.3..71.0)   27.3 (16.7..40.5) ms
-    requests/s, 16 clients     595 (456..700)      676 (486..868)   (direct 3400-3500)
-    stream TTFT added p50      2.14 (1.60..2.63)   1.44 (1.27..2.00) ms
-    router CPU ms/request      1.65 / 1.52         1.38 / 1.28      (1 / 16 clients)
+    added p50, 1 client        0.90 (0.90..1.00) ms     goal <= 1 ms
+    added p99, 1 client        1.16 (1.13..1.51) ms     goal <= 5 ms
+    added p50, 16 clients      10.0 (9.9..10.1) ms      (queueing: 3 processes on 2 cores)
+    requests/s, 16 clients     1249 (1247..1271)        goal >= 1000 (direct 5400)
+    stream TTFT added p50      0.82 (0.81..0.83) ms
+    router CPU ms/request      0.92 / 0.80              (1 / 16 clients)
 
-uvloop against the stdlib loop (3 runs each, load ~1): CPU 1.32 ms/request for
-both, added p50 1.20 vs 1.23 ms, 881 vs 851 requests/s at 16 clients: within
-noise, so it stays optional (``routerdesk serve --loop auto`` uses it if installed).
+Earlier the same day: added p50 1.10 ms, 944 requests/s, 1.1-1.2 ms CPU per
+request. What took it down, each measured with interleaved runs or `perf stat
+-e instructions:u` on the router (2.8M -> 2.2M user instructions per request):
+one measuring pass over the conversation shared by classifier and router;
+candidates built in C; orjson for the usage row (its candidate list alone was
+~70 µs with json.dumps), answers and upstream bodies; httpx's send without
+the auth/redirect/hook layers this client never configures; young-generation
+GC every 20,000 allocations instead of 700 (+4% at 16 clients).
 
-Where a request's router CPU goes now (~2.8M user instructions, perf): the
-upstream call ~0.93M (of it aiohttp's client ~0.5M, httpx's Request/Response
-and AsyncClient.send the rest), the aiohttp server ~0.2 ms (what the fake
-upstream, an aiohttp server doing nothing, costs per request), L1 classification
-~65 us and routing ~60 us, the usage row ~60 us (built on the loop after the
-response; the writer thread adds ~30 us), engine bookkeeping, JSON parse/render.
+uvloop against the stdlib loop (3 runs each, load ~1): within noise, so it
+stays optional (``routerdesk serve --loop auto`` uses it if installed).
 
-The goals (added p50 <= 1 ms, >= 1000 requests/s at 16 clients) are not met on
-this machine: with ~1.3 ms of router CPU per request one core tops out near
-750 requests/s even with no other load.
+Where a request's router CPU goes now (py-spy): the upstream call ~25%
+(aiohttp's client and httpx's Request/Response objects), aiohttp's server
+~10% plus the socket writes, L1 classification ~8%, routing ~6%, the usage
+row and its writer thread ~9%, JSON parse/render and engine bookkeeping.
 """
 
 from __future__ import annotations
