@@ -188,3 +188,15 @@ async def test_demo_title_fits_the_schema() -> None:
     assert resp.content is not None
     title = json.loads(resp.content)
     assert list(title) == ["title"] and isinstance(title["title"], str)
+
+
+async def test_demo_reports_the_prompt_size_routing_estimated() -> None:
+    """A stream's message_start carries the router's estimate; the demo's final usage
+    must agree with it, or the two counts Claude Code shows would differ."""
+    from routerdesk.core.tokens import estimate_prompt_tokens
+
+    req = parse_messages_request(TOOL_TURN)
+    resp = await DemoAdapter(latency_scale=0).complete(
+        req, demo_model(), CallContext("demo:", None)
+    )
+    assert resp.usage.input_tokens == estimate_prompt_tokens(req) > 100

@@ -22,6 +22,7 @@ from typing import Any
 import httpx
 
 from routerdesk.core.registry import ModelSpec
+from routerdesk.core.tokens import estimate_prompt_tokens
 from routerdesk.core.types import (
     ChatRequest,
     ChatResponse,
@@ -59,17 +60,6 @@ def demo_latency_s(model: ModelSpec, scale: float) -> float:
 
 def _tokens(text: str) -> int:
     return max(1, (len(text) + 3) // 4)
-
-
-def _prompt_tokens(req: ChatRequest) -> int:
-    n = 0
-    for m in req.messages:
-        n += 4 + _tokens(m.text()) + 85 * sum(1 for p in m.content if not hasattr(p, "text"))
-        for tc in m.tool_calls:
-            n += _tokens(tc.arguments) + 4
-    for t in req.tools:
-        n += _tokens(t.name + t.description + json.dumps(t.parameters))
-    return n
 
 
 def _wants_tool(req: ChatRequest, last: Message | None) -> Tool | None:
@@ -175,7 +165,7 @@ class DemoAdapter(ProviderAdapter):
             content=text,
             tool_calls=calls,
             finish_reason=finish,
-            usage=Usage(input_tokens=_prompt_tokens(req), output_tokens=out),
+            usage=Usage(input_tokens=estimate_prompt_tokens(req), output_tokens=out),
             created=int(time.time()),
         )
 
