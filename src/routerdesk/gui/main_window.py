@@ -30,6 +30,7 @@ from routerdesk.gui.pages.providers import ProvidersPage
 from routerdesk.gui.pages.registry import RegistryPage
 from routerdesk.gui.pages.requests import RequestsPage
 from routerdesk.gui.pages.settings import SettingsPage
+from routerdesk.gui.tray import PAUSE_TIP
 from routerdesk.gui.widgets import PageStack, pad_items
 
 HISTORY_ROWS = 5000  # rows read from the usage log at start-up
@@ -118,7 +119,7 @@ class MainWindow(QMainWindow):
         self.pause_action = QAction(
             "&Pause routing", self, checkable=True, shortcut=QKeySequence("Ctrl+Shift+P")
         )
-        self.pause_action.setToolTip("While paused the server answers 503 and calls no provider")
+        self.pause_action.setToolTip(PAUSE_TIP)
         self.pause_action.toggled.connect(self.set_paused)
         self.demo_action = QAction(
             "&Demo mode", self, checkable=True, shortcut=QKeySequence("Ctrl+Shift+D")

@@ -6,6 +6,8 @@ from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QAction, QIcon
 from PySide6.QtWidgets import QMenu, QSystemTrayIcon
 
+PAUSE_TIP = "While paused, requests for auto go straight to the baseline model (no routing)"
+
 
 class Tray(QObject):
     """Tray icon and menu. Only built when `QSystemTrayIcon.isSystemTrayAvailable()`.
@@ -26,7 +28,7 @@ class Tray(QObject):
         self.open_action = QAction("&Open routerdesk", self.menu)
         self.pause_action = QAction("&Pause routing", self.menu)
         self.pause_action.setCheckable(True)
-        self.pause_action.setToolTip("While paused the server answers 503 and calls no provider")
+        self.pause_action.setToolTip(PAUSE_TIP)
         self.quit_action = QAction("&Quit", self.menu)
         self.open_action.triggered.connect(self.open_requested)
         self.pause_action.toggled.connect(self.pause_toggled)
