@@ -12,6 +12,10 @@ from routerdesk.gui.theme import ChartColours, chart_colours
 
 MAX_POINTS = 600  # a line never needs more points than the chart has pixels
 MAX_BARS = 10
+# A time axis spanning only seconds labels its ticks "10.000 11.000" (seconds and
+# milliseconds), which reads as plain numbers: show at least a few minutes, so
+# ticks are clock times from the first requests on.
+MIN_TIME_SPAN_S = 300.0
 
 
 def _thin(*arrays: FloatArray) -> tuple[FloatArray, ...]:
@@ -140,3 +144,15 @@ class DashboardCharts(QWidget):
         self.baseline_curve.setData(t, base)
         self.p50_curve.setData(w.lat_t, w.lat_p50)
         self.p95_curve.setData(w.lat_t, w.lat_p95)
+        for plot in (self.spend, self.latency):
+            _at_least_min_span(plot, t)
+
+
+def _at_least_min_span(plot: pg.PlotWidget, t: FloatArray) -> None:
+    """Show MIN_TIME_SPAN_S up to the newest point while the data spans less; else fit the data."""
+    box = plot.getViewBox()
+    if len(t) and t[-1] - t[0] < MIN_TIME_SPAN_S:
+        end = float(t[-1]) + MIN_TIME_SPAN_S * 0.02
+        box.setXRange(end - MIN_TIME_SPAN_S, end, padding=0)  # turns x auto-range off
+    else:
+        box.enableAutoRange(x=True)
