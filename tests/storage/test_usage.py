@@ -9,8 +9,11 @@ import sqlite3
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 from pathlib import Path
+
+import pytest
 
 from routerdesk.core.types import Candidate, Classification, Decision, Hop, Usage, UsageRecord
 from routerdesk.storage.usage import COLUMNS, SCHEMA_VERSION, UsageStore, candidates_summary
@@ -102,13 +105,24 @@ def test_every_field_round_trips(tmp_path: Path) -> None:
     store.close()
 
 
-def test_writes_are_batched_off_the_caller(tmp_path: Path) -> None:
+def test_writes_are_batched_off_the_caller(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    writers: list[tuple[int, int]] = []  # (thread, rows written) per batch
+    real = UsageStore._write_pending
+
+    def spy(self: UsageStore) -> None:
+        pending = len(self._queue)
+        real(self)
+        if pending:
+            writers.append((threading.get_ident(), pending))
+
+    monkeypatch.setattr(UsageStore, "_write_pending", spy)
     store = UsageStore(tmp_path / "u.db", flush_interval_s=10.0)
-    t = time.perf_counter()
     for i in range(1000):
         store.submit(record(i))
-    assert (time.perf_counter() - t) < 0.5  # no disk work on the caller's side
     store.close()  # flushes everything
+    # no disk work on the caller's side, and rows go to disk in batches, not one by one
+    assert writers and threading.get_ident() not in {t for t, _ in writers}
+    assert sum(n for _, n in writers) == 1000 and len(writers) < 100
     reopened = UsageStore(tmp_path / "u.db")
     assert reopened.overall().requests == 1000
     reopened.close()
