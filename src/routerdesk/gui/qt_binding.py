@@ -1,4 +1,4 @@
-"""Guards against a PySide6 bug that would crash the app: every void call costs `None` a reference.
+"""Guards against a PySide6 bug that would crash the app: void calls cost `None` a reference.
 
 PySide6 6.12.0 on Python 3.11 returns `None` from every void method
 (`QLabel.setText`, each `QPainter.drawLine` of a chart...) without taking the
@@ -7,11 +7,14 @@ its count runs down (about 4,000 a second while the charts redraw under
 traffic) and the interpreter aborts with "none_dealloc" once it reaches zero:
 under a steady stream of requests the window died within a minute.
 
+The same release also loses references to `True` somewhere on the chart
+paint path (about 40 per redraw), which ends the same way a little later.
+
 `guard_none_refcount()` probes one void call; if it cost a reference, it gives
-`None` a count no process can spend (what Python 3.12 does for every
-interpreter: `None` is immortal there). Nothing else changes: `None` is never
-deallocated anyway. Upgrading or downgrading PySide6 (6.11.x is fine) makes it
-a no-op.
+`None`, `True` and `False` a count no process can spend (what Python 3.12 does
+for every interpreter: they are immortal there). Nothing else changes: those
+three are never deallocated anyway. With a PySide6 without the bug (6.11.x is
+fine) it does nothing.
 """
 
 from __future__ import annotations
@@ -34,10 +37,11 @@ def void_call_leaks_none() -> bool:
 
 
 def guard_none_refcount() -> bool:
-    """Make `None` unkillable if this PySide6 leaks its references. Returns whether it did."""
+    """Make None, True and False unkillable if this PySide6 leaks references. Returns whether it did."""
     if sys.version_info >= (3, 12) or not void_call_leaks_none():
         return False
-    count = ctypes.c_ssize_t.from_address(id(None))
-    if count.value < IMMORTAL:
-        count.value += IMMORTAL
+    for singleton in (None, True, False):
+        count = ctypes.c_ssize_t.from_address(id(singleton))
+        if count.value < IMMORTAL:
+            count.value += IMMORTAL
     return True
