@@ -13,9 +13,9 @@ from routerdesk.gui.theme import ChartColours, chart_colours
 MAX_POINTS = 600  # a line never needs more points than the chart has pixels
 MAX_BARS = 10
 # A time axis spanning only seconds labels its ticks "10.000 11.000" (seconds and
-# milliseconds), which reads as plain numbers: show at least a few minutes, so
+# milliseconds), which reads as plain numbers: show at least two minutes, so
 # ticks are clock times from the first requests on.
-MIN_TIME_SPAN_S = 300.0
+MIN_TIME_SPAN_S = 120.0
 
 
 def _thin(*arrays: FloatArray) -> tuple[FloatArray, ...]:
