@@ -23,6 +23,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox, QSystemTrayIcon
 from routerdesk.core.errors import RouterError
 from routerdesk.gui.bridge import DEFAULT_INTERVAL_MS, EngineBridge
 from routerdesk.gui.icons import app_icon
+from routerdesk.gui.qt_binding import guard_none_refcount
 from routerdesk.gui.single_instance import SingleInstance
 from routerdesk.gui.tray import Tray
 
@@ -109,8 +110,10 @@ class DesktopApp(QObject):
             self.window.statusBar().showMessage(note, 30_000)
         self.window.load_history(await self.backend.recent_records(HISTORY_ROWS))
         # Everything built so far (Qt wrappers, pyqtgraph, the registry) lives as long as
-        # the app: keep it out of the cyclic GC's full scans, which run on the loop.
-        gc.freeze()
+        # the app: keep it out of the cyclic GC's scans, which run on the loop.
+        from routerdesk.runtime import settle_gc
+
+        settle_gc()
         self.started.emit(self.url)
         return self.url
 
@@ -166,6 +169,9 @@ class DesktopApp(QObject):
 
 def make_qapp() -> QApplication:
     """The QApplication with high-DPI pass-through scaling, name and icon; reused if it exists."""
+    # First, before any window exists: a PySide6 that leaks references to None would
+    # crash the app under traffic (gui/qt_binding.py; pyproject excludes that release).
+    guard_none_refcount()
     existing = QApplication.instance()
     if isinstance(existing, QApplication):
         return existing

@@ -69,6 +69,24 @@ def _without_gc(fn: Callable[[], T]) -> T:
             gc.enable()
 
 
+# A request allocates a few thousand container objects, nearly all freed by reference
+# counting when it ends; at the default threshold (700) the young generation is
+# collected several times per request to find the rare cycle, and every tenth of those
+# goes on to the older generations. Measured with bench_server.py: +4% requests/s at
+# 16 clients.
+REQUEST_GC_THRESHOLDS = (20_000, 20, 20)
+
+
+def settle_gc() -> None:
+    """Call once the server is up: what exists now lives until exit, so move it out of
+    the collector's scans (a full collection on the request path drops from ~35 ms to a
+    few), and collect the young generation per many requests rather than several times
+    in each."""
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(*REQUEST_GC_THRESHOLDS)
+
+
 class Runtime:
     """Owns every long-lived object of a running router; see the module docstring."""
 

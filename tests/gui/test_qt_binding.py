@@ -16,7 +16,8 @@ pytestmark = pytest.mark.gui
 SCRIPT = """
 import sys
 calls = 3 * sys.getrefcount(None)
-import routerdesk.gui
+from routerdesk.gui.qt_binding import guard_none_refcount
+guard_none_refcount()  # what routerdesk.app.make_qapp does first
 from PySide6.QtCore import QObject
 probe = QObject()
 for _ in range(calls):
@@ -34,11 +35,13 @@ def test_void_calls_beyond_nones_refcount_do_not_crash() -> None:
 
 
 def test_guard_only_acts_when_the_binding_leaks() -> None:
-    from routerdesk.gui.qt_binding import IMMORTAL, void_call_leaks_none
+    from routerdesk.gui.qt_binding import IMMORTAL, guard_none_refcount, void_call_leaks_none
 
-    # The guard ran when routerdesk.gui was imported; whatever this PySide6 does, None
-    # now survives it: either calls cost nothing or None's count is out of reach.
+    # After the guard, whatever this PySide6 does, None survives it: either calls cost
+    # nothing or None's count is out of reach.
+    guarded = guard_none_refcount()
     leaky = void_call_leaks_none()
+    assert guarded == leaky
     for singleton in (None, True, False):
         assert not leaky or sys.getrefcount(singleton) > IMMORTAL // 2
 
@@ -49,9 +52,8 @@ CHARTS = """
 import sys, time
 redraws = sys.getrefcount(True) // 10 + 10  # ~40 references lost per redraw without the guard
 sys.path.insert(0, sys.argv[1])
-import routerdesk.gui
-from PySide6.QtWidgets import QApplication
-app = QApplication([])
+from routerdesk.app import make_qapp
+app = make_qapp()  # the app's own entry: runs the guard before any widget exists
 from gui.helpers import row
 from routerdesk.gui.models.usage_stats import UsageSeries
 from routerdesk.gui.pages.charts import DashboardCharts

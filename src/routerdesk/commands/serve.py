@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import gc
 import logging
 import signal
 import sys
@@ -49,7 +48,7 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
 
 
 async def _serve(args: argparse.Namespace) -> int:
-    from routerdesk.runtime import Runtime
+    from routerdesk.runtime import Runtime, settle_gc
 
     runtime = Runtime(demo=args.demo, demo_latency_scale=args.demo_latency)
     stop = asyncio.Event()
@@ -90,24 +89,13 @@ async def _serve(args: argparse.Namespace) -> int:
         f"routerdesk: OpenAI clients: base URL {url}/v1; Claude Code: ANTHROPIC_BASE_URL={url}",
         file=sys.stderr,
     )
-    # Everything built so far (registry, settings models, aiohttp app) lives until exit:
-    # moving it out of the cyclic GC's reach turns a full collection on the request path
-    # from ~35 ms into a few ms (p99.9 latency; see benchmarks/bench_server.py).
-    gc.collect()
-    gc.freeze()
-    gc.set_threshold(*_REQUEST_GC_THRESHOLDS)
+    settle_gc()
     print(f"listening on {url}", flush=True)
     try:
         await stop.wait()
     finally:
         await runtime.stop()
     return 0
-
-
-# A request allocates a few thousand container objects, nearly all freed by reference
-# counting when it ends; the default threshold (700) runs a young-generation collection
-# several times per request to find the rare cycle.
-_REQUEST_GC_THRESHOLDS = (20_000, 20, 20)
 
 
 def _loop_factory(choice: str) -> Callable[[], asyncio.AbstractEventLoop] | None:
