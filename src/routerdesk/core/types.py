@@ -233,9 +233,10 @@ class Classification:
 
 
 class Candidate(NamedTuple):
-    """One registry model in a decision. A tuple of plain values, not a dataclass: every
-    decision holds one per registry model and the GUI keeps thousands of decisions, and
-    the cyclic GC stops tracking such tuples, so they cost it nothing."""
+    """One registry model in a decision: a tuple of plain values, not a dataclass, because
+    every decision builds one per registry model and a tuple is built in C
+    (`Router._candidates`). The cyclic GC still tracks them (it untracks only exact
+    tuples), so whatever keeps many decisions (the GUI) keeps plain rows instead."""
 
     model_id: str
     kept: bool
