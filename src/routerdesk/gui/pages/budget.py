@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from PySide6.QtCore import QEvent
 from PySide6.QtWidgets import QFrame, QGridLayout, QLabel, QProgressBar, QWidget
 
 from routerdesk.core.budget import BudgetStatus, LimitStatus
@@ -67,6 +68,13 @@ class BudgetBar(QFrame):
         )
         self.show()
 
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        # palette(...) in a style sheet is resolved when it is set: set it again when the
+        # system switches light/dark, or the bars keep the old background.
+        if event.type() == QEvent.Type.PaletteChange and self.status is not None:
+            self.show_status(self.status)
+
     def state(self, period: str) -> str:
         """The shown state of one limit ("" while it is not set)."""
         bar = self.rows[period][1]
@@ -82,7 +90,8 @@ class BudgetBar(QFrame):
         bar.setValue(min(STEPS, round(limit.share * STEPS)))
         bar.setProperty("budget_state", limit.state)
         bar.setStyleSheet(
-            "QProgressBar { border: 1px solid palette(mid); border-radius: 3px; }"
+            "QProgressBar { border: 1px solid palette(mid); border-radius: 3px;"
+            " background-color: palette(base); }"
             f" QProgressBar::chunk {{ background-color: {colour}; }}"
         )
         text.setText(limit.describe() + self.WORDS[limit.state])

@@ -125,6 +125,9 @@ class DashboardCharts(QWidget):
         plot.setMenuEnabled(False)
         plot.hideButtons()
         plot.showGrid(x=True, y=True, alpha=c.grid_alpha)
+        # Grid lines at the labelled values only: the minor levels (every 0.01 on a
+        # 0-0.3 spend axis) drew a dense ladder of lines, glaring on a dark background.
+        plot.getAxis("left").setStyle(maxTickLevel=0)
         legend = plot.addLegend(offset=(10, 10))
         legend.setLabelTextColor(c.foreground)
         return plot
