@@ -70,19 +70,31 @@ printf 'def add(a, b):\n    return a + b\n' >"$PROJECT/calc.py"
 # What README's "Connecting your tools" says: base URL, the token as ANTHROPIC_AUTH_TOKEN, its
 # opus/sonnet/haiku tiers mapped to routerdesk's strategies (its own default model ids are not
 # registry models). The rest only keeps it offline and out of your ~/.claude.
-claude_env=(
-    env -u ANTHROPIC_API_KEY HOME="$WORK/claude-home"
+claude_plain=(
+    env -u ANTHROPIC_API_KEY -u ANTHROPIC_DEFAULT_OPUS_MODEL -u ANTHROPIC_DEFAULT_SONNET_MODEL
+    -u ANTHROPIC_DEFAULT_HAIKU_MODEL HOME="$WORK/claude-home"
     ANTHROPIC_BASE_URL="$URL" ANTHROPIC_AUTH_TOKEN="$TOKEN"
-    ANTHROPIC_DEFAULT_OPUS_MODEL=auto:best ANTHROPIC_DEFAULT_SONNET_MODEL=auto
-    ANTHROPIC_DEFAULT_HAIKU_MODEL=auto:cheapest
     CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC=1 DISABLE_TELEMETRY=1 DISABLE_ERROR_REPORTING=1
     DISABLE_AUTOUPDATER=1
+)
+claude_env=(
+    "${claude_plain[@]}"
+    ANTHROPIC_DEFAULT_OPUS_MODEL=auto:best ANTHROPIC_DEFAULT_SONNET_MODEL=auto
+    ANTHROPIC_DEFAULT_HAIKU_MODEL=auto:cheapest
 )
 (cd "$PROJECT" && timeout 180 "${claude_env[@]}" "$CLAUDE" -p "What is 2+2? Answer briefly.") \
     >"$WORK/claude-1.out" 2>"$WORK/claude-1.err"
 rc=$?
 grep -q '^\[demo\] .*What is 2+2' "$WORK/claude-1.out"
 check "claude-code -p (text answer)" "$rc" $? "$WORK/claude-1.out"
+
+# Without the tier mapping Claude Code asks for its built-in ids (claude-opus-4-8 in 2.1.197):
+# they resolve to the registry's newest model of the same family.
+(cd "$PROJECT" && timeout 180 "${claude_plain[@]}" "$CLAUDE" -p "What is 3+3? Answer briefly.") \
+    >"$WORK/claude-0.out" 2>"$WORK/claude-0.err"
+rc=$?
+grep -q '^\[demo\] .*What is 3+3' "$WORK/claude-0.out"
+check "claude-code -p with its own model ids (no tier mapping)" "$rc" $? "$WORK/claude-0.out"
 
 # A tool round trip: the demo model calls Read on the path in the prompt, Claude Code runs it,
 # and the answer quotes the file back.
