@@ -25,7 +25,8 @@ def integrations(base: str, token: str) -> list[Integration]:
             "<code>ANTHROPIC_API_KEY</code>, which would otherwise compete with it. The three "
             "model variables map Claude Code's opus / sonnet / haiku tiers to routerdesk's "
             "strategies; without them Claude Code asks for a Claude model by name and that "
-            "model is used as named (a pass-through, no routing).",
+            "model is used as named (a pass-through, no routing; an id the registry does not "
+            "list goes to its newest model of the same family).",
             f'export ANTHROPIC_BASE_URL="{base}"\nexport ANTHROPIC_AUTH_TOKEN="{token}"\n'
             "unset ANTHROPIC_API_KEY\n"
             'export ANTHROPIC_DEFAULT_OPUS_MODEL="auto:best"\n'
