@@ -255,3 +255,13 @@ def test_repeated_system_prompt_gives_the_same_classification() -> None:
     for i in range(100):  # many distinct system prompts: the cue cache stays bounded
         ask("hello", system=f"You are assistant number {i}.")
     assert ask("ok, go ahead", system=CURSOR_SYSTEM, tools=AGENT_TOOLS) == first
+
+
+def test_strip_plumbing_removes_agent_context_blocks_up_to_the_limit() -> None:
+    from routerdesk.core.classify import strip_plumbing
+
+    block = "<system-reminder>context</system-reminder>"
+    text = block * 5 + "<environment_details>cwd</environment_details>Fix the bug"
+    assert strip_plumbing(text, limit=64) == "Fix the bug"
+    assert strip_plumbing(text) == block + "Fix the bug"  # the classifier's bounded default
+    assert strip_plumbing("a < b and no tags") == "a < b and no tags"

@@ -154,9 +154,15 @@ def _text_parts(msg: Message) -> str:
     text = texts[0] if len(texts) == 1 else "\n".join(texts)
     if len(text) > _USER_CAP:
         text = text[:16_000] + "\n" + text[-8_000:]
+    return strip_plumbing(text)
+
+
+def strip_plumbing(text: str, limit: int = 4) -> str:
+    """`text` without the blocks agents wrap context in (``<system-reminder>``,
+    ``<environment_details>``), at most `limit` of each (bounded cost)."""
     # One memchr rules out both tags in most texts (and in long system prompts).
     for tag in _PLUMBING_TAGS if "<" in text else ():
-        for _ in range(4):
+        for _ in range(limit):
             start = text.find("<" + tag)
             if start < 0:
                 break

@@ -14,13 +14,13 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
-import re
 import time
 from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
 
+from routerdesk.core.classify import strip_plumbing
 from routerdesk.core.registry import ModelSpec
 from routerdesk.core.tokens import estimate_prompt_tokens
 from routerdesk.core.types import (
@@ -40,7 +40,8 @@ from routerdesk.core.types import (
 from routerdesk.providers.base import CallContext, ProviderAdapter
 
 DEMO_SUFFIX = "-demo"
-_REMINDER = re.compile(r"<system-reminder>.*?</system-reminder>", re.DOTALL)
+# Claude Code puts several <system-reminder> blocks before the prompt; remove them all.
+_PLUMBING_LIMIT = 64
 _TOOL_WORDS = ("call", "use the", "tool", "look up", "lookup", "fetch", "search", "weather", "run ")
 _FILLER = (
     "Routing picked this model because it is the cheapest one rated capable for the task.",
@@ -73,7 +74,7 @@ def _wants_tool(req: ChatRequest, last: Message | None) -> Tool | None:
             return next((t for t in req.tools if t.name == choice.name), req.tools[0])
         if choice.mode == "required":
             return req.tools[0]
-    text = _REMINDER.sub(" ", last.text()).lower()
+    text = strip_plumbing(last.text(), _PLUMBING_LIMIT).lower()
     for t in req.tools:
         if t.name.lower() in text:
             return t
@@ -126,7 +127,7 @@ class DemoAdapter(ProviderAdapter):
         # Claude Code ends a conversation with a system turn (its agent list) and wraps
         # context in <system-reminder> blocks: answer the last user/tool turn, its own words.
         last = next((m for m in reversed(req.messages) if m.role != "system"), None)
-        prompt = _REMINDER.sub(" ", req.last_user_text()).strip()
+        prompt = strip_plumbing(req.last_user_text(), _PLUMBING_LIMIT).strip()
         digest = hashlib.sha256(f"{model.id}\n{prompt}".encode()).digest()
         rid = "chatcmpl-demo" + digest[:8].hex()
         tool = _wants_tool(req, last)
