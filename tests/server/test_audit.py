@@ -1,0 +1,161 @@
+"""Quality audits through the real server: fake upstreams answer for the routed model, the baseline
+model and the judge; the client's answer is the same byte for byte with audits on."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+from typing import Any
+
+import httpx
+import openai
+import pytest
+
+from fakes import Answer, FakeUsage, Fault
+
+from .conftest import TOKEN, Served
+
+MESSAGES = [{"role": "user", "content": "What is the capital of France?"}]
+ROUTED = "Paris."
+BASELINE = "The capital of France is Paris."
+
+
+def audits_on(s: Served, **audit: Any) -> None:
+    engine = s.runtime.engine
+    settings = engine.settings.model_copy(deep=True)
+    settings.audit.enabled = True
+    settings.audit.sample_rate = 1.0
+    settings.audit.delay_s = 0.0
+    for k, v in audit.items():
+        setattr(settings.audit, k, v)
+    engine.set_settings(settings)
+
+
+def verdict(winner: str) -> Answer:
+    return Answer(text=json.dumps({"winner": winner, "reason": "Both name Paris."}))
+
+
+async def post(s: Served, **body: Any) -> httpx.Response:
+    async with s.http() as http:
+        return await http.post(
+            "/v1/chat/completions", json={"model": "auto", "messages": MESSAGES, **body}
+        )
+
+
+def same_stream(a: httpx.Response, b: httpx.Response) -> bool:
+    def norm(r: httpx.Response) -> bytes:
+        body = r.content.replace(r.headers["x-routerdesk-request-id"].encode(), b"<id>")
+        return re.sub(rb'"created": ?\d+', b'"created":0', body)
+
+    assert norm(a).count(b"<id>") >= 2
+    return norm(a) == norm(b)
+
+
+async def settle(s: Served) -> None:
+    assert s.runtime.auditor is not None
+    await s.runtime.auditor.drain()
+    assert s.runtime.usage is not None
+    s.runtime.usage.flush()
+
+
+async def test_client_answer_is_byte_identical_with_and_without_audits(served: Served) -> None:
+    served.openai.push(Answer(text=ROUTED))
+    plain = await post(served)
+    audits_on(served)
+    served.openai.push(Answer(text=ROUTED), Answer(text=BASELINE))
+    served.anthropic.push(verdict("A"), verdict("B"))
+    audited = await post(served)
+    assert audited.status_code == plain.status_code == 200
+    assert audited.content == plain.content
+    assert audited.headers["x-routerdesk-model"] == "oa-mini"
+    await settle(served)
+    assert len(served.openai.requests) == 3  # routed, routed again, baseline
+    assert served.openai.requests[2].json["model"] == "gpt-big"
+    assert served.openai.requests[2].json["messages"] == served.openai.requests[1].json["messages"]
+    assert len(served.anthropic.requests) == 2  # the judge, in both orders
+
+
+async def test_streamed_answer_is_identical_and_its_text_is_audited(served: Served) -> None:
+    body = {"stream": True}
+    served.openai.push(Answer(text=ROUTED, pieces=3))
+    plain = await post(served, **body)
+    audits_on(served)
+    served.openai.push(Answer(text=ROUTED, pieces=3), Answer(text=BASELINE))
+    served.anthropic.push(verdict("A"), verdict("B"))
+    audited = await post(served, **body)
+    # a stream's id is made from the request id and `created` is its start second: both are
+    # per request with or without audits; every other byte must match
+    assert same_stream(audited, plain)
+    await settle(served)
+    rid = audited.headers["x-routerdesk-request-id"]
+    assert served.runtime.audits is not None
+    result = served.runtime.audits.get(rid)
+    assert result is not None and result.routed_answer == ROUTED
+    assert result.baseline_answer == BASELINE and result.verdict == "better"
+
+
+async def test_audit_calls_are_logged_linked_and_counted_in_budgets(served: Served) -> None:
+    audits_on(served)
+    served.openai.push(
+        Answer(text=ROUTED, usage=FakeUsage(20, 3)), Answer(text=BASELINE, usage=FakeUsage(20, 9))
+    )
+    served.anthropic.push(verdict("A"), verdict("A"))  # position bias: a tie
+    resp = await openai.AsyncOpenAI(
+        base_url=served.v1, api_key=TOKEN, max_retries=0
+    ).chat.completions.with_raw_response.create(model="auto", messages=MESSAGES)  # type: ignore[arg-type]
+    rid = resp.headers["x-routerdesk-request-id"]
+    spent_before = served.runtime.engine.spend.totals().today
+    await settle(served)
+    rows = {r: served.row(f"{rid}.audit-{r}") for r in ("baseline", "judge-1", "judge-2")}
+    assert {row["task"] for row in rows.values()} == {"audit"}
+    assert rows["baseline"]["model_id"] == "oa-big" and rows["judge-1"]["model_id"] == "an-mini"
+    audit_cost = sum(row["cost"] for row in rows.values())
+    assert audit_cost > 0
+    assert served.runtime.engine.spend.totals().today == pytest.approx(spent_before + audit_cost)
+    assert served.row(rid)["task"] != "audit"  # the client's own row is untouched
+    assert served.runtime.audits is not None
+    result = served.runtime.audits.get(rid)
+    assert result is not None
+    assert (result.first, result.second, result.verdict) == ("better", "worse", "as_good")
+    assert result.cost == pytest.approx(audit_cost)
+
+
+async def test_malformed_judge_json_is_a_failed_audit_not_a_verdict(served: Served) -> None:
+    audits_on(served)
+    served.openai.push(Answer(text=ROUTED), Answer(text=BASELINE))
+    served.anthropic.push(Answer(text="I'd rather not pick one."))
+    resp = await post(served)
+    assert resp.status_code == 200
+    await settle(served)
+    assert served.runtime.audits is not None
+    result = served.runtime.audits.get(resp.headers["x-routerdesk-request-id"])
+    assert result is not None and result.verdict is None and "refused" in result.error
+    assert len(served.anthropic.requests) == 1
+
+
+async def test_a_failing_or_hanging_audit_never_touches_the_clients_request(served: Served) -> None:
+    served.openai.push(Answer(text=ROUTED))
+    plain = await post(served)
+    audits_on(served)
+    served.openai.push(Answer(text=ROUTED), Fault(status=500))
+    failed = await post(served)
+    await settle(served)
+    assert failed.content == plain.content
+    served.openai.push(Answer(text=ROUTED), Fault.hang())
+    hanging = await asyncio.wait_for(post(served), timeout=5)
+    assert hanging.content == plain.content
+    assert served.runtime.auditor is not None and served.runtime.auditor.in_flight == 1
+    # the next request is not held up by the audit still waiting on the baseline
+    served.openai.push(Answer(text=ROUTED))
+    audits_on(served, sample_rate=0.0)
+    assert (await asyncio.wait_for(post(served), timeout=5)).content == plain.content
+
+
+async def test_explicit_models_and_forced_tool_calls_are_not_audited(served: Served) -> None:
+    audits_on(served)
+    served.openai.push(Answer(text=ROUTED))
+    resp = await post(served, model="oa-mini")
+    assert resp.status_code == 200
+    await settle(served)
+    assert len(served.openai.requests) == 1 and served.anthropic.requests == []
