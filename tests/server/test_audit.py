@@ -13,8 +13,11 @@ import openai
 import pytest
 
 from fakes import Answer, FakeUsage, Fault
+from routerdesk.runtime import Runtime
+from storage.memory_keyring import MemoryKeyring, memory_keyring  # noqa: F401
 
-from .conftest import TOKEN, Served
+from . import conftest
+from .conftest import TOKEN, Served, make_settings
 
 MESSAGES = [{"role": "user", "content": "What is the capital of France?"}]
 ROUTED = "Paris."
@@ -159,3 +162,35 @@ async def test_explicit_models_and_forced_tool_calls_are_not_audited(served: Ser
     assert resp.status_code == 200
     await settle(served)
     assert len(served.openai.requests) == 1 and served.anthropic.requests == []
+
+
+async def test_demo_mode_fills_the_audit_log_without_keys(
+    monkeypatch: pytest.MonkeyPatch,
+    memory_keyring: MemoryKeyring,  # noqa: F811
+) -> None:
+    monkeypatch.setenv("ROUTERDESK_TOKEN", TOKEN)
+    settings = make_settings("http://127.0.0.1:9", "http://127.0.0.1:9")
+    settings.audit.enabled = True
+    settings.audit.sample_rate = 1.0
+    settings.audit.delay_s = 0.0
+    rt = Runtime(
+        demo=True, demo_latency_scale=0.0, settings=settings, registry=conftest.test_registry()
+    )
+    url = await rt.start("127.0.0.1", 0)
+    try:
+        sdk = openai.AsyncOpenAI(base_url=url + "/v1", api_key=TOKEN, max_retries=0)
+        for i in range(6):
+            await sdk.chat.completions.create(
+                model="auto",
+                messages=[{"role": "user", "content": f"Question number {i}: what is {i} + {i}?"}],
+            )
+        assert rt.auditor is not None and rt.audits is not None
+        await rt.auditor.drain()
+        results = rt.audits.results(demo=True)
+        assert len(results) == 6 and rt.audits.results(demo=False) == []
+        assert all(r.verdict in ("better", "as_good", "worse") for r in results)
+        assert all(r.routed_answer.startswith("[demo] oa-mini") for r in results)
+        assert all(r.baseline_answer.startswith("[demo] oa-big") for r in results)
+        assert rt.engine.spend.totals().today == 0.0  # demo audits spend nothing
+    finally:
+        await rt.stop()
