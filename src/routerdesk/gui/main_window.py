@@ -23,13 +23,16 @@ from routerdesk.gui.backend import Backend
 from routerdesk.gui.bridge import EngineBridge
 from routerdesk.gui.icons import app_icon
 from routerdesk.gui.models.request_row import RequestRow
+from routerdesk.gui.pages.audit_detail import audit_html, parent_id
 from routerdesk.gui.pages.dashboard import DashboardPage, money
 from routerdesk.gui.pages.integrations import IntegrationsPage
 from routerdesk.gui.pages.playground import PlaygroundPage
 from routerdesk.gui.pages.providers import ProvidersPage
+from routerdesk.gui.pages.quality import QualityPanel
 from routerdesk.gui.pages.registry import RegistryPage
 from routerdesk.gui.pages.requests import RequestsPage
 from routerdesk.gui.pages.settings import SettingsPage
+from routerdesk.gui.tasks import spawn
 from routerdesk.gui.tray import PAUSE_TIP
 from routerdesk.gui.widgets import PageStack, pad_items
 
@@ -64,6 +67,7 @@ class MainWindow(QMainWindow):
         self.providers = ProvidersPage(backend)
         self.settings_page = SettingsPage(backend)
         self.integrations = IntegrationsPage(backend)
+        self.quality = QualityPanel(backend, self.dashboard)
         self.pages: list[tuple[str, QWidget, str]] = [
             ("Dashboard", self.dashboard, "Spend, savings and traffic at a glance"),
             ("Requests", self.requests, "Every request and why it went where it did"),
@@ -164,6 +168,7 @@ class MainWindow(QMainWindow):
         self.dashboard.demo_requested.connect(lambda: self.set_demo(True))
         self.providers.key_stored.connect(lambda _p: self.refresh_state())
         self.settings_page.token_changed.connect(self.integrations.refresh)
+        self.requests.request_selected.connect(lambda rid: spawn(self._show_audit(rid)))
 
     # --- behaviour ------------------------------------------------------------------
 
@@ -180,7 +185,14 @@ class MainWindow(QMainWindow):
         self.requests.load_history(rows)
         self.refresh_state()
 
+    async def _show_audit(self, request_id: str) -> None:
+        audit = await self.backend.audit(parent_id(request_id))
+        if audit is not None:
+            self.requests.show_audit(audit.request_id, audit_html(audit))
+
     def _on_requests(self, records: Sequence[RequestRow]) -> None:
+        if any(r.task == "audit" for r in records):
+            self.quality.refresh()
         self.dashboard.add_records(records)
         self.requests.add_records(records)
         self._show_status()
@@ -202,6 +214,7 @@ class MainWindow(QMainWindow):
         usable = set(self.backend.usable_providers())
         routable = any(m.enabled and m.provider in usable for m in self.backend.registry)
         self.dashboard.set_demo(demo)
+        self.quality.refresh()
         self.requests.set_demo(demo)
         self.dashboard.set_budget(self.backend.budget_status())
         empty = not demo and not routable and len(self.dashboard.series) == 0

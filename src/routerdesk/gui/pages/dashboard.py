@@ -88,7 +88,7 @@ class DashboardPage(QWidget):
 
     def _build_content(self) -> QWidget:
         page = QWidget()
-        layout = QVBoxLayout(page)
+        layout = self._content = QVBoxLayout(page)
         top = QHBoxLayout()
         label = QLabel("&Range:")
         self.range = QComboBox()
@@ -103,7 +103,7 @@ class DashboardPage(QWidget):
         top.addWidget(self.range)
         top.addStretch(1)
         top.addWidget(self.live)
-        tiles = QHBoxLayout()
+        tiles = self._tiles_row = QHBoxLayout()
         self.tiles = {
             "requests": Tile("Requests", "Requests answered in the range (errors in brackets)"),
             "spend": Tile("Spend", "What the routed requests cost"),
@@ -164,6 +164,12 @@ class DashboardPage(QWidget):
         else:
             self.demo_banner.clear_message()
         self._mark_dirty()
+
+    def add_quality(self, tile: QWidget, chart: QWidget) -> None:
+        """The quality-kept tile right after Savings, its chart under the budget bar
+        (both owned by gui/pages/quality.py's QualityPanel)."""
+        self._tiles_row.insertWidget(list(self.tiles).index("savings") + 1, tile)
+        self._content.insertWidget(self._content.indexOf(self.budget) + 1, chart)
 
     def set_budget(self, status: BudgetStatus) -> None:
         self.budget.show_status(status)

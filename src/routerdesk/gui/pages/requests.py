@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from PySide6.QtCore import QItemSelection, Qt
+from PySide6.QtCore import QItemSelection, Qt, Signal
 from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 
 from routerdesk.gui.models.request_row import RequestRow
 from routerdesk.gui.models.requests_model import RECORD_ROLE, RequestsFilter, RequestsModel
+from routerdesk.gui.pages.audit_detail import parent_id
 from routerdesk.gui.pages.request_detail import explain
 from routerdesk.gui.widgets import Banner
 
@@ -39,8 +40,12 @@ STATUS_FILTERS = (
 class RequestsPage(QWidget):
     """Table of finished requests (newest first), a filter bar and a detail pane.
 
-    Signals: none.
+    Signals:
+        request_selected(str): a row was selected (its request id); the main window
+            answers with `show_audit` when the request was audited.
     """
+
+    request_selected = Signal(str)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -169,3 +174,13 @@ class RequestsPage(QWidget):
         record = rows[0].data(RECORD_ROLE)
         if isinstance(record, RequestRow):
             self.detail.setHtml(explain(record))
+            self._shown = record
+            self.request_selected.emit(record.request_id)
+
+    _shown: RequestRow | None = None
+
+    def show_audit(self, request_id: str, html: str) -> None:
+        """Add an audit's verdict and answers under the selected request's detail."""
+        r = self._shown
+        if r is not None and parent_id(r.request_id) == request_id:
+            self.detail.setHtml(explain(r) + html)
