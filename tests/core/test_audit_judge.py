@@ -152,10 +152,10 @@ def test_demo_judge_is_deterministic_and_favours_the_stronger_model() -> None:
     verdicts = _demo_verdicts(registry, "weak", "strong", 300)
     assert verdicts == _demo_verdicts(registry, "weak", "strong", 300)
     worse = verdicts.count("worse") / len(verdicts)
-    assert 0.2 < worse < 0.6  # the weaker model loses often, not always
+    assert 0.08 < worse < 0.3  # the weaker model loses sometimes, not always
     assert verdicts.count("better") < verdicts.count("worse")
     even = _demo_verdicts(registry, "same", "strong", 300)
-    assert even.count("worse") < 300 * 0.15 and even.count("better") < 300 * 0.15
+    assert even.count("worse") < 300 * 0.08 and even.count("better") < 300 * 0.08
     answer = demo_judge_answer(judge_request("q", "a", "b", registry["strong"]), registry)
     assert json.loads(answer.content or "")["winner"] in ("A", "B", "tie")
     assert answer.usage.input_tokens > 0

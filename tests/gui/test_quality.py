@@ -55,7 +55,7 @@ def test_quality_tile_shows_share_interval_and_count_with_a_breakdown(qtbot: Any
     run(win.quality._load())
     tile = win.quality.tile
     assert tile.value() == "94%"
-    assert tile._sub.text() == "88–97%, 120 audits"
+    assert tile._sub.text().startswith("88–97%, 120 audits · $0.24")  # audit cost, apart
     assert win.dashboard.tiles["savings"].parent() is tile.parent()  # beside savings
     chart = win.quality.chart
     assert chart is not None and not win.quality._chart_slot.isHidden()
@@ -81,7 +81,24 @@ def test_demo_audits_are_labelled_and_kept_apart(qtbot: Any, run: Run) -> None:
     win = window(qtbot, backend)
     run(win.quality._load())
     assert win.quality.tile.value() == "0%"
-    assert win.quality.tile._sub.text().endswith("1 audit (demo judge)")
+    assert win.quality.tile._sub.text().endswith("1 audit · $0.002 simulated")
+
+
+def test_audit_calls_stay_off_the_dashboard_but_on_the_requests_page(qtbot: Any) -> None:
+    backend = seeded()
+    win = window(qtbot, backend)
+    routed = record(cost=0.01)
+    call = record(task="audit", cost=0.5)
+    call.request_id = routed.request_id + ".audit-baseline"
+    for r in (routed, call):
+        backend.events.publish(REQUEST_FINISHED, r)
+    win.bridge.flush()
+    win.dashboard.redraw_now()
+    assert win.dashboard.tiles["requests"].value() == "1"
+    assert win.dashboard.tiles["spend"].value() == "$0.0100"
+    win.show_page(1)
+    assert win.requests.model.rowCount() == 2
+    assert win.spend_label.text() == "Today: $0.5100"  # budgets count audit calls
 
 
 def test_requests_detail_shows_verdict_reason_and_both_answers(qtbot: Any, run: Run) -> None:

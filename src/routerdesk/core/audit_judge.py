@@ -204,7 +204,7 @@ def demo_judge_answer(req: ChatRequest, registry: Registry) -> ChatResponse:
     x, y = sorted(ids)  # the pair in a fixed order, so both orders see the same draw
     u = _unit("pair", x, y, prompt.partition("[The Start of Assistant A's Answer]")[0])
     gap = _score(registry, x) - _score(registry, y)
-    x_wins, y_wins = 0.04 + 0.12 * max(0.0, gap), 0.04 + 0.12 * max(0.0, -gap)
+    x_wins, y_wins = 0.04 + 0.05 * max(0.0, gap), 0.04 + 0.05 * max(0.0, -gap)
     pair_winner = x if u < x_wins else (y if u > 1 - y_wins else "")
     winner: Winner
     if _unit("position", prompt) < 0.1:

@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
 )
 
 from routerdesk import __version__
+from routerdesk.core.audit import AUDIT_TASK
 from routerdesk.core.errors import ConfigError
 from routerdesk.core.types import UsageRecord
 from routerdesk.gui.backend import Backend
@@ -37,6 +38,12 @@ from routerdesk.gui.tray import PAUSE_TIP
 from routerdesk.gui.widgets import PageStack, pad_items
 
 HISTORY_ROWS = 5000  # rows read from the usage log at start-up
+
+
+def not_audits(rows: Sequence[RequestRow]) -> list[RequestRow]:
+    """The dashboard's rows: audit calls are measurement, not routing; their cost shows on the
+    quality tile (budgets and the Requests page still count and list them)."""
+    return [r for r in rows if r.task != AUDIT_TASK]
 
 
 class MainWindow(QMainWindow):
@@ -181,7 +188,7 @@ class MainWindow(QMainWindow):
     def load_history(self, records: Sequence[UsageRecord]) -> None:
         """Show what the usage log already holds (read by the caller off the loop)."""
         rows = [RequestRow(r) for r in records]
-        self.dashboard.load_history(rows)
+        self.dashboard.load_history(not_audits(rows))
         self.requests.load_history(rows)
         self.refresh_state()
 
@@ -191,9 +198,11 @@ class MainWindow(QMainWindow):
             self.requests.show_audit(audit.request_id, audit_html(audit))
 
     def _on_requests(self, records: Sequence[RequestRow]) -> None:
-        if any(r.task == "audit" for r in records):
+        routed = not_audits(records)
+        if len(routed) < len(records):
             self.quality.refresh()
-        self.dashboard.add_records(records)
+        if routed:
+            self.dashboard.add_records(routed)
         self.requests.add_records(records)
         self._show_status()
         if not all(r.demo for r in records):

@@ -18,6 +18,7 @@ from routerdesk.core.quality import Share
 from routerdesk.gui.backend import Backend, QualityView
 from routerdesk.gui.tasks import spawn_if_running
 from routerdesk.gui.widgets import Tile
+from routerdesk.gui.widgets import usd as money
 
 if TYPE_CHECKING:
     from routerdesk.gui.pages.dashboard import DashboardPage
@@ -26,7 +27,8 @@ REFRESH_MS = 10_000  # audits finish in the background, seconds after their requ
 MAX_BARS = 8
 TILE_TIP = (
     "Share of audited answers the judge model found at least as good as the baseline model's "
-    "answer to the same request, with its 95% interval and the number of audits. "
+    "answer to the same request, with its 95% interval, the number of audits and what the "
+    "audits cost (not in Spend or Savings; budgets count it). "
     "Turn audits on in Settings → Quality audits."
 )
 
@@ -39,7 +41,9 @@ def tile_text(view: QualityView) -> tuple[str, str]:
     lo, hi = s.interval
     word = "audit" if s.n == 1 else "audits"
     sub = f"{lo * 100:.0f}–{hi * 100:.0f}%, {s.n:,} {word}"
-    return f"{s.rate:.0%}", sub + (" (demo judge)" if view.simulated else "")
+    cost = view.summary.cost
+    sub += f" · {money(cost)}" + (" simulated" if view.simulated else "") if cost else ""
+    return f"{s.rate:.0%}", sub
 
 
 def ranked(groups: dict[str, Share]) -> list[tuple[str, Share]]:
