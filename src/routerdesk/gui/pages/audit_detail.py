@@ -11,6 +11,7 @@ VERDICT_WORDS = {
     "as_good": "as good as the baseline's",
     "worse": "worse than the baseline's",
 }
+ANCHOR = "audit"  # the Requests page scrolls here when the audit arrives
 ORDER_WORDS = {"better": "routed better", "as_good": "tie", "worse": "baseline better"}
 
 
@@ -26,7 +27,7 @@ def _answer(text: str) -> str:
 
 def audit_html(a: AuditResult) -> str:
     """HTML appended to the request's detail pane."""
-    parts = ["<hr><h4>Quality audit</h4>"]
+    parts = [f"<hr><a name='{ANCHOR}'></a><h4>Quality audit</h4>"]
     if a.verdict is None:
         parts.append(f"<p><b>No verdict:</b> {escape(a.error or 'the audit did not finish')}</p>")
     else:

@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
 
 from routerdesk.gui.models.request_row import RequestRow
 from routerdesk.gui.models.requests_model import RECORD_ROLE, RequestsFilter, RequestsModel
-from routerdesk.gui.pages.audit_detail import parent_id
+from routerdesk.gui.pages.audit_detail import ANCHOR, parent_id
 from routerdesk.gui.pages.request_detail import explain
 from routerdesk.gui.widgets import Banner
 
@@ -184,3 +184,4 @@ class RequestsPage(QWidget):
         r = self._shown
         if r is not None and parent_id(r.request_id) == request_id:
             self.detail.setHtml(explain(r) + html)
+            self.detail.scrollToAnchor(ANCHOR)
