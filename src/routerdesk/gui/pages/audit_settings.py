@@ -24,10 +24,11 @@ from routerdesk.core.settings import AuditSettings
 
 AUTO_JUDGE = "Automatic (strongest usable model that did not answer)"
 WHAT_IS_SENT = (
-    "An audit sends an audited request's whole prompt to up to two more providers: the "
-    "baseline model's, for a second answer, and the judge model's, together with both answers "
-    "(twice, in swapped order). Both calls cost real money, are logged as “audit” rows, count "
-    "in your budgets and stop at the daily cap. Never while a budget is near its limit. Both "
+    "An audit sends the audited request's whole prompt to up to two more providers: the "
+    "baseline model's provider (for a second answer) and the judge model's provider (the "
+    "prompt and both answers, twice, in swapped order). These calls cost real money, are "
+    "logged as “audit” rows, count in your budgets and stop at the daily cap; none run while "
+    "a budget is near its limit. Both "
     "answers are kept on this computer (audits.sqlite3) as long as the usage log. "
     f"Demo mode audits {DEMO_SAMPLE_RATE:.0%} of demo requests with a built-in judge: nothing "
     "leaves the computer."
