@@ -33,7 +33,7 @@ from routerdesk.gui.pages.quality import QualityPanel
 from routerdesk.gui.pages.registry import RegistryPage
 from routerdesk.gui.pages.requests import RequestsPage
 from routerdesk.gui.pages.settings import SettingsPage
-from routerdesk.gui.tasks import spawn
+from routerdesk.gui.tasks import spawn_if_running
 from routerdesk.gui.tray import PAUSE_TIP
 from routerdesk.gui.widgets import PageStack, pad_items
 
@@ -175,7 +175,9 @@ class MainWindow(QMainWindow):
         self.dashboard.demo_requested.connect(lambda: self.set_demo(True))
         self.providers.key_stored.connect(lambda _p: self.refresh_state())
         self.settings_page.token_changed.connect(self.integrations.refresh)
-        self.requests.request_selected.connect(lambda rid: spawn(self._show_audit(rid)))
+        self.requests.request_selected.connect(
+            lambda rid: spawn_if_running(lambda: self._show_audit(rid))
+        )
 
     # --- behaviour ------------------------------------------------------------------
 

@@ -56,7 +56,7 @@ class AuditSettingsBox(QGroupBox):
         self.cap.setToolTip("Audits stop for the day once their calls cost this much")
         self.judge = QComboBox()
         self.judge.setToolTip("The model that compares the two answers")
-        self.tools = QCheckBox("Also audit requests with tool results or forced tool calls")
+        self.tools = QCheckBox("Also aud&it requests with tool results or forced tool calls")
         self.tools.setToolTip(
             "Their answers are tool calls or depend on tool output: rarely comparable"
         )

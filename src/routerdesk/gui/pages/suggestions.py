@@ -87,10 +87,10 @@ class SuggestionsPanel(QWidget):
             f"{s.current} → {s.proposed}: {escape(s.evidence)}."
         )
         text.setWordWrap(True)
-        accept = QPushButton("Accept")
+        accept = QPushButton("A&ccept")
         accept.setToolTip("Apply the new score now (Save keeps it in registry.toml)")
         accept.clicked.connect(lambda _=False, s=s: self._accept(s))
-        dismiss = QPushButton("Dismiss")
+        dismiss = QPushButton("D&ismiss")
         dismiss.setToolTip("Do not suggest this again")
         dismiss.clicked.connect(lambda _=False, s=s: spawn(self.dismiss(s)))
         layout.addWidget(text, 1)
