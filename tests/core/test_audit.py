@@ -165,7 +165,7 @@ async def test_both_orders_agreeing_on_the_baseline_is_worse() -> None:
 @pytest.mark.parametrize(
     ("reply", "error"),
     [
-        ("I cannot help with comparing these.", "no JSON object (refused?)"),
+        ("I cannot help with comparing these.", "no JSON object in"),
         ('{"winner": "A", "reason": "ok"', "no JSON object"),
         ('{"winner": "maybe"}', "'winner' must be A, B or tie"),
         (

@@ -59,7 +59,7 @@ def test_parses_verdicts(text: str, winner: str, reason: str) -> None:
     [
         ("", "empty"),
         (None, "empty"),
-        ("I'm sorry, but I can't compare these answers.", "no JSON object (refused?)"),
+        ("I'm sorry, but I can't compare these answers.", "no JSON object in"),
         ('{"winner": "A", "reason": ', "no JSON object"),
         ('{"winner": "A" "reason": "x"}', "invalid JSON"),
         ('{"winner": "both", "reason": "x"}', "'winner' must be A, B or tie"),

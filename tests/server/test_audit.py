@@ -133,7 +133,7 @@ async def test_malformed_judge_json_is_a_failed_audit_not_a_verdict(served: Serv
     await settle(served)
     assert served.runtime.audits is not None
     result = served.runtime.audits.get(resp.headers["x-routerdesk-request-id"])
-    assert result is not None and result.verdict is None and "refused" in result.error
+    assert result is not None and result.verdict is None and "no JSON object" in result.error
     assert len(served.anthropic.requests) == 1
 
 

@@ -23,7 +23,7 @@ import time
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from routerdesk.core.l2 import JSON_SCHEMA_PROVIDERS, head_tail
+from routerdesk.core.l2 import JSON_SCHEMA_PROVIDERS, head_tail, json_object_in
 from routerdesk.core.registry import ModelSpec, Registry
 from routerdesk.core.types import (
     ChatRequest,
@@ -118,25 +118,16 @@ class MalformedJudgement(ValueError):
     """The judge did not answer with the JSON asked for (or refused); the message says how."""
 
 
-_FENCE = re.compile(r"^```(?:json)?\s*|\s*```$", re.IGNORECASE)
 _WINNERS: dict[str, Winner] = {"a": "A", "b": "B", "tie": "tie", "c": "tie", "draw": "tie"}
 REASON_CHARS = 300
 
 
 def parse_judgement(text: str | None) -> Judgement:
     """The judge's JSON; tolerant of code fences and case, strict on the winner."""
-    if not text or not text.strip():
-        raise MalformedJudgement("empty answer")
-    body = _FENCE.sub("", text.strip())
-    start, end = body.find("{"), body.rfind("}")
-    if start < 0 or end < start:
-        raise MalformedJudgement(f"no JSON object (refused?): {_one_line(text)[:80]!r}")
     try:
-        data = json.loads(body[start : end + 1])
-    except json.JSONDecodeError as exc:
-        raise MalformedJudgement(f"invalid JSON ({exc.msg})") from None
-    if not isinstance(data, dict):
-        raise MalformedJudgement("answer is not a JSON object")
+        data = json_object_in(text)
+    except ValueError as exc:  # words instead of JSON are how a judge refuses
+        raise MalformedJudgement(str(exc)) from None
     raw = data.get("winner")
     winner = _WINNERS.get(raw.strip().lower()) if isinstance(raw, str) else None
     if winner is None:

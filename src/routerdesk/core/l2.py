@@ -264,20 +264,33 @@ class MalformedVerdict(ValueError):
 _FENCE = re.compile(r"^```(?:json)?\s*|\s*```$", re.IGNORECASE)
 
 
-def parse_verdict(text: str | None) -> L2Verdict:
-    """Parse the classifier's answer; tolerant of code fences and case, strict on values."""
+def json_object_in(text: str | None) -> dict[str, Any]:
+    """The JSON object in a model's answer, tolerant of code fences and words around it.
+
+    Raises ValueError saying what is wrong (empty, no object, invalid JSON). The L2
+    classifier and the quality-audit judge (core/audit_judge.py) read their answers so.
+    """
     if not text or not text.strip():
-        raise MalformedVerdict("empty answer")
+        raise ValueError("empty answer")
     body = _FENCE.sub("", text.strip())
     start, end = body.find("{"), body.rfind("}")
     if start < 0 or end < start:
-        raise MalformedVerdict(f"no JSON object in {text[:60]!r}")
+        raise ValueError(f"no JSON object in {text[:60]!r}")
     try:
         data = json.loads(body[start : end + 1])
     except json.JSONDecodeError as exc:
-        raise MalformedVerdict(f"invalid JSON ({exc.msg})") from None
+        raise ValueError(f"invalid JSON ({exc.msg})") from None
     if not isinstance(data, dict):
-        raise MalformedVerdict("answer is not a JSON object")
+        raise ValueError("answer is not a JSON object")
+    return data
+
+
+def parse_verdict(text: str | None) -> L2Verdict:
+    """Parse the classifier's answer; tolerant of code fences and case, strict on values."""
+    try:
+        data = json_object_in(text)
+    except ValueError as exc:
+        raise MalformedVerdict(str(exc)) from None
     task = data.get("task")
     if not isinstance(task, str):
         raise MalformedVerdict("no 'task' string")
