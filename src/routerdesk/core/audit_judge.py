@@ -23,13 +23,12 @@ import time
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from routerdesk.core.l2 import JSON_SCHEMA_PROVIDERS, head_tail, json_object_in
+from routerdesk.core.l2 import head_tail, json_format, json_object_in
 from routerdesk.core.registry import ModelSpec, Registry
 from routerdesk.core.types import (
     ChatRequest,
     ChatResponse,
     Message,
-    ResponseFormat,
     TextPart,
     Usage,
 )
@@ -81,13 +80,7 @@ def judge_prompt(question: str, answer_a: str, answer_b: str) -> str:
 
 
 def judge_request(question: str, answer_a: str, answer_b: str, model: ModelSpec) -> ChatRequest:
-    fmt: ResponseFormat | None
-    if not model.supports("json"):
-        fmt = None  # the rubric alone asks for JSON
-    elif model.provider in JSON_SCHEMA_PROVIDERS:
-        fmt = ResponseFormat("json_schema", name="audit_verdict", schema=JUDGE_SCHEMA, strict=True)
-    else:
-        fmt = ResponseFormat("json_object")
+    fmt = json_format(model, "audit_verdict", JUDGE_SCHEMA)
     thinks = model.supports("reasoning")
     return ChatRequest(
         messages=[

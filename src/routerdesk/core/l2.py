@@ -213,17 +213,19 @@ def classifier_prompt(req: ChatRequest) -> str:
     return "\n".join(lines)
 
 
+def json_format(model: ModelSpec, name: str, schema: dict[str, Any]) -> ResponseFormat | None:
+    """How to ask `model` for JSON: the strict schema where its provider takes one, JSON
+    mode elsewhere, nothing for a model without JSON output (the prompt alone asks)."""
+    if not model.supports("json"):
+        return None
+    if model.provider in JSON_SCHEMA_PROVIDERS:
+        return ResponseFormat("json_schema", name=name, schema=schema, strict=True)
+    return ResponseFormat("json_object")
+
+
 def classifier_request(excerpt: str, model: ModelSpec) -> ChatRequest:
     """The request sent to the classifier model."""
-    fmt: ResponseFormat | None
-    if not model.supports("json"):
-        fmt = None  # a user-chosen model without JSON mode: the prompt alone asks for JSON
-    elif model.provider in JSON_SCHEMA_PROVIDERS:
-        fmt = ResponseFormat(
-            "json_schema", name="routing_label", schema=VERDICT_SCHEMA, strict=True
-        )
-    else:
-        fmt = ResponseFormat("json_object")
+    fmt = json_format(model, "routing_label", VERDICT_SCHEMA)
     thinks = model.supports("reasoning")
     return ChatRequest(
         messages=[
