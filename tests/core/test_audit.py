@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from routerdesk.core.audit import AUDIT_TASK, DEMO_SAMPLE_RATE, Auditor, AuditResult, choose_judge
 from routerdesk.core.budget import SpendTracker
-from routerdesk.core.errors import UpstreamServerError
+from routerdesk.core.errors import ConfigError, UpstreamServerError
 from routerdesk.core.registry import ModelSpec, Prices, Registry
 from routerdesk.core.settings import Settings
+from routerdesk.core.settings_file import load_settings
 from routerdesk.core.types import (
     TASKS,
     ChatRequest,
@@ -327,3 +329,19 @@ def test_the_judge_is_the_strongest_usable_model_that_did_not_answer() -> None:
 
 async def _ignore(result: AuditResult) -> None:
     return None
+
+
+def test_audit_settings_load_from_settings_toml_and_bad_values_name_the_field(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "settings.toml"
+    path.write_text("[audit]\nenabled = true\nsample_rate = 0.05\ndaily_cap_usd = 2\n")
+    audit = load_settings(path).audit
+    assert (audit.enabled, audit.sample_rate, audit.daily_cap_usd) == (True, 0.05, 2.0)
+    assert Settings().audit.enabled is False  # off by default
+    assert (Settings().audit.sample_rate, Settings().audit.daily_cap_usd) == (0.02, 0.5)
+    path.write_text("[audit]\nsample_rate = 1.5\n")
+    with pytest.raises(ConfigError) as err:
+        load_settings(path)
+    assert err.value.field == "audit.sample_rate" and "settings.toml" in str(err.value)
+    assert "1.5" in path.read_text()  # the bad file is left as it is
