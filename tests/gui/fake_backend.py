@@ -42,6 +42,7 @@ class FakeBackend:
         self.usage_rows: list[dict[str, object]] = []  # what `what_if` re-routes
         self.audits: list[AuditResult] = []  # what `quality` sums up
         self.dismissed: set[str] = set()
+        self.audit_skip = ""  # the auditor's last_skip
         self.events.subscribe(REQUEST_FINISHED, self._count)
 
     def _count(self, record: UsageRecord, *_: object) -> None:
@@ -151,7 +152,8 @@ class FakeBackend:
         summary = summarize(Judged(a.task, a.routed_model, a.verdict or "", a.cost) for a in audits)
         found = suggestions(summary, self.registry, dismissed=self.dismissed)
         on = self.settings.audit.enabled or self.demo
-        return QualityView(summary, found, self.demo, on, 0.0, self.settings.audit.daily_cap_usd)
+        cap = self.settings.audit.daily_cap_usd
+        return QualityView(summary, found, self.demo, on, 0.0, cap, self.audit_skip)
 
     async def audit(self, request_id: str) -> AuditResult | None:
         return next((a for a in self.audits if a.request_id == request_id), None)

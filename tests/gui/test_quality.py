@@ -148,6 +148,20 @@ def test_settings_group_says_what_is_sent_where_and_saves(qtbot: Any) -> None:
         assert w.toolTip()
 
 
+def test_settings_group_shows_spend_against_the_cap_and_the_last_skip(qtbot: Any, run: Run) -> None:
+    backend = seeded()
+    win = window(qtbot, backend)
+    box = win.settings_page.audit_box
+    run(box.refresh_status())
+    assert (
+        box.status.text()
+        == "Audits today: $0.0000 of the $0.50 cap. 120 audits in the last 7 days."
+    )
+    backend.settings.audit.enabled = False
+    run(box.refresh_status())
+    assert box.status.text() == "Audits are off."
+
+
 def test_registry_suggestion_accept_applies_and_dismiss_remembers(qtbot: Any, run: Run) -> None:
     backend = seeded()
     # "mid" wins translation often enough to suggest a raise

@@ -60,6 +60,7 @@ class QualityView:
     enabled: bool  # audits run now (turned on, or demo mode)
     spent_today: float = 0.0  # real audit spend today, USD
     cap_usd: float = 0.0
+    last_skip: str = ""  # why the last request picked for an audit was not audited
 
 
 class Backend(Protocol):

@@ -278,6 +278,7 @@ class RuntimeBackend:
             enabled=audit.enabled or demo,
             spent_today=auditor.spent_today if auditor is not None else 0.0,
             cap_usd=audit.daily_cap_usd,
+            last_skip=auditor.last_skip if auditor is not None else "",
         )
 
     async def audit(self, request_id: str) -> AuditResult | None:

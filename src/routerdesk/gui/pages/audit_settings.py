@@ -5,9 +5,11 @@ It says plainly what an audit sends where before anyone turns it on.
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -21,6 +23,8 @@ from PySide6.QtWidgets import (
 from routerdesk.core.audit import DEMO_SAMPLE_RATE
 from routerdesk.core.registry import Registry
 from routerdesk.core.settings import AuditSettings
+from routerdesk.gui.backend import Backend, QualityView
+from routerdesk.gui.tasks import spawn_if_running
 
 AUTO_JUDGE = "Automatic (strongest usable model that did not answer)"
 WHAT_IS_SENT = (
@@ -35,11 +39,28 @@ WHAT_IS_SENT = (
 )
 
 
-class AuditSettingsBox(QGroupBox):
-    """A form over `settings.audit` (core/settings.py AuditSettings)."""
+def status_text(view: QualityView) -> str:
+    """Today's audit spend against the cap, the audits of the last week, the last skip."""
+    if not view.enabled:
+        return "Audits are off."
+    n = view.summary.overall.n + view.summary.failed
+    parts = [
+        "Demo audits (simulated costs)."
+        if view.simulated
+        else f"Audits today: ${view.spent_today:.4f} of the ${view.cap_usd:.2f} cap.",
+        f"{n} audits in the last 7 days.",
+    ]
+    if view.last_skip:
+        parts.append(f"Last skipped: {view.last_skip}.")
+    return " ".join(parts)
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+
+class AuditSettingsBox(QGroupBox):
+    """A form over `settings.audit` (core/settings.py AuditSettings), and the audits' status."""
+
+    def __init__(self, backend: Backend, parent: QWidget | None = None) -> None:
         super().__init__("Quality audits", parent)
+        self.backend = backend
         self.enabled = QCheckBox("Audit a sample of routed answers against the baseline mod&el")
         self.enabled.setToolTip("Off by default. See what is sent where below.")
         self.rate = QDoubleSpinBox()
@@ -70,8 +91,20 @@ class AuditSettingsBox(QGroupBox):
         form.addRow(_label("Sa&mple:", self.rate), self.rate)
         form.addRow(_label("Daily ca&p:", self.cap), self.cap)
         form.addRow(_label("&Judge model:", self.judge), self.judge)
+        self.status = QLabel()
+        self.status.setWordWrap(True)
+        self.status.setToolTip("Audit spend today, recent audits, and why the last one was skipped")
         form.addRow(self.tools)
+        form.addRow("Status:", self.status)
         form.addRow(self.note)
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        spawn_if_running(self.refresh_status)
+
+    async def refresh_status(self) -> None:
+        view = await self.backend.quality(time.time() - 7 * 86400)
+        self.status.setText(status_text(view))
 
     def load(self, audit: AuditSettings, registry: Registry) -> None:
         self.enabled.setChecked(audit.enabled)

@@ -84,7 +84,7 @@ class SettingsPage(QWidget):
         self._build_l2()
         self._build_budgets()
         self._build_server_privacy()
-        self.audit_box = AuditSettingsBox()
+        self.audit_box = AuditSettingsBox(self.backend)
         self.save = QPushButton("&Save")
         self.save.setToolTip("Validate and write settings.toml")
         self.save.clicked.connect(self._save)
