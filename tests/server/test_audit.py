@@ -137,6 +137,21 @@ async def test_malformed_judge_json_is_a_failed_audit_not_a_verdict(served: Serv
     assert len(served.anthropic.requests) == 1
 
 
+async def test_a_judge_refusal_is_a_failed_audit(served: Served) -> None:
+    audits_on(served)
+    served.openai.push(Answer(text=ROUTED), Answer(text=BASELINE))
+    served.anthropic.push(Answer(text="", finish="refusal"))  # Anthropic's stop_reason
+    resp = await post(served)
+    assert resp.status_code == 200
+    await settle(served)
+    assert served.runtime.audits is not None
+    result = served.runtime.audits.get(resp.headers["x-routerdesk-request-id"])
+    assert result is not None and result.verdict is None
+    assert "refused (content filter)" in result.error
+    judge_row = served.row(resp.headers["x-routerdesk-request-id"] + ".audit-judge-1")
+    assert judge_row["model_id"] == "an-mini" and judge_row["task"] == "audit"
+
+
 async def test_a_failing_or_hanging_audit_never_touches_the_clients_request(served: Served) -> None:
     served.openai.push(Answer(text=ROUTED))
     plain = await post(served)
