@@ -81,6 +81,25 @@ async def test_client_answer_is_byte_identical_with_and_without_audits(served: S
     assert len(served.anthropic.requests) == 2  # the judge, in both orders
 
 
+async def test_anthropic_clients_get_the_same_bytes_too(served: Served) -> None:
+    async def messages() -> httpx.Response:
+        async with served.http() as http:
+            body = {"model": "auto", "max_tokens": 256, "messages": MESSAGES}
+            return await http.post("/v1/messages", json=body)
+
+    served.openai.push(Answer(text=ROUTED))
+    plain = await messages()
+    audits_on(served)
+    served.openai.push(Answer(text=ROUTED), Answer(text=BASELINE))
+    served.anthropic.push(verdict("B"), verdict("A"))  # baseline better in both orders
+    audited = await messages()
+    assert same_answer(audited, plain)
+    await settle(served)
+    assert served.runtime.audits is not None
+    result = served.runtime.audits.get(audited.headers["x-routerdesk-request-id"])
+    assert result is not None and result.verdict == "worse"
+
+
 async def test_streamed_answer_is_identical_and_its_text_is_audited(served: Served) -> None:
     body = {"stream": True}
     served.openai.push(Answer(text=ROUTED, pieces=3))
