@@ -180,3 +180,19 @@ def test_registry_suggestion_accept_applies_and_dismiss_remembers(qtbot: Any, ru
     assert backend.dismissed == {"mid|translation|4->5"} and panel.suggestions == []
     run(panel.load())
     assert panel.suggestions == []  # accepted (score changed) and dismissed: both gone
+
+
+def test_breakdown_chart_follows_a_dark_palette(qtbot: Any) -> None:
+    from PySide6.QtGui import QColor, QPalette
+
+    from routerdesk.gui.pages.quality import QualityBreakdown
+
+    chart = QualityBreakdown()
+    qtbot.addWidget(chart)
+    dark = QPalette()
+    dark.setColor(QPalette.ColorRole.Window, QColor("#202124"))
+    dark.setColor(QPalette.ColorRole.Base, QColor("#17181a"))
+    dark.setColor(QPalette.ColorRole.Text, QColor("#e8eaed"))
+    chart.setPalette(dark)  # a PaletteChange event, as when the system switches
+    assert chart.by_task.backgroundBrush().color() == QColor("#17181a")
+    assert chart.by_model.getAxis("left").textPen().color() == QColor("#e8eaed")

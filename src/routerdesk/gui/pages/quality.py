@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from PySide6.QtCore import QObject, QTimer
+from PySide6.QtCore import QEvent, QObject, QTimer
 from PySide6.QtWidgets import QHBoxLayout, QWidget
 
 from routerdesk.core.quality import Share
@@ -77,13 +77,35 @@ class QualityBreakdown(QWidget):
             plot.addItem(errors)
             self._items[plot] = (bars, errors)
             layout.addWidget(plot)
+        self.apply_colours()
         self.setToolTip("Share judged at least as good as the baseline; whiskers: 95% interval")
         self.setMinimumHeight(170)
         self.setMaximumHeight(220)
 
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.PaletteChange:
+            self.apply_colours()
+
+    def apply_colours(self) -> None:
+        """Recolour from the current palette (the system switched light/dark)."""
+        from routerdesk.gui.theme import chart_colours
+
+        c = chart_colours(self.palette())
+        for plot, (bars, errors) in self._items.items():
+            plot.setBackground(c.background)
+            title = plot.getPlotItem().titleLabel
+            title.setText(title.text, color=c.foreground)
+            for name in ("left", "bottom"):
+                axis = plot.getAxis(name)
+                axis.setPen(c.foreground)
+                axis.setTextPen(c.foreground)
+            bars.setOpts(brush=c.bars)
+            errors.setData(pen=c.foreground)
+
     def _plot(self, title: str, c: Any) -> Any:
         pg = self._pg
-        plot = pg.PlotWidget()
+        plot = pg.PlotWidget(background=c.background)
         plot.setTitle(title, color=c.foreground)
         plot.setMenuEnabled(False)
         plot.setMouseEnabled(x=False, y=False)
