@@ -67,11 +67,22 @@ class FakeBackend:
             self.usage_rows.append(row)
 
     async def what_if(
-        self, strategy: str, registry: Registry | None = None, *, days: int = 7
+        self,
+        strategy: str,
+        registry: Registry | None = None,
+        *,
+        current: Registry | None = None,
+        days: int = 7,
     ) -> WhatIf:
         rows = [r for r in self.usage_rows if bool(r["demo"]) == self.demo]
         past = [dataclasses.replace(PastRequest.from_row(r), demo=False) for r in rows]
-        proj = project(past, registry or self.registry, self.settings, strategy)
+        proj = project(
+            past,
+            registry or self.registry,
+            self.settings,
+            strategy,
+            current=current or self.registry,
+        )
         return WhatIf(proj, days, self.demo, agreement_from_rows(rows))
 
     def apply_registry(self, registry: Registry) -> None:

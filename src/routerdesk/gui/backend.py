@@ -101,9 +101,17 @@ class Backend(Protocol):
         """The L2 classifier's state and the reason line to show; None without a classifier."""
 
     async def what_if(
-        self, strategy: str, registry: Registry | None = None, *, days: int = 7
+        self,
+        strategy: str,
+        registry: Registry | None = None,
+        *,
+        current: Registry | None = None,
+        days: int = 7,
     ) -> WhatIf:
-        """Re-route the last `days` of usage under `strategy` (and `registry`), off the loop."""
+        """The last `days` of usage routed now and with `strategy` as the default (and `registry`).
+
+        `current` is the registry to compare with (default: the one in use); off the loop.
+        """
 
     # --- providers ---------------------------------------------------------------
     def key(self, provider: str) -> KeyView: ...

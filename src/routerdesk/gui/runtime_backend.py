@@ -139,7 +139,12 @@ class RuntimeBackend:
         return status
 
     async def what_if(
-        self, strategy: str, registry: Registry | None = None, *, days: int = 7
+        self,
+        strategy: str,
+        registry: Registry | None = None,
+        *,
+        current: Registry | None = None,
+        days: int = 7,
     ) -> WhatIf:
         """Worker threads read and re-route the rows; the loop only waits (GC paused there)."""
         demo = self.engine.demo
@@ -150,6 +155,7 @@ class RuntimeBackend:
             registry or self.registry,
             self.settings,
             strategy,
+            current=current or self.registry,
             usable_providers=None if demo else self.usable_providers(),
             since=time.time() - days * 86400,
         )

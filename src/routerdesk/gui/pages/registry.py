@@ -104,7 +104,9 @@ class RegistryPage(QWidget):
 
     def _project(self, registry: Registry) -> None:
         strategy = self.backend.settings.routing.strategy
-        self.what_if.request(strategy, registry, what=f"with the edited registry ({strategy})")
+        self.what_if.request(
+            strategy, registry, current=self.model.saved, what="with the edited registry"
+        )
 
     def _dirty(self, dirty: bool) -> None:
         self.save.setEnabled(dirty)
