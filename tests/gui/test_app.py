@@ -14,6 +14,7 @@ from typing import Any
 import keyring
 import pytest
 from openai import OpenAI
+from PySide6.QtWidgets import QMessageBox
 
 from gui.conftest import TOKEN
 from routerdesk.app import DesktopApp
@@ -125,7 +126,15 @@ def test_provider_key_goes_to_keyring(run: Callable[[Awaitable[None]], None]) ->
             await page.pending
             assert keyring.get_password(SERVICE, "mistral") == "mistral-test-key-0123456789"
             assert "keyring" in page.key_state.text()
+            stored = page.pending
+            page.clear_key.click()  # asks first
+            assert page.confirm_clear is not None and page.pending is stored
+            page.confirm_clear.button(QMessageBox.StandardButton.Cancel).click()
+            assert keyring.get_password(SERVICE, "mistral") == "mistral-test-key-0123456789"
             page.clear_key.click()
+            assert page.confirm_clear is not None
+            page.confirm_clear.button(QMessageBox.StandardButton.Yes).click()
+            assert page.pending is not stored
             await page.pending
             assert keyring.get_password(SERVICE, "mistral") is None
         finally:

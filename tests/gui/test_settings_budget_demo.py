@@ -181,7 +181,8 @@ def test_registry_edit_projects_before_save(qtbot: Any, run: Run) -> None:
     assert "mid" not in text.split("top models:")[1]
     assert "12 of 12 requests would change model" in text
     page.save.click()
-    assert page.what_if.isHidden()
+    # Saved: the panel keeps its place (the table must not jump) and says what it is for.
+    assert not page.what_if.isHidden() and page.what_if.text() == page.what_if.idle_hint
 
 
 def test_a_no_op_registry_edit_projects_no_change(qtbot: Any, run: Run) -> None:

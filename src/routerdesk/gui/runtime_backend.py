@@ -9,9 +9,11 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 from routerdesk.core.budget import BudgetStatus, SpendTotals, budget_status
 from routerdesk.core.errors import ConfigError, RouterError
@@ -23,11 +25,13 @@ from routerdesk.core.registry_file import RegistryDocument, load_registry, save_
 from routerdesk.core.replay import PastRequest, project
 from routerdesk.core.settings import Settings
 from routerdesk.core.settings_file import save_settings
+from routerdesk.core.tokens import measure
 from routerdesk.core.types import ChatRequest, Classification, Decision, UsageRecord
 from routerdesk.engine import Engine
 from routerdesk.gui.backend import HealthView, KeyView, WhatIf
 from routerdesk.gui.models.usage_rows import record_from_row
 from routerdesk.runtime import Runtime, _without_gc
+from routerdesk.samples import SampleRun, send_samples
 from routerdesk.server.openai_api import parse_chat_request
 from routerdesk.storage import paths
 from routerdesk.storage.usage import UsageStore
@@ -178,8 +182,18 @@ class RuntimeBackend:
 
     # --- routing -----------------------------------------------------------------
 
-    def decide(self, req: ChatRequest) -> tuple[Classification, Decision]:
-        return self.engine.decide(req)
+    def decide(
+        self, req: ChatRequest, *, all_providers: bool = False
+    ) -> tuple[Classification, Decision]:
+        if not all_providers:
+            return self.engine.decide(req)
+        # As `routerdesk route` does without keys: the router with no provider filter.
+        shape = measure(req)
+        classification = self.engine.classifier.classify(req, shape)
+        decision = self.engine.router.decide(
+            req, classification, settings=self.settings, usable_providers=None, shape=shape
+        )
+        return classification, decision
 
     def parse_openai(self, body: object) -> ChatRequest:
         if isinstance(body, list):
@@ -215,7 +229,12 @@ class RuntimeBackend:
         h = self.engine.health.get(provider)
         if h is None:
             return HealthView()
-        return HealthView(str(getattr(h.state, "value", h.state)), h.last_error, h.key_rejected)
+        return HealthView(
+            str(getattr(h.state, "value", h.state)),
+            h.last_error,
+            h.key_rejected,
+            h.consecutive_failures,
+        )
 
     def usable_providers(self) -> list[str]:
         return self.engine.usable_providers()
@@ -255,9 +274,22 @@ class RuntimeBackend:
     async def regenerate_token(self) -> str:
         return await asyncio.to_thread(self.rt.regenerate_token)
 
+    async def send_samples(
+        self, on_progress: Callable[[SampleRun], None] | None = None
+    ) -> SampleRun:
+        if not self.engine.demo:  # real providers would bill the sample mix
+            raise RouterError("sample requests are sent in demo mode only")
+        return await send_samples(self.server_url, self.access_token, on_progress=on_progress)
+
     async def recent_records(self, limit: int) -> list[UsageRecord]:
         usage = self.rt.usage
         if usage is None:
             return []
         rows = await asyncio.to_thread(usage.recent, limit)
         return [record_from_row(r) for r in rows]
+
+    async def log_entry(self, request_id: str) -> dict[str, Any] | None:
+        usage = self.rt.usage
+        if usage is None:
+            return None
+        return await asyncio.to_thread(usage.get, request_id)

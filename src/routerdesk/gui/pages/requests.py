@@ -1,18 +1,29 @@
-"""Requests page: a searchable table of routing decisions; the selected row explains itself."""
+"""Requests page: a searchable table of routing decisions; the selected row explains itself.
+
+Right-click a row to copy its id or a curl (without the token) or to see its
+usage-log entry; Export CSV writes the rows the filter shows.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import json
 from collections.abc import Sequence
+from html import escape
+from pathlib import Path
 
-from PySide6.QtCore import QItemSelection, Qt
+from PySide6.QtCore import QItemSelection, QPoint, Qt
 from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
+    QFileDialog,
     QHBoxLayout,
     QHeaderView,
     QLabel,
     QLineEdit,
+    QMenu,
+    QPushButton,
     QSplitter,
     QTableView,
     QTextBrowser,
@@ -20,12 +31,31 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from routerdesk.gui.backend import Backend
 from routerdesk.gui.models.request_row import RequestRow
-from routerdesk.gui.models.requests_model import RECORD_ROLE, RequestsFilter, RequestsModel
+from routerdesk.gui.models.requests_model import (
+    COLUMNS,
+    RECORD_ROLE,
+    RequestsFilter,
+    RequestsModel,
+)
+from routerdesk.gui.pages.request_actions import curl_for, write_csv
 from routerdesk.gui.pages.request_detail import explain
-from routerdesk.gui.widgets import Banner
+from routerdesk.gui.tasks import spawn
+from routerdesk.gui.widgets import Banner, SortArrowStyle, copy_to_clipboard
 
 DEMO_NOTE = "Demo data — simulated costs. Real requests show here again once demo mode is off."
+
+STATUS_COL = next(i for i, c in enumerate(COLUMNS) if c[0] == "Status")
+FALLBACKS_COL = next(i for i, c in enumerate(COLUMNS) if c[0] == "Fallbacks")
+# Widest text each column must show in full before the row is even filled; long
+# free-text columns (client, model, fallbacks) are capped so Status stays on screen.
+SAMPLES = {
+    "Time": "00:00:00", "Task": "complex_reasoning", "Conf.": "0.00", "Cplx.": "0.00",
+    "Tier": "Tier", "Strategy": "cheapest", "Tokens": "100,000", "Cost": "$0.0000123",
+    "Saved": "-$0.0000123", "Latency": "10,000 ms", "Status": "error 503",
+}  # fmt: skip
+CAPS = {"Client": "routerdesk-samples", "Model": "claude-sonnet-5-5", "Fallbacks": "gpt-5 → claude"}
 
 STATUS_FILTERS = (
     ("All", ""),
@@ -42,8 +72,9 @@ class RequestsPage(QWidget):
     Signals: none.
     """
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, backend: Backend, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self.backend = backend
         self.model = RequestsModel(parent=self)
         self.proxy = RequestsFilter(self)
         self.proxy.setSourceModel(self.model)
@@ -66,9 +97,13 @@ class RequestsPage(QWidget):
         status_label = QLabel("S&how:")
         status_label.setBuddy(self.status)
         self.count = QLabel()
+        self.export = QPushButton("&Export CSV…")
+        self.export.setToolTip("Write the rows shown (this search and filter) to a CSV file")
+        self.export.clicked.connect(self._ask_export)
+        self.export_dialog: QFileDialog | None = None
         self.demo_banner = Banner()
         bar = QHBoxLayout()
-        for w in (search_label, self.search, status_label, self.status, self.count):
+        for w in (search_label, self.search, status_label, self.status, self.count, self.export):
             bar.addWidget(w)
         bar.setStretch(1, 1)
 
@@ -81,16 +116,25 @@ class RequestsPage(QWidget):
         self.table.setAlternatingRowColors(True)
         self.table.verticalHeader().hide()
         self.table.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 8)
-        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        self.table.horizontalHeader().setStretchLastSection(True)
-        fm = self.fontMetrics()
-        for col, sample in (
-            (2, "complex_reasoning"),
-            (7, "claude-sonnet-5-5-2026"),
-            (8, "gpt-5-mini → claude"),
-        ):
-            self.table.setColumnWidth(col, fm.horizontalAdvance(sample) + 16)
-        self.table.setToolTip("Select a request to see why it was routed this way")
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        header.setStretchLastSection(True)
+        # Status right after Time: whether a request failed is the first thing to see,
+        # and it stays on screen however narrow the window (the model keeps its order).
+        header.moveSection(header.visualIndex(STATUS_COL), 1)
+        # Fallbacks last: mostly empty, it takes the spare width rather than pushing
+        # Latency off-screen.
+        header.moveSection(header.visualIndex(FALLBACKS_COL), header.count() - 1)
+        self.arrow_style = SortArrowStyle()
+        self.arrow_style.setParent(header)
+        header.setStyle(self.arrow_style)
+        self._set_widths(initial=True)
+        self.table.setToolTip(
+            "Select a request to see why it was routed this way; right-click for more"
+        )
+        self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.table.customContextMenuRequested.connect(self._context_menu)
+        self.menu: QMenu | None = None
         self.table.selectionModel().selectionChanged.connect(self._selected)
         self.detail = QTextBrowser()
         self.detail.setOpenLinks(False)
@@ -106,10 +150,17 @@ class RequestsPage(QWidget):
         layout.addWidget(self.demo_banner)
         layout.addLayout(bar)
         layout.addWidget(splitter, 1)
-        self.proxy.rowsInserted.connect(self._update_count)
-        self.proxy.rowsRemoved.connect(self._update_count)
-        self.proxy.modelReset.connect(self._update_count)
-        self.proxy.layoutChanged.connect(self._update_count)
+        for signal in (
+            self.proxy.rowsInserted,
+            self.proxy.rowsRemoved,
+            self.proxy.modelReset,
+            self.proxy.layoutChanged,
+        ):
+            signal.connect(self._update_count)
+        # A row the filter hides is deselected without a selectionChanged: check here.
+        for signal in (self.proxy.rowsRemoved, self.proxy.modelReset, self.proxy.layoutChanged):
+            signal.connect(self._clear_detail_if_hidden)
+        self.pending: asyncio.Task[None] | None = None  # the last log read (tests await it)
         self._sized = False
         self._pending: list[RequestRow] = []
         self._update_count()
@@ -152,20 +203,109 @@ class RequestsPage(QWidget):
 
     def _fit_columns(self) -> None:
         if self.model.rowCount():
-            widths = {c: self.table.columnWidth(c) for c in (2, 7, 8)}
             self.table.resizeColumnsToContents()  # once: it reads every visible row
-            for col, width in widths.items():
-                self.table.setColumnWidth(col, max(width, self.table.columnWidth(col)))
+            self._set_widths(initial=False)
             self._sized = True
+
+    def _set_widths(self, *, initial: bool) -> None:
+        """Fixed-format columns fit their widest sample; free text fits its content up to a cap."""
+        fm = self.table.fontMetrics()
+        hfm = self.table.horizontalHeader().fontMetrics()
+        for col, (name, *_rest) in enumerate(COLUMNS):
+            header = hfm.horizontalAdvance(name) + 28  # room for the sort arrow
+            content = 0 if initial else self.table.columnWidth(col)
+            if name in CAPS:
+                cap = fm.horizontalAdvance(CAPS[name]) + 16
+                width = max(header, min(content or cap, cap))
+            else:
+                width = max(header, content, fm.horizontalAdvance(SAMPLES.get(name, "")) + 16)
+            self.table.setColumnWidth(col, width)
 
     def _update_count(self) -> None:
         shown, total = self.proxy.rowCount(), self.model.rowCount()
         self.count.setText(f"{shown:,} of {total:,}" if shown != total else f"{total:,} requests")
 
-    def _selected(self, selected: QItemSelection, _deselected: QItemSelection) -> None:
+    def selected_row(self) -> RequestRow | None:
         rows = self.table.selectionModel().selectedRows()
-        if not rows:
-            return
-        record = rows[0].data(RECORD_ROLE)
-        if isinstance(record, RequestRow):
+        record = rows[0].data(RECORD_ROLE) if rows else None
+        return record if isinstance(record, RequestRow) else None
+
+    def _selected(self, selected: QItemSelection, _deselected: QItemSelection) -> None:
+        record = self.selected_row()
+        if record is None:
+            self.detail.clear()
+        else:
             self.detail.setHtml(explain(record))
+
+    def _clear_detail_if_hidden(self) -> None:
+        if self.selected_row() is None:
+            self.detail.clear()
+
+    # --- actions ---------------------------------------------------------------------
+
+    def _context_menu(self, pos: QPoint) -> None:
+        index = self.table.indexAt(pos)
+        if not index.isValid():
+            return
+        self.table.selectRow(index.row())
+        record = index.data(RECORD_ROLE)
+        if not isinstance(record, RequestRow):
+            return
+        menu = QMenu(self)
+        menu.addAction("Copy request &id", lambda: copy_to_clipboard(record.request_id))
+        curl = menu.addAction(
+            "Copy as &curl (without the token)",
+            lambda: copy_to_clipboard(curl_for(record, self.backend.server_url)),
+        )
+        curl.setToolTip("Reads the token from $ROUTERDESK_TOKEN; the prompt is the stored preview")
+        menu.addAction("Show in usage &log…", lambda: self.show_log_entry(record.request_id))
+        menu.addSeparator()
+        menu.addAction("&Export CSV of the rows shown…", self._ask_export)
+        self.menu = menu
+        menu.popup(self.table.viewport().mapToGlobal(pos))
+
+    def show_log_entry(self, request_id: str) -> None:
+        self.pending = spawn(self._show_log_entry(request_id))
+
+    async def _show_log_entry(self, request_id: str) -> None:
+        try:
+            entry = await self.backend.log_entry(request_id)
+        except Exception as exc:  # shown, never raised into the loop
+            self.detail.setHtml(f"<p>Could not read the usage log: {escape(str(exc))}</p>")
+            return
+        if entry is None:
+            text = f"{request_id} is not in the usage log (yet: rows are written in batches)."
+            self.detail.setHtml(f"<p>{escape(text)}</p>")
+            return
+        dump = json.dumps(entry, indent=2, ensure_ascii=False, default=str)
+        self.detail.setHtml(
+            f"<h4>Usage log entry {escape(request_id)}</h4><pre>{escape(dump)}</pre>"
+        )
+
+    def visible_rows(self) -> list[RequestRow]:
+        """The rows the search and filter show, in the table's order."""
+        rows = []
+        for i in range(self.proxy.rowCount()):
+            record = self.proxy.index(i, 0).data(RECORD_ROLE)
+            if isinstance(record, RequestRow):
+                rows.append(record)
+        return rows
+
+    def _ask_export(self) -> None:
+        # open(), not exec(): a nested event loop would stall the server on the same loop.
+        dialog = QFileDialog(self, "Export the rows shown as CSV", "", "CSV files (*.csv)")
+        dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
+        dialog.setDefaultSuffix("csv")
+        dialog.selectFile("routerdesk-requests.csv")
+        dialog.fileSelected.connect(lambda path: self.export_csv(Path(path)))
+        self.export_dialog = dialog
+        dialog.open()
+
+    def export_csv(self, path: Path) -> None:
+        try:
+            n = write_csv(self.visible_rows(), path)
+        except OSError as exc:
+            self.count.setText(f"Not exported: {exc.strerror or exc}")
+            return
+        self.count.setText(f"Exported {n:,} rows to {path.name}")
+        self.count.setToolTip(str(path))

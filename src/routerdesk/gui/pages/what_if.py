@@ -73,10 +73,15 @@ class WhatIfPanel(QWidget):
     Signals: none (tests await `pending`).
     """
 
-    def __init__(self, backend: Backend, parent: QWidget | None = None) -> None:
+    def __init__(
+        self, backend: Backend, parent: QWidget | None = None, *, idle_hint: str = ""
+    ) -> None:
         super().__init__(parent)
         self.backend = backend
-        self.banner = Banner()
+        # With a hint, the panel keeps its place while idle (the page must not jump
+        # when a projection appears); without, it hides.
+        self.idle_hint = idle_hint
+        self.banner = Banner(reserve_lines=2 if idle_hint else 0)
         self.banner.setToolTip(
             "Past requests re-routed with the new setting and priced on their actual tokens. "
             "Nothing is applied until you save."
@@ -96,7 +101,7 @@ class WhatIfPanel(QWidget):
         self._timer.setSingleShot(True)
         self._timer.setInterval(DEBOUNCE_MS)
         self._timer.timeout.connect(self.start_now)
-        self.hide()
+        self.clear()
 
     def text(self) -> str:
         return self.banner.text()
@@ -122,8 +127,11 @@ class WhatIfPanel(QWidget):
     def clear(self) -> None:
         self._generation += 1
         self._timer.stop()
-        self.banner.clear_message()
-        self.hide()
+        if self.idle_hint:
+            self.banner.show_hint(self.idle_hint)
+        else:
+            self.banner.clear_message()
+            self.hide()
 
     def start_now(self) -> None:
         self._timer.stop()
