@@ -20,6 +20,8 @@ from gui.conftest import TOKEN
 from routerdesk.app import DesktopApp
 from routerdesk.core.types import ChatRequest, Message, TextPart
 from routerdesk.gui.main_window import MainWindow
+from routerdesk.gui.runtime_backend import RuntimeBackend
+from routerdesk.samples import SAMPLES
 from routerdesk.storage.secrets import SERVICE
 
 pytestmark = pytest.mark.gui
@@ -105,6 +107,45 @@ def test_registry_edit_persists_and_changes_next_decision(
             # and a rejected edit leaves file and engine alone, with a visible reason
             assert not model.setData(model.index(row, 4), "-3")
             assert "greater than or equal to 0" in win.registry.banner.text()
+        finally:
+            await app.stop()
+
+    run(scenario())
+
+
+def test_sample_requests_go_through_the_real_server(
+    run: Callable[[Awaitable[None]], None],
+) -> None:
+    """Demo mode's first step: the dashboard button sends the mix over HTTP to the app's server."""
+
+    async def scenario() -> None:
+        app = await started(tray=False)
+        win = app.window
+        assert win is not None and isinstance(app.backend, RuntimeBackend)
+        app.backend.sample_spread_s = 0.5
+        try:
+            win.dashboard.redraw_now()
+            steps = win.dashboard.first_steps
+            assert steps.isVisible() and steps.send.isVisible()
+            steps.send.click()
+            assert win.samples is not None
+            result = await win.samples
+            assert (result.sent, result.ok, result.errors) == (len(SAMPLES), len(SAMPLES), {})
+            await until(lambda: win.dashboard.tiles["requests"].value() == str(len(SAMPLES)))
+            win.dashboard.redraw_now()
+            assert not steps.isVisible()
+            win.show_page(1)
+            rows = [win.requests.model.record(i) for i in range(win.requests.model.rowCount())]
+            assert len(rows) == len(SAMPLES) and all(r.status == "ok" for r in rows)
+            assert {r.client.split("/")[0] for r in rows} == {"routerdesk-samples"}
+            assert {r.strategy for r in rows} >= {"cheapest", "balanced", "best"}
+            assert len({r.task for r in rows}) >= 6 and len({r.model_id for r in rows}) >= 3
+            for _ in range(100):  # the usage log writes in batches
+                entry = await app.backend.log_entry(rows[0].request_id)
+                if entry is not None:
+                    break
+                await asyncio.sleep(0.05)
+            assert entry is not None and entry["model_id"] == rows[0].model_id
         finally:
             await app.stop()
 

@@ -95,6 +95,10 @@ class PinnedColumnsTable(QTableView):
         return sum(self.columnWidth(c) for c in range(self.pinned))
 
     def _place(self) -> None:
+        # Row heights set through the default size emit no sectionResized: follow it here.
+        size = self.verticalHeader().defaultSectionSize()
+        if self.frozen.verticalHeader().defaultSectionSize() != size:
+            self.frozen.verticalHeader().setDefaultSectionSize(size)
         self.frozen.horizontalHeader().setFixedHeight(self.horizontalHeader().height())
         self.frozen.setGeometry(
             self.verticalHeader().width() + self.frameWidth(),

@@ -31,7 +31,7 @@ from routerdesk.engine import Engine
 from routerdesk.gui.backend import HealthView, KeyView, WhatIf
 from routerdesk.gui.models.usage_rows import record_from_row
 from routerdesk.runtime import Runtime, _without_gc
-from routerdesk.samples import SampleRun, send_samples
+from routerdesk.samples import SPREAD_S, SampleRun, send_samples
 from routerdesk.server.openai_api import parse_chat_request
 from routerdesk.storage import paths
 from routerdesk.storage.usage import UsageStore
@@ -279,7 +279,14 @@ class RuntimeBackend:
     ) -> SampleRun:
         if not self.engine.demo:  # real providers would bill the sample mix
             raise RouterError("sample requests are sent in demo mode only")
-        return await send_samples(self.server_url, self.access_token, on_progress=on_progress)
+        return await send_samples(
+            self.server_url,
+            self.access_token,
+            spread_s=self.sample_spread_s,
+            on_progress=on_progress,
+        )
+
+    sample_spread_s = SPREAD_S  # tests and screenshots send the mix faster
 
     async def recent_records(self, limit: int) -> list[UsageRecord]:
         usage = self.rt.usage

@@ -42,6 +42,10 @@ from routerdesk.gui.widgets import Banner, usd
 
 log = logging.getLogger(__name__)
 EXAMPLE = "Write a Python function that merges two sorted lists in O(n)."
+HINT = (
+    "What each strategy would choose for this prompt with the providers you can use now. "
+    "Select a row to see every candidate and why it was kept or dropped."
+)
 NO_KEY_NOTE = (
     "No provider key yet: each strategy's choice is shown as if every provider were usable. "
     '<a href="providers">Add a key on the Providers page</a> or switch on demo mode to send '
@@ -161,7 +165,7 @@ class PlaygroundPage(QWidget):
         if preview:
             self.banner.show_message(NO_KEY_NOTE, "info")
         else:
-            self.banner.clear_message()
+            self.banner.show_hint(HINT)
         c = results[0][1]
         signals = ", ".join(c.signals[:6])
         self.classification.setText(

@@ -71,6 +71,10 @@ class ProvidersPage(QWidget):
         self.list.setFixedWidth(self.fontMetrics().horizontalAdvance("○ openrouter ⚠") + 40)
         self.list.currentRowChanged.connect(self._show)
         self.banner = Banner(reserve_lines=2)
+        self.banner.show_hint(
+            "Keys go to the system keyring and are never shown again. ● has a key, ○ has none, "
+            "◆ is a local server that needs none."
+        )
         self.confirm_clear: QMessageBox | None = None
         self.title = QLabel()
         self.key_state = QLabel()
@@ -176,7 +180,10 @@ class ProvidersPage(QWidget):
             self.key_state.setText("not set")
         self.clear_key.setEnabled(key.present and key.source == "keyring")
         self.base_url.setText(self.backend.settings.provider(p).base_url or "")
-        self.health_label.setText(health_text(self.backend.health(p)))
+        if p not in LOCAL_PROVIDERS and not key.present and not self.backend.demo:
+            self.health_label.setText("not used: no key")
+        else:
+            self.health_label.setText(health_text(self.backend.health(p)))
         if p != self._shown:  # a refresh after the test keeps its result on screen
             self._shown = p
             self.test_result.setText("")

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from html import escape
 from pathlib import Path
+from typing import Any
 
-from PySide6.QtCore import QItemSelection, QPoint, Qt
+from PySide6.QtCore import QItemSelection, QPersistentModelIndex, QPoint, Qt
 from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -82,7 +83,7 @@ class RequestsPage(QWidget):
         self.search.setPlaceholderText("Search model, task, client, error…")
         self.search.setClearButtonEnabled(True)
         self.search.setToolTip("Words to match anywhere in a row (all must match)")
-        self.search.textChanged.connect(self.proxy.set_search)
+        self.search.textChanged.connect(lambda text: self._refilter(self.proxy.set_search, text))
         search_label = QLabel("&Search:")
         search_label.setBuddy(self.search)
         self.status = QComboBox()
@@ -92,7 +93,7 @@ class RequestsPage(QWidget):
             "Show all rows, answered or failed requests, or the L2 classifier's own calls"
         )
         self.status.currentIndexChanged.connect(
-            lambda i: self.proxy.set_status(STATUS_FILTERS[i][1])
+            lambda i: self._refilter(self.proxy.set_status, STATUS_FILTERS[i][1])
         )
         status_label = QLabel("S&how:")
         status_label.setBuddy(self.status)
@@ -167,7 +168,7 @@ class RequestsPage(QWidget):
 
     def set_demo(self, on: bool) -> None:
         """Show demo rows (simulated costs) while demo mode is on, real rows otherwise."""
-        self.proxy.set_demo(on)
+        self._refilter(self.proxy.set_demo, on)
         if on:
             self.demo_banner.show_message(DEMO_NOTE, "warn")
         else:
@@ -230,16 +231,49 @@ class RequestsPage(QWidget):
         record = rows[0].data(RECORD_ROLE) if rows else None
         return record if isinstance(record, RequestRow) else None
 
+    _filtering = False
+
+    def _refilter(self, change: Callable[[Any], None], value: Any) -> None:
+        """Change the filter; the view moves its selection off a hidden row onto a
+        neighbour, which the user never picked: the detail pane follows their pick only."""
+        self._filtering = True
+        try:
+            change(value)
+        finally:
+            self._filtering = False
+        self._clear_detail_if_hidden()
+
     def _selected(self, selected: QItemSelection, _deselected: QItemSelection) -> None:
-        record = self.selected_row()
-        if record is None:
-            self.detail.clear()
-        else:
+        if self._filtering:
+            return
+        rows = self.table.selectionModel().selectedRows()
+        record = rows[0].data(RECORD_ROLE) if rows else None
+        if isinstance(record, RequestRow):
+            self._shown = QPersistentModelIndex(self.proxy.mapToSource(rows[0]))
             self.detail.setHtml(explain(record))
+        else:
+            self._shown = QPersistentModelIndex()
+            self.detail.clear()
+
+    _shown = QPersistentModelIndex()  # the source row the detail pane explains
 
     def _clear_detail_if_hidden(self) -> None:
-        if self.selected_row() is None:
+        """The filter changed: keep explaining the shown request only while its row is listed.
+
+        Filtering can leave the selection on another row (or none) without a
+        selectionChanged, so the pane is checked against its own request.
+        """
+        if not self._shown.isValid():
+            if self.selected_row() is None:
+                self.detail.clear()
+            return
+        listed = self.proxy.mapFromSource(self._shown)
+        if not listed.isValid():
+            self.table.clearSelection()
+            self._shown = QPersistentModelIndex()
             self.detail.clear()
+        elif self.table.selectionModel().selectedRows() != [listed.siblingAtColumn(0)]:
+            self.table.selectRow(listed.row())
 
     # --- actions ---------------------------------------------------------------------
 
@@ -249,8 +283,11 @@ class RequestsPage(QWidget):
             return
         self.table.selectRow(index.row())
         record = index.data(RECORD_ROLE)
-        if not isinstance(record, RequestRow):
-            return
+        if isinstance(record, RequestRow):
+            self.row_menu(record).popup(self.table.viewport().mapToGlobal(pos))
+
+    def row_menu(self, record: RequestRow) -> QMenu:
+        """The right-click menu for one request."""
         menu = QMenu(self)
         menu.addAction("Copy request &id", lambda: copy_to_clipboard(record.request_id))
         curl = menu.addAction(
@@ -262,7 +299,7 @@ class RequestsPage(QWidget):
         menu.addSeparator()
         menu.addAction("&Export CSV of the rows shown…", self._ask_export)
         self.menu = menu
-        menu.popup(self.table.viewport().mapToGlobal(pos))
+        return menu
 
     def show_log_entry(self, request_id: str) -> None:
         self.pending = spawn(self._show_log_entry(request_id))
