@@ -85,7 +85,13 @@ class FirstSteps(QFrame):
 
     def show_progress(self, run: SampleRun) -> None:
         """While sending: how many went and answered; after: what failed, each reason once."""
-        self.send.setEnabled(run.sent >= run.total)
+        done = run.sent >= run.total
+        self.send.setEnabled(done)
+        self.title.setText(
+            "<b>No requests yet.</b>"
+            if done
+            else "<b>Sending the sample mix…</b> the charts below fill in as the answers arrive."
+        )
         text = f"{run.sent} of {run.total} sent, {run.ok} answered"
         if run.errors:
             reasons = "; ".join(

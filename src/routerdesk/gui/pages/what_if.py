@@ -36,7 +36,7 @@ def describe(w: WhatIf, what: str) -> str:
     if not p.changed and abs(p.savings) < 5e-7:
         return (
             f"Last {w.days} days {what}: no request would change model and the cost stays "
-            f"{_usd(p.current_cost)} ({p.requests:,} {kind} re-routed both ways)."
+            f"{_usd(p.current_cost)}; the {p.requests:,} {kind} were re-routed both ways."
         )
     head = (
         f"Last {w.days} days {what}: {_usd(p.projected_cost)} "
