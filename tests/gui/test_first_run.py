@@ -6,6 +6,7 @@ Layout checks run at the default window size and at the minimum one.
 from __future__ import annotations
 
 import csv
+import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -345,3 +346,30 @@ def test_registry_id_stays_in_view_and_search_filters(qtbot: Any, size: QSize) -
     assert [r for r in range(3) if not frozen.isRowHidden(r)] == shown
     win.registry.search.clear()
     assert not any(table.isRowHidden(r) for r in range(3))
+
+
+def test_axis_ranges_follow_a_demo_switch(qtbot: Any) -> None:
+    """Real rows an hour old, demo rows from the last minutes: each switch refits the axes."""
+    backend = FakeBackend()
+    backend.keys["openai"] = "sk-test"
+    win = make_window(qtbot, backend)
+    now = time.time()
+    real = [record(cost=2.0, t=now - 3600 + i * 60) for i in range(30)]
+    demo = [record(cost=0.001, t=now - 100 + i) for i in range(30)]
+    for r in demo:
+        r.demo = True
+    win.load_history([*real, *demo])
+    dash = win.dashboard
+    dash.redraw_now()
+    charts = dash.ensure_charts()
+    (x0, _x1), (_y0, y1) = charts.spend.getViewBox().viewRange()
+    assert x0 <= now - 3600 and y1 >= 60.0  # thirty real requests at $2
+    charts.spend.getViewBox().setRange(xRange=(0, 1), yRange=(0, 1))  # panned away
+    win.set_demo(True)
+    dash.redraw_now()
+    (x0, x1), (_y0, y1) = charts.spend.getViewBox().viewRange()
+    assert now - 200 <= x0 and x1 >= now - 71 and y1 < 1.0  # demo minutes, cents
+    win.set_demo(False)
+    dash.redraw_now()
+    (x0, _x1), (_y0, y1) = charts.spend.getViewBox().viewRange()
+    assert x0 <= now - 3600 and y1 >= 60.0

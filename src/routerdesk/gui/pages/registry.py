@@ -44,6 +44,10 @@ class RegistryPage(QWidget):
         self.backend = backend
         self.model = RegistryModel(backend.registry, self)
         self.banner = Banner(reserve_lines=1)
+        self.banner.show_hint(
+            "Double-click a cell or press F2 to edit, Space toggles On, Ctrl+F searches. "
+            "Edits route the next request at once; Save keeps them."
+        )
         self.what_if = WhatIfPanel(
             backend,
             idle_hint="Edit a price, score or switch: the line here then says what the last "
