@@ -8,13 +8,15 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import pytest
+from PySide6.QtCore import QRect, QSize
+from PySide6.QtWidgets import QWidget
 
 from gui.fake_backend import FakeBackend
 from gui.helpers import record
 from routerdesk.core.audit import AuditResult
 from routerdesk.core.events import REQUEST_FINISHED
 from routerdesk.gui.bridge import EngineBridge
-from routerdesk.gui.main_window import MainWindow
+from routerdesk.gui.main_window import DEFAULT_SIZE, MIN_SIZE, MainWindow
 
 pytestmark = pytest.mark.gui
 Run = Callable[[Awaitable[Any]], Any]
@@ -61,6 +63,35 @@ def test_quality_tile_shows_share_interval_and_count_with_a_breakdown(qtbot: Any
     assert chart is not None and not win.quality._chart_slot.isHidden()
     assert chart.labels("task") == ["simple_qa (87)", "code_generation (20)", "translation (13)"]
     assert chart.labels("model") == ["mid (100)", "cheap (20)"]
+
+
+def rect_in(win: MainWindow, w: QWidget) -> QRect:
+    return QRect(w.mapTo(win, w.rect().topLeft()), w.size())
+
+
+@pytest.mark.parametrize("size", [DEFAULT_SIZE, MIN_SIZE], ids=["1280x800", "minimum"])
+def test_breakdown_sits_beside_the_traffic_charts_or_under_them_and_fits(
+    qtbot: Any, run: Run, size: QSize
+) -> None:
+    backend = seeded()
+    backend.keys["openai"] = "sk-test"  # routable: the dashboard, not the welcome panel
+    win = window(qtbot, backend)
+    win.resize(size)
+    qtbot.waitExposed(win)
+    run(win.quality._load())
+    win.dashboard.redraw_now()  # the traffic charts exist
+    qtbot.wait(50)
+    slot, charts = win.quality._chart_slot, win.dashboard._charts_area
+    quality, traffic, page = rect_in(win, slot), rect_in(win, charts), rect_in(win, win.dashboard)
+    assert page.contains(quality) and page.contains(traffic)  # nothing cut off at the edge
+    assert not win.dashboard.showing_welcome()
+    assert quality.top() > rect_in(win, win.quality.tile).bottom()  # the tiles stay on top
+    if size == DEFAULT_SIZE:  # beside: the traffic charts keep their height
+        assert quality.left() > traffic.right() and traffic.height() > 400
+    else:  # under: three columns of plots would clip their labels
+        assert quality.top() > traffic.bottom()
+    chart = win.quality.chart
+    assert chart is not None and chart.width() >= chart.minimumWidth()
 
 
 def test_quality_tile_without_audits_says_whether_they_are_on(qtbot: Any, run: Run) -> None:

@@ -12,8 +12,9 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QTimer, Signal
-from PySide6.QtGui import QShowEvent
+from PySide6.QtGui import QResizeEvent, QShowEvent
 from PySide6.QtWidgets import (
+    QBoxLayout,
     QCheckBox,
     QComboBox,
     QHBoxLayout,
@@ -42,6 +43,9 @@ RANGES: tuple[tuple[str, float | None], ...] = (
     ("Last week", 7 * 86400.0),
     ("All time", None),
 )
+# Below this page width the quality breakdown goes under the traffic charts, not beside
+# them: three columns of plots narrower than ~300 px clip their labels.
+SIDE_BY_SIDE_PX = 1000
 
 
 DEMO_NOTE = (
@@ -93,7 +97,7 @@ class DashboardPage(QWidget):
 
     def _build_content(self) -> QWidget:
         page = QWidget()
-        layout = self._content = QVBoxLayout(page)
+        layout = QVBoxLayout(page)
         top = QHBoxLayout()
         label = QLabel("&Range:")
         self.range = QComboBox()
@@ -143,7 +147,12 @@ class DashboardPage(QWidget):
         layout.addLayout(tiles)
         layout.addWidget(self.budget)
         layout.addWidget(self.first_steps)
-        layout.addWidget(self._charts_area, 1)
+        # The traffic charts, and the quality breakdown beside them once there are audits
+        # (beside while the page is wide enough: below the tiles every pixel of height is
+        # already the charts' and the first steps').
+        self._charts_row = QBoxLayout(QBoxLayout.Direction.LeftToRight)
+        self._charts_row.addWidget(self._charts_area, 2)
+        layout.addLayout(self._charts_row, 1)
         return page
 
     # --- data in -----------------------------------------------------------------
@@ -200,11 +209,10 @@ class DashboardPage(QWidget):
             self._mark_dirty()
 
     def add_quality(self, tile: QWidget, chart: QWidget) -> None:
-        """The quality-kept tile right after Savings, its chart above the traffic charts
-        (under the first steps, which stay right under the tiles); both are owned by
-        gui/pages/quality.py's QualityPanel."""
+        """The quality-kept tile right after Savings, its chart right of the traffic charts
+        (under them on a narrow page); both are owned by gui/pages/quality.py's QualityPanel."""
         self._tiles_row.insertWidget(list(self.tiles).index("savings") + 1, tile)
-        self._content.insertWidget(self._content.indexOf(self.first_steps) + 1, chart)
+        self._charts_row.addWidget(chart, 1)
 
     def set_budget(self, status: BudgetStatus) -> None:
         self.budget.show_status(status)
@@ -228,6 +236,12 @@ class DashboardPage(QWidget):
         self._dirty = True
         if self.isVisible():
             self.redraw()
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        wide = event.size().width() >= SIDE_BY_SIDE_PX
+        side = QBoxLayout.Direction.LeftToRight if wide else QBoxLayout.Direction.TopToBottom
+        self._charts_row.setDirection(side)
 
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)

@@ -2,8 +2,8 @@
 
 The tile sits beside Savings: the share of audited answers judged at least as
 good as the baseline model's, its 95% (Wilson) interval and the sample count.
-The chart below the budget bar shows the same share by task and by model, each
-bar with its interval, so a thin sample reads as the wide bar it is.
+The chart right of the traffic charts shows the same share by task and by model,
+each bar with its interval, so a thin sample reads as the wide bar it is.
 """
 
 from __future__ import annotations
@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from PySide6.QtCore import QEvent, QObject, QTimer
-from PySide6.QtWidgets import QHBoxLayout, QWidget
+from PySide6.QtGui import QResizeEvent
+from PySide6.QtWidgets import QBoxLayout, QHBoxLayout, QWidget
 
 from routerdesk.core.quality import Share
 from routerdesk.gui.backend import Backend, QualityView
@@ -62,7 +63,7 @@ class QualityBreakdown(QWidget):
 
         self._pg = pg
         c = chart_colours(self.palette())
-        layout = QHBoxLayout(self)
+        layout = self._plots = QBoxLayout(QBoxLayout.Direction.TopToBottom, self)
         layout.setContentsMargins(0, 0, 0, 0)
         self.by_task = self._plot("Quality kept by task", c)
         self.by_model = self._plot("Quality kept by model", c)
@@ -79,8 +80,17 @@ class QualityBreakdown(QWidget):
             layout.addWidget(plot)
         self.apply_colours()
         self.setToolTip("Share judged at least as good as the baseline; whiskers: 95% interval")
-        self.setMinimumHeight(170)
-        self.setMaximumHeight(220)
+        # pyqtgraph clips, never shrinks, a plot below its labels' and title's width
+        self.setMinimumWidth(320)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        # By task over by model in a column beside the traffic charts; side by side in a
+        # wide strip (the dashboard puts the breakdown under them on a narrow page).
+        size = event.size()
+        strip = size.width() > size.height()
+        side = QBoxLayout.Direction.LeftToRight if strip else QBoxLayout.Direction.TopToBottom
+        self._plots.setDirection(side)
 
     def changeEvent(self, event: QEvent) -> None:
         super().changeEvent(event)
