@@ -116,7 +116,7 @@ def main(argv: list[str] | None = None) -> int:
         strong = np.array([r["outcome"]["strong"] for r in c.rows if r["source"] == "bbh"], float)
         comp_out["apgr_bbh_code_davinci_direct_vs_cot"] = round(fit.apgr(cx[bbh], weak, strong), 3)
         comp_out["apgr_bbh_by_length_only"] = round(
-            fit.apgr(np.array([len(r["prompt"]) for r in c.rows if r["source"] == "bbh"], float),
+            fit.apgr(np.array([len(json.dumps(r["messages"])) for r in c.rows if r["source"] == "bbh"], float),
                      weak, strong), 3)  # fmt: skip
         comp_out["bbh_items"] = int(bbh.sum())
     hand = np.array([r["source"] == "routerdesk-handwritten" for r in c.rows])

@@ -60,7 +60,8 @@ def test_weights_are_small_and_load_from_the_package() -> None:
     model = LinearModel(path)
     assert model.W.shape == (len(model.vocab), len(TASKS))
     assert model.wc.shape == (len(model.vocab),)
-    assert len(model.index) == len(model.vocab)  # no duplicate names
+    assert len(model.index) == len(model.vocab) - 1  # no duplicate names; row 0 is empty
+    assert not model.Wx[0].any()
     assert 0.05 < model.temperature < 20
 
 
@@ -79,17 +80,17 @@ def test_weights_for_other_tasks_are_refused(tmp_path: Path) -> None:
 def test_probabilities_are_a_distribution_and_confidence_is_the_top_one() -> None:
     req = ChatRequest([Message("user", [TextPart("Translate to German: good morning")])])
     pred = shipped_model().predict(feature_names(read_request(req)))
-    assert pred.probs.shape == (len(TASKS),)
-    assert abs(float(pred.probs.sum()) - 1.0) < 1e-5
+    assert len(pred.probs) == len(TASKS)
+    assert abs(sum(pred.probs) - 1.0) < 1e-9
     c = L1Classifier().classify(req)
-    assert c.confidence == round(float(pred.probs.max()), 3)
-    assert c.task == TASKS[int(pred.probs.argmax())]
+    assert c.confidence == round(max(pred.probs), 3)
+    assert c.task == TASKS[pred.probs.index(max(pred.probs))]
 
 
 def test_unknown_features_fall_back_to_the_prior() -> None:
     pred = shipped_model().predict(["w:zzzz-never-seen", "f:not-a-flag"])
     assert pred.rows == []
-    assert abs(float(pred.probs.sum()) - 1.0) < 1e-5
+    assert abs(sum(pred.probs) - 1.0) < 1e-9
     assert 0.0 < pred.complexity < 1.0
 
 

@@ -24,8 +24,6 @@ page show them.
 
 from __future__ import annotations
 
-import numpy as np
-
 from routerdesk.core.classify_features import (
     HEAD_WIN,
     Reading,
@@ -55,21 +53,20 @@ class L1Classifier:
         pred = self.model.predict(feature_names(reading))
         probs = pred.probs
         signals: list[str] = []
-        if reading.prev and "f:follow_up" in reading.flags and float(probs.max()) < FOLLOW_UP_OWN:
+        if reading.prev and "f:follow_up" in reading.flags and max(probs) < FOLLOW_UP_OWN:
             thread = self.model.predict(feature_names(_alone(reading.prev)))
-            probs = (probs + thread.probs) / 2
-            signals.append(
-                f"short follow-up: keeps the thread's task ({TASKS[int(thread.probs.argmax())]})"
-            )
-        order = np.argsort(-probs)
-        top, second = int(order[0]), int(order[1])
+            probs = [(a + b) / 2 for a, b in zip(probs, thread.probs, strict=True)]
+            thread_task = TASKS[thread.probs.index(max(thread.probs))]
+            signals.append(f"short follow-up: keeps the thread's task ({thread_task})")
+        order = sorted(range(len(probs)), key=probs.__getitem__, reverse=True)
+        top, second = order[0], order[1]
         task = TASKS[top]
         confidence = float(probs[top])
         if not reading.has_user:
             confidence = min(confidence, 0.4)
             signals.append("no user text")
-        signals.extend(self.model.explain(pred.rows, top, second))
-        signals.extend(self.model.explain_complexity(pred.rows))
+        signals.extend(self.model.explain(pred, top, second))
+        signals.extend(self.model.explain_complexity(pred))
         features = dict(reading.log_features)
         features["p_second"] = round(float(probs[second]), 3)
         return Classification(

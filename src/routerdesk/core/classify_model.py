@@ -30,9 +30,10 @@ WEIGHTS_FILE = "classifier.npz"
 
 
 class Prediction(NamedTuple):
-    probs: np.ndarray  # (len(TASKS),) calibrated task probabilities
+    probs: list[float]  # calibrated task probabilities, in TASKS order
     complexity: float  # calibrated P(a small model gets it wrong)
     rows: list[int]  # vocabulary rows that fired (for explanations)
+    weights: np.ndarray  # (len(rows), len(TASKS) + 1): their task and complexity weights
 
 
 class LinearModel:
@@ -48,14 +49,21 @@ class LinearModel:
                 self._load(z)
 
     def _load(self, z: Any) -> None:
-        self.vocab: list[str] = bytes(z["vocab"]).decode("utf-8").split("\n")
-        self.index: dict[str, int] = {name: i for i, name in enumerate(self.vocab)}
-        self.W = z["W"].astype(np.float32)
-        self.b = z["b"].astype(np.float32)
-        self.wc = z["wc"].astype(np.float32)
+        # Row 0 is an empty feature (zero weights), so every real row number is truthy and
+        # `predict` can drop unknown names with a C-level filter(None, ...).
+        self.vocab: list[str] = ["", *bytes(z["vocab"]).decode("utf-8").split("\n")]
+        self.index: dict[str, int] = {name: i for i, name in enumerate(self.vocab) if i}
+        # Task and complexity weights side by side: one gather serves both models.
+        self.Wx = np.vstack(
+            [np.zeros((1, len(TASKS) + 1)), np.hstack([z["W"], z["wc"][:, None]])]
+        ).astype(np.float32)
+        self.W = self.Wx[:, : len(TASKS)]
+        self.wc = self.Wx[:, len(TASKS)]
+        self.b = [float(v) for v in z["b"]]
         self.bc = float(z["bc"])
         self.temperature = float(z["temperature"])
         self.platt_a, self.platt_b = (float(v) for v in z["platt"])
+        self._phrases: dict[int, str] = {}  # explanation phrases, filled as rows are used
         self.meta: dict[str, Any] = json.loads(bytes(z["meta"]).decode("utf-8"))
         if tuple(self.meta.get("tasks", ())) != TASKS:
             raise ValueError(
@@ -63,32 +71,58 @@ class LinearModel:
             )
 
     def predict(self, names: list[str]) -> Prediction:
-        get = self.index.get
-        rows = list({i for n in names if (i := get(n)) is not None})
-        z = self.W[rows].sum(axis=0) + self.b if rows else self.b.copy()
-        z = z / self.temperature
-        e = np.exp(z - z.max())
-        probs = e / e.sum()
-        zc = float(self.wc[rows].sum()) + self.bc if rows else self.bc
+        # map, filter and dict.fromkeys run in C: known names, once each, in order.
+        rows = list(dict.fromkeys(filter(None, map(self.index.get, names))))
+        # Eight logits and one complexity score: plain floats beat numpy at this size.
+        if rows:
+            g = self.Wx[rows]
+            z = g.sum(axis=0).tolist()
+        else:
+            g = self.Wx[:0]
+            z = [0.0] * (len(TASKS) + 1)
+        t = self.temperature
+        logits = [(a + b) / t for a, b in zip(z, self.b, strict=False)]
+        top = max(logits)
+        e = [math.exp(v - top) for v in logits]
+        total = sum(e)
+        probs = [v / total for v in e]
+        zc = z[-1] + self.bc
         complexity = 1.0 / (1.0 + math.exp(-(self.platt_a * zc + self.platt_b)))
-        return Prediction(probs, complexity, rows)
+        return Prediction(probs, complexity, rows, g)
 
-    def explain(self, rows: list[int], task: int, against: int, n: int = 4) -> list[str]:
+    def _top(self, values: np.ndarray, n: int) -> list[int]:
+        """Positions of the n largest values, largest first (argpartition: linear time)."""
+        if len(values) > n:
+            idx = np.argpartition(values, -n)[-n:]
+            return sorted(idx.tolist(), key=lambda i: -values.item(i))
+        return sorted(range(len(values)), key=lambda i: -values.item(i))
+
+    def _phrase(self, row: int) -> str:
+        text = self._phrases.get(row)
+        if text is None:
+            text = self._phrases[row] = describe(self.vocab[row])
+        return text
+
+    def explain(self, pred: Prediction, task: int, against: int, n: int = 3) -> list[str]:
         """The features that pushed `task` over `against` most, as readable phrases."""
-        if not rows:
+        if not pred.rows:
             return []
-        push = self.W[rows, task] - self.W[rows, against]
-        top = np.argsort(-push)[:n]
-        return [f"{describe(self.vocab[rows[i]])} ({push[i]:+.2f})" for i in top if push[i] > 0]
+        push = pred.weights[:, task] - pred.weights[:, against]
+        return [
+            f"{self._phrase(pred.rows[i])} ({push.item(i):+.2f})"
+            for i in self._top(push, n)
+            if push.item(i) > 0
+        ]
 
-    def explain_complexity(self, rows: list[int], n: int = 3) -> list[str]:
-        if not rows:
+    def explain_complexity(self, pred: Prediction, n: int = 2) -> list[str]:
+        """The features that moved complexity most, either way."""
+        if not pred.rows:
             return []
-        w = self.wc[rows]
+        w = pred.weights[:, len(TASKS)]
         out = []
-        for i in np.argsort(-np.abs(w))[:n]:
-            direction = "harder" if w[i] > 0 else "easier"
-            out.append(f"{describe(self.vocab[rows[i]])} ({direction} {w[i]:+.2f})")
+        for i in self._top(np.abs(w), n):
+            v = w.item(i)
+            out.append(f"{self._phrase(pred.rows[i])} ({'harder' if v > 0 else 'easier'} {v:+.2f})")
         return out
 
 
