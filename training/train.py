@@ -26,6 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import fit
 
+from routerdesk.core.classify_model import write_weights
 from routerdesk.core.types import TASKS
 
 WEIGHTS = fit.ROOT / "src" / "routerdesk" / "resources" / "classifier.bin"
