@@ -135,22 +135,24 @@ class LinearModel:
             text = self._phrases[row] = describe(self.vocab[row])
         return text
 
-    def explain(self, pred: Prediction, task: int, against: int, n: int = 3) -> list[str]:
-        """The features that pushed `task` over `against` most, as readable phrases."""
+    def explain(
+        self, pred: Prediction, task: int, against: int, n: int = 3, m: int = 2
+    ) -> list[str]:
+        """The `n` features that pushed `task` over `against` most and the `m` that moved
+        complexity most, as readable phrases with their weights (one pass over the rows)."""
         w = self.weights
-        push = {r: w[r * WIDTH + task] - w[r * WIDTH + against] for r in pred.rows}
-        best = heapq.nlargest(n, push, key=push.__getitem__)
-        return [f"{self._phrase(r)} ({push[r]:+.2f})" for r in best if push[r] > 0]
-
-    def explain_complexity(self, pred: Prediction, n: int = 2) -> list[str]:
-        """The features that moved complexity most, either way."""
-        w = self.weights
-        pull = {r: w[r * WIDTH + WIDTH - 1] for r in pred.rows}
-        best = heapq.nlargest(n, pull, key=lambda r: abs(pull[r]))
-        return [
-            f"{self._phrase(r)} ({'harder' if pull[r] > 0 else 'easier'} {pull[r]:+.2f})"
-            for r in best
-        ]
+        c = WIDTH - 1
+        push: list[tuple[float, int]] = []
+        pull: list[tuple[float, int]] = []
+        for r in pred.rows:
+            o = r * WIDTH
+            push.append((w[o + task] - w[o + against], r))
+            pull.append((abs(w[o + c]), r))
+        out = [f"{self._phrase(r)} ({v:+.2f})" for v, r in heapq.nlargest(n, push) if v > 0]
+        for _, r in heapq.nlargest(m, pull):
+            v = w[r * WIDTH + c]
+            out.append(f"{self._phrase(r)} ({'harder' if v > 0 else 'easier'} {v:+.2f})")
+        return out
 
 
 _KINDS = {
