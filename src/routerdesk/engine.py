@@ -63,11 +63,12 @@ from typing import Any, Protocol, TypeVar
 
 from routerdesk.core import events as ev
 from routerdesk.core.budget import SpendTracker, enforce, exceeded_error, is_free
-from routerdesk.core.errors import NoUsableModel, RouterError, UpstreamError, scrub
+from routerdesk.core.errors import NoUsableModel, RouterError, UpstreamError
 from routerdesk.core.events import EventBus
 from routerdesk.core.l2 import L2Call
 from routerdesk.core.pinning import ConversationPins
 from routerdesk.core.prices import baseline_model, cost_usd
+from routerdesk.core.redact import scrub
 from routerdesk.core.registry import LOCAL_PROVIDERS, PROVIDERS, ModelSpec, Registry
 from routerdesk.core.routing import Router
 from routerdesk.core.settings import Settings, Timeouts
@@ -629,7 +630,8 @@ class Engine:
         return await self._adapter_for(model.provider).complete(req, model, self._context(model))
 
     def clean(self, text: str) -> str:
-        """`text` with every known API key (and anything key-shaped) removed."""
+        """`text` with every known API key (and anything key-shaped) removed: `core.redact.scrub`,
+        plus the keys of a key source that did not `remember` them (tests pass plain objects)."""
         secrets = getattr(self.keys, "secrets", None)
         return scrub(text, *(secrets() if secrets else ()))
 

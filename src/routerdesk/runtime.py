@@ -30,6 +30,7 @@ from routerdesk.core.classify import L1Classifier
 from routerdesk.core.errors import ConfigError
 from routerdesk.core.events import EventBus
 from routerdesk.core.l2 import L2Call, L2Classifier, L2Outcome, l2_usage_record
+from routerdesk.core.redact import install_log_redaction
 from routerdesk.core.registry import ModelSpec, Registry
 from routerdesk.core.registry_file import RegistryDocument, ensure_registry, load_shipped_registry
 from routerdesk.core.settings import Settings
@@ -99,6 +100,7 @@ class Runtime:
         registry: Registry | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
+        install_log_redaction()  # before anything can log a key
         self._demo = demo
         self._demo_latency_scale = demo_latency_scale
         self._given_settings = settings

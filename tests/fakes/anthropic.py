@@ -178,6 +178,9 @@ class FakeAnthropic(FakeUpstream):
 
     def error_event(self, message: str | None = None) -> bytes:
         return sse(
-            {"type": "error", "error": {"type": "overloaded_error", "message": message or "Overloaded"}},
+            {
+                "type": "error",
+                "error": {"type": "overloaded_error", "message": message or "Overloaded"},
+            },
             "error",
         )

@@ -17,12 +17,11 @@
         └── UpstreamProtocolError 502  malformed JSON, wrong content type, a stream cut short
 
 Messages never contain API keys: adapters build them from status codes and the
-provider's own error text, which is scrubbed with `scrub()` first.
+provider's own error text, which goes through `core.redact.scrub()` first
+(and again wherever a message leaves the process or is stored).
 """
 
 from __future__ import annotations
-
-import re
 
 
 class RouterError(Exception):
@@ -142,17 +141,3 @@ class UpstreamServerError(UpstreamError):
 class UpstreamProtocolError(UpstreamError):
     status = 502
     kind = "upstream_protocol_error"
-
-
-_SECRETISH = re.compile(
-    r"(sk-[A-Za-z0-9_\-]{8,}|sk-ant-[A-Za-z0-9_\-]{8,}|AIza[0-9A-Za-z_\-]{20,}|"
-    r"gsk_[A-Za-z0-9]{8,}|xai-[A-Za-z0-9]{8,}|(?i:bearer)\s+[A-Za-z0-9._\-]{8,})"
-)
-
-
-def scrub(text: str, *secrets: str) -> str:
-    """Remove anything that looks like an API key, and the given secrets, from text."""
-    for s in secrets:
-        if s:
-            text = text.replace(s, "[redacted]")
-    return _SECRETISH.sub("[redacted]", text)

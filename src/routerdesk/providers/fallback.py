@@ -39,6 +39,7 @@ from routerdesk.core.errors import (
     UpstreamProtocolError,
     UpstreamRateLimited,
 )
+from routerdesk.core.redact import scrub
 from routerdesk.core.registry import ModelSpec
 from routerdesk.core.types import ChatRequest, ChatResponse, Hop, StreamEvent
 from routerdesk.providers.base import CallContext, ProviderAdapter
@@ -122,7 +123,7 @@ def _hop(model: ModelSpec, exc: UpstreamError, started: float) -> Hop:
         model_id=model.id,
         provider=model.provider,
         status=exc.upstream_status,
-        error=exc.message,
+        error=scrub(exc.message),
         ms=(time.perf_counter() - started) * 1000.0,
     )
 

@@ -21,6 +21,7 @@ from dataclasses import dataclass, replace
 from enum import StrEnum
 
 from routerdesk.core.errors import UpstreamAuthError, UpstreamError
+from routerdesk.core.redact import scrub
 
 Clock = Callable[[], float]
 
@@ -116,7 +117,7 @@ class CircuitBreaker:
                 self.provider,
                 state=BreakerState.OPEN if opens else BreakerState.CLOSED,
                 consecutive_failures=failures,
-                last_error=error.message,
+                last_error=scrub(error.message),
                 last_status=error.upstream_status,
                 key_rejected=h.key_rejected or isinstance(error, UpstreamAuthError),
                 retry_at=self._clock() + self.cooldown_s if opens else None,

@@ -8,7 +8,7 @@ await and leaves connect to httpx.
 
 Every failure leaves this module as one `UpstreamError` subclass whose message
 names the provider, says what happened and what to do, and never contains
-the API key (provider text goes through `core.errors.scrub`).
+the API key (provider text goes through `core.redact.scrub`).
 """
 
 from __future__ import annotations
@@ -35,8 +35,8 @@ from routerdesk.core.errors import (
     UpstreamRateLimited,
     UpstreamServerError,
     UpstreamTimeout,
-    scrub,
 )
+from routerdesk.core.redact import scrub
 from routerdesk.core.settings import Timeouts
 
 # Many concurrent streams to a handful of hosts: keep enough idle connections

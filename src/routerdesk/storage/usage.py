@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from routerdesk.core import fastjson
+from routerdesk.core.redact import scrub
 from routerdesk.core.types import Candidate, Decision, UsageRecord
 
 log = logging.getLogger(__name__)
@@ -219,7 +220,7 @@ def record_row(r: UsageRecord) -> tuple[Any, ...]:
                     "model_id": h.model_id,
                     "provider": h.provider,
                     "status": h.status,
-                    "error": h.error,
+                    "error": scrub(h.error),
                     "ms": round(h.ms, 2),
                 }
                 for h in r.hops
@@ -237,7 +238,7 @@ def record_row(r: UsageRecord) -> tuple[Any, ...]:
         r.ttft_ms,
         r.status,
         r.status_code,
-        r.error,
+        scrub(r.error),
         int(r.stream),
         int(r.demo),
         d.primary if d else "",
@@ -247,7 +248,7 @@ def record_row(r: UsageRecord) -> tuple[Any, ...]:
         dumps(candidates_summary(d) if d else []),
         dumps(c.signals if c else []),
         dumps(c.features if c else {}),
-        r.preview,
+        scrub(r.preview),
         d.est_prompt_tokens if d else 0,
     )
 
@@ -454,7 +455,11 @@ class UsageStore:
             for r in self._query(
                 "SELECT * FROM requests WHERE started_at >= ? ORDER BY started_at", (since or 0.0,)
             ):
-                writer.writerow([r[c] for c in COLUMNS])
+                # rows are scrubbed when written; exports are scrubbed again in case an
+                # older routerdesk stored something it did not recognise as a key
+                writer.writerow(
+                    [scrub(v) if isinstance(v, str) else v for v in map(r.__getitem__, COLUMNS)]
+                )
                 n += 1
         return n
 
