@@ -28,7 +28,8 @@ Engine API (the GUI builds on this; keep it stable)
         handle.record     the UsageRecord once the stream ended (or was cancelled)
         await handle.aclose(cancelled=True)   client went away: upstream closed, status "cancelled"
     .health -> dict provider -> ProviderHealth (circuit state, last error, key_rejected)
-    .usable_providers() -> list[str]   enabled, with a key (or local), key not rejected
+    .usable_providers() -> list[str]   enabled, with a key (or local), key not rejected (a
+                                     rejected key is tried again once its back-off ran out)
     .provider_key_changed(provider)    after a key was stored/deleted: re-check usability, reset breaker
     await .test_connection(provider) -> str   list the provider's models (costs nothing); the
                                      result goes to its breaker and out as provider_health_changed
@@ -244,6 +245,7 @@ class Engine:
         self._registry = registry
         self.baseline: ModelSpec | None = None
         self._usable: frozenset[str] | None = None
+        self._usable_until: float | None = None  # a rejected key's back-off ends: recompute
         self._rebuild()
 
     # --- configuration ---------------------------------------------------------------
@@ -334,23 +336,35 @@ class Engine:
         return [p for p in self._providers if p in usable]
 
     def _usable_set(self) -> frozenset[str]:
-        if self._usable is None:
+        until = self._usable_until
+        if self._usable is None or (until is not None and self._health.clock() >= until):
             self._usable = frozenset(self._compute_usable())
         return self._usable
 
     def _compute_usable(self) -> list[str]:
         settings = self._settings
+        now = self._health.clock()
+        self._usable_until = None
         out = []
         for pid in self._providers:
             ps = settings.providers.get(pid)
             if ps is not None and not ps.enabled:
                 continue
-            if self.demo or (
-                not self._health.breaker(pid).health.key_rejected
-                and (pid in LOCAL_PROVIDERS or self.keys.key(pid))
-            ):
+            if self.demo:
+                out.append(pid)
+                continue
+            health = self._health.breaker(pid).health
+            if health.benched(now):
+                assert health.retry_at is not None
+                self._usable_until = min(health.retry_at, self._usable_until or health.retry_at)
+            elif pid in LOCAL_PROVIDERS or self.keys.key(pid):
                 out.append(pid)
         return out
+
+    def _rejected_keys(self) -> list[ProviderHealth]:
+        """Providers left out of routing because their key was rejected (back-off running)."""
+        now = self._health.clock()
+        return [h for h in self._health.snapshot().values() if h.benched(now)]
 
     # --- deciding --------------------------------------------------------------------
 
@@ -404,6 +418,16 @@ class Engine:
                 shape=shape,
             )
 
+        rejected = self._rejected_keys() if not self.demo else []
+        if rejected:
+            spec = self.router.resolve_model(req.model)
+            mine = [h for h in rejected if spec is not None and h.provider == spec.provider]
+            if mine or not usable:
+                text = "; ".join(h.rejected_message() for h in (mine or rejected))
+                raise NoUsableModel(
+                    text[0].upper() + text[1:] + ". routerdesk tries a rejected key again "
+                    "after a pause, and at once when the key changes."
+                )
         if not usable and not self.demo:
             raise NoUsableModel(
                 "No provider has an API key yet. Add one with `routerdesk keys set openai` "
@@ -414,10 +438,16 @@ class Engine:
             decision = route(req)
             if pin and settings.routing.pinning:
                 decision = self.pins.apply(req, classification, decision, lambda r: route(r, None))
-        except NoUsableModel:
+        except NoUsableModel as exc:
             if verdict is not None and verdict.local_only:
                 raise exceeded_error(
                     verdict.status, extra="No free or local model can answer this request. "
+                ) from None
+            if rejected:  # say why those providers' models were not candidates
+                raise NoUsableModel(
+                    f"{exc.message} Also, "
+                    + "; ".join(h.rejected_message() for h in rejected)
+                    + "."
                 ) from None
             raise
         decision.notes.extend(notes)

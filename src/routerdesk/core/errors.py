@@ -11,7 +11,8 @@
         ├── UpstreamTimeout   504    connect / first byte / idle gap / total deadline passed
         ├── UpstreamConnectionError 502  refused, reset, DNS
         ├── UpstreamRateLimited 429  429 from the provider (`retry_after` seconds if given)
-        ├── UpstreamAuthError  401/403 the provider rejected our key
+        ├── UpstreamAuthError  401    the provider rejected our key (the provider is benched)
+        ├── UpstreamForbidden  403    our key may not use this model (only this model fails)
         ├── UpstreamBadRequest 400/404/422  the provider says the request is wrong: never retried
         ├── UpstreamServerError 5xx, 408, 409
         └── UpstreamProtocolError 502  malformed JSON, wrong content type, a stream cut short
@@ -120,6 +121,14 @@ class UpstreamRateLimited(UpstreamError):
 class UpstreamAuthError(UpstreamError):
     status = 502  # our key is bad, not the client's: don't tell the client "401"
     kind = "upstream_auth_error"
+
+
+class UpstreamForbidden(UpstreamError):
+    """403: the key is valid but may not use this model (tier, region, organisation);
+    other models of the provider may still answer, so the provider is not benched."""
+
+    status = 502
+    kind = "upstream_permission_error"
 
 
 class UpstreamBadRequest(UpstreamError):

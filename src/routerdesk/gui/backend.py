@@ -28,6 +28,7 @@ class HealthView:
     state: str = "closed"  # circuit: closed (healthy) | open (skipped) | half_open (probing)
     last_error: str = ""
     key_rejected: bool = False
+    rejected: str = ""  # "the openai key was rejected (HTTP 401) at 10:42; replace it ..."
 
 
 @dataclass(slots=True, frozen=True)

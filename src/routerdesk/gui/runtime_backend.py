@@ -209,7 +209,12 @@ class RuntimeBackend:
         h = self.engine.health.get(provider)
         if h is None:
             return HealthView()
-        return HealthView(str(getattr(h.state, "value", h.state)), h.last_error, h.key_rejected)
+        return HealthView(
+            str(getattr(h.state, "value", h.state)),
+            h.last_error,
+            h.key_rejected,
+            h.rejected_message() if h.key_rejected else "",
+        )
 
     def usable_providers(self) -> list[str]:
         return self.engine.usable_providers()

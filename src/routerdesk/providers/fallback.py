@@ -10,8 +10,9 @@ What a failure means for the chain (classes from `core.errors`):
     │   │                            next model is on the same provider
     │   ├── UpstreamServerError      5xx, 408, 409 (and 402 out-of-credit)
     │   ├── UpstreamProtocolError    malformed JSON, wrong content type, cut stream
-    │   └── UpstreamAuthError        401/403: key marked rejected; every other model
-    │                                of that provider is skipped
+    │   ├── UpstreamAuthError        401: key marked rejected; every other model
+    │   │                            of that provider is skipped
+    │   └── UpstreamForbidden        403: only this model fails; the provider stays in use
     └── not retryable: raised at once
         └── UpstreamBadRequest       400/404/413/422: the request itself is wrong
 

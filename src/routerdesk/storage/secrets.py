@@ -99,6 +99,7 @@ class KeyStore:
         self._keyring: dict[str, str] = {}
         self._keyring_error: str | None = None
         self._loaded = False
+        self._seen: dict[str, str | None] = {}  # each provider's key at the last refresh
 
     # --- reading -----------------------------------------------------------------
 
@@ -108,7 +109,6 @@ class KeyStore:
 
     def refresh(self) -> list[str]:
         """Re-read the keyring (blocking) and the environment; the providers whose key changed."""
-        before = {p: self.key(p) for p in PROVIDERS} if self._loaded else {}
         found: dict[str, str] = {}
         problem = backend_problem()
         if problem is None:
@@ -128,6 +128,7 @@ class KeyStore:
             was_loaded, self._loaded = self._loaded, True
         now = {p: self.key(p) for p in PROVIDERS}
         remember(*now.values())
+        before, self._seen = self._seen, now
         if not was_loaded:
             return []
         return [p for p in PROVIDERS if now[p] != before.get(p)]
@@ -188,6 +189,7 @@ class KeyStore:
         remember(key)
         with self._lock:
             self._keyring[provider] = key
+            self._seen[provider] = self.key(provider)  # the caller handles this change
 
     def delete(self, provider: str) -> bool:
         """Remove the keyring entry; False if there was none."""
@@ -203,6 +205,7 @@ class KeyStore:
             existed = True
         with self._lock:
             self._keyring.pop(provider, None)
+            self._seen[provider] = self.key(provider)
         return existed
 
 

@@ -160,7 +160,7 @@ class ProvidersPage(QWidget):
         h = self.backend.health(p)
         text = STATE_TEXT.get(h.state, h.state)
         if h.key_rejected:
-            text += " · the provider rejected the key"
+            text += f" · {h.rejected}" if h.rejected else " · the provider rejected the key"
         if h.last_error:
             text += f" · last error: {h.last_error}"
         self.health_label.setText(text)
