@@ -68,6 +68,7 @@ class Answer:
     error_after: int | None = None  # send the provider's in-stream error event after this many
     error_message: str | None = None  # that event's message (None: the provider's usual text)
     content_type: str | None = None  # override, e.g. "text/plain" for a wrong content type
+    head_delay: float = 0.0  # think this long before the head (a slow non-streamed answer)
 
 
 @dataclass
@@ -210,6 +211,7 @@ class FakeUpstream:
             return Reply(
                 content_type=item.content_type or "application/json",
                 body=json.dumps(self.render_json(item, req)).encode(),
+                head_delay=item.head_delay,
             )
         events = self.render_events(item, req)
         if item.malformed_at is not None:
@@ -231,6 +233,7 @@ class FakeUpstream:
             keepalive=keepalive,
             cut_after=item.cut_after,
             hang_after=item.hang_after,
+            head_delay=item.head_delay,
         )
 
     # --- serving -------------------------------------------------------------------

@@ -18,7 +18,9 @@ What a failure means for the chain (classes from `core.errors`):
 
 Providers whose circuit breaker is open are skipped (recorded as a hop with
 status None). Streams fail over only until the first event: the chain
-pre-fetches it, so a failure before it is invisible to the client. After
+pre-fetches it, so a failure before it is invisible to the client. The first
+event must arrive within the provider's `Timeouts.first_event` (connect, head
+and first event together): a hung provider costs seconds, not minutes. After
 that a failure is raised from the iterator (the server renders an error
 event); a stream is never silently truncated. Closing the `ChainStream`
 (or cancelling its consumer) closes the upstream connection.
@@ -39,6 +41,7 @@ from routerdesk.core.errors import (
     UpstreamError,
     UpstreamProtocolError,
     UpstreamRateLimited,
+    UpstreamTimeout,
 )
 from routerdesk.core.redact import scrub
 from routerdesk.core.registry import ModelSpec
@@ -197,10 +200,18 @@ class FallbackChain:
             ctx = context_for(model)
             started = time.perf_counter()
             events = self._adapter(model.provider).stream(req, model, ctx)
+            exc: UpstreamError
             try:
-                first = await anext(events)
+                async with asyncio.timeout(ctx.timeouts.first_event):
+                    first = await anext(events)
+            except TimeoutError:
+                exc = UpstreamTimeout(
+                    f"{model.provider} sent no first event within {ctx.timeouts.first_event:g} s "
+                    "(a stream normally starts in under a second); it may be down or overloaded.",
+                    provider=model.provider,
+                )
             except StopAsyncIteration:
-                exc: UpstreamError = UpstreamProtocolError(
+                exc = UpstreamProtocolError(
                     f"{model.provider} ended the stream without sending anything.",
                     provider=model.provider,
                 )
