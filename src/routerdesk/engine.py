@@ -9,7 +9,9 @@ Engine API (the GUI builds on this; keep it stable)
         keys          anything with ``key(provider) -> str | None`` (storage.secrets.KeyStore)
         events        core.events.EventBus the engine publishes on
         classifier    anything with ``classify(req) -> Classification`` (core.classify.L1Classifier)
-        usage_sink    anything with ``submit(UsageRecord)`` (storage.usage.UsageStore)
+        usage_sink    anything with ``submit(UsageRecord)`` (storage.usage.UsageStore); if it
+                      has ``async wait_for_room()``, a request waits on it before it is
+                      taken (backpressure from a usage log that fell behind)
         demo          serve every model from `demo_adapter` (providers.demo.DemoAdapter)
         spend         core.budget.SpendTracker (the runtime seeds it from the usage log)
         health        providers.health.HealthBoard (circuit breakers), one is made if omitted
@@ -556,6 +558,7 @@ class Engine:
     ) -> tuple[ChatResponse, UsageRecord]:
         """One non-streamed answer, with fallback; raises RouterError when nobody could answer."""
         t0 = started if started is not None else time.perf_counter()
+        await self._room_in_usage_log()
         rec = self._new_record(req)
         result = await self._routed(req, rec, t0, self.chain.complete)
         t_back = time.perf_counter()
@@ -571,6 +574,7 @@ class Engine:
     async def stream(self, req: ChatRequest, *, started: float | None = None) -> StreamHandle:
         """A routed stream; returns once the first event arrived (failover happens before that)."""
         t0 = started if started is not None else time.perf_counter()
+        await self._room_in_usage_log()
         rec = self._new_record(req)
         stream = await self._routed(req, rec, t0, self.chain.stream)
         rec.ttft_ms = (time.perf_counter() - t0) * 1000
@@ -596,6 +600,12 @@ class Engine:
             est_prompt_tokens=decision.est_prompt_tokens or estimate_prompt_tokens(req),
         )
         return StreamHandle(self, info, stream, rec, t0)
+
+    async def _room_in_usage_log(self) -> None:
+        """Wait while the usage log's backlog is full: slower intake, not lost rows."""
+        room = getattr(self.usage_sink, "wait_for_room", None)
+        if room is not None:
+            await room()
 
     def route_info(self, resp: ChatResponse, rec: UsageRecord) -> RouteInfo:
         """Header metadata for a completed (non-streamed) answer."""
