@@ -195,6 +195,7 @@ class Load:
         self.rng = random.Random(seed)
         self.sent = 0  # requests the router accepted a connection for
         self.outcomes: Counter[str] = Counter()
+        self.examples: dict[str, str] = {}  # one message per kind of error, for the report
         self.stop = asyncio.Event()
 
     def body(self) -> tuple[str, bytes, bool]:
@@ -221,6 +222,7 @@ class Load:
                 text = await r.text()
                 if r.status != 200:
                     self.outcomes[f"HTTP {r.status}"] += 1
+                    self.examples.setdefault(f"HTTP {r.status}", text[:240])
                 elif stream and ('"error"' in text or "event: error" in text):
                     self.outcomes["stream error event"] += 1
                 else:
@@ -296,7 +298,12 @@ async def soak(
             await report(peak)
     load.stop.set()
     await asyncio.gather(*tasks)
-    return {"samples": samples, "sent": load.sent, "outcomes": dict(load.outcomes)}
+    return {
+        "samples": samples,
+        "sent": load.sent,
+        "outcomes": dict(load.outcomes),
+        "examples": load.examples,
+    }
 
 
 def main() -> int:
@@ -356,6 +363,10 @@ def main() -> int:
         f"rows behind at a report, max {summary['behind_max']:,.0f}; "
         f"load average {load_start:.1f} -> {summary['load_end']:.1f}"
     )
+    examples = result["examples"]
+    assert isinstance(examples, dict)
+    for kind, text in sorted(examples.items()):
+        print(f"  e.g. {kind}: {text}")
     if args.json:
         args.json.write_text(json.dumps(summary, indent=2))
     return 0 if sent == rows else 1
