@@ -11,10 +11,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import random
-import sys
 import tempfile
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -22,46 +19,9 @@ if TYPE_CHECKING:
     from PySide6.QtGui import QPalette
 
 TOKEN = "rd-screenshots-token"
-PROMPTS = [
-    "What is the capital of Australia?",
-    "How many minutes are in a day?",
-    "Write a Python function that checks whether a string is a palindrome, with tests.",
-    "Refactor this JavaScript callback code to async/await and explain the changes.",
-    "Translate 'the meeting is moved to Thursday' into Spanish and Japanese.",
-    "Summarize this paragraph in two sentences: the quarterly report shows revenue up 12%...",
-    "Extract every date and amount from this invoice as JSON: Invoice 2024-03-01, total $1,200.",
-    "Prove that the square root of 2 is irrational, step by step.",
-    "Design a rate limiter for a distributed API; compare token bucket and sliding window.",
-    "Write a short poem about a lighthouse keeper who befriends a storm.",
-    "hi!",
-]
 
 
-def _send(url: str, prompt: str, model: str) -> None:
-    from openai import OpenAI
-
-    client = OpenAI(base_url=f"{url}/v1", api_key=TOKEN, max_retries=0, timeout=30)
-    try:
-        client.chat.completions.create(model=model, messages=[{"role": "user", "content": prompt}])
-    except Exception as exc:  # an error row is fine: the Requests page shows errors too
-        print(f"request failed: {exc}", file=sys.stderr)
-
-
-async def _traffic(url: str, n: int) -> None:
-    rnd = random.Random(7)
-    loop = asyncio.get_running_loop()
-    models = ["auto"] * 8 + ["auto:cheapest", "auto:best", "auto:balanced"]
-    with ThreadPoolExecutor(4) as pool:
-        for wave in range(6):
-            jobs = [
-                loop.run_in_executor(pool, _send, url, rnd.choice(PROMPTS), rnd.choice(models))
-                for _ in range(n // 6)
-            ]
-            await asyncio.gather(*jobs)
-            await asyncio.sleep(0.6 + wave * 0.2)
-
-
-async def _shoot(out: Path, n: int) -> None:
+async def _shoot(out: Path) -> None:
     from PySide6.QtCore import QSize, Qt
     from PySide6.QtGui import QImage
     from PySide6.QtWidgets import QApplication
@@ -98,7 +58,13 @@ async def _shoot(out: Path, n: int) -> None:
         app.backend.save_settings(settings)  # the budget bar (real spend: demo never counts)
         win.refresh_state()
         win.settings_page.load()
-        await _traffic(app.url, n)
+        win.dashboard.redraw_now()
+        await grab("first-run-demo")
+        # The newcomer's path: the dashboard's button sends the sample mix through the server.
+        win.dashboard.first_steps.send.click()
+        assert win.samples is not None
+        run = await win.samples
+        print(f"sample requests: {run.sent} sent, {run.ok} answered, errors: {run.errors}")
         assert app.bridge is not None
         await asyncio.sleep(0.6)
         app.bridge.flush()
@@ -151,7 +117,6 @@ def main() -> int:
     parser.add_argument(
         "--out", default=str(Path(__file__).resolve().parent.parent / "docs" / "screenshots")
     )
-    parser.add_argument("--requests", type=int, default=120)
     args = parser.parse_args()
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -174,7 +139,7 @@ def main() -> int:
     loop = RouterEventLoop(qapp)
     asyncio.set_event_loop(loop)
     with loop:
-        loop.run_until_complete(_shoot(out, args.requests))
+        loop.run_until_complete(_shoot(out))
     release_qt()
     exit_now(0)
 

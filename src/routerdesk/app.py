@@ -117,10 +117,10 @@ class DesktopApp(QObject):
         self.started.emit(self.url)
         return self.url
 
-    def _tray_status(self, spend_today: float, paused: bool) -> None:
+    def _tray_status(self, spend_today: float, state: str) -> None:
         if self.tray is not None:
-            self.tray.set_paused(paused)
-            self.tray.set_status(spend_today, paused=paused)
+            self.tray.set_paused(state == "paused")
+            self.tray.set_status(spend_today, state)
 
     def _told_tray(self) -> None:
         if self.tray is not None and not self._tray_told:

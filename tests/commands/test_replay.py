@@ -37,8 +37,11 @@ REGISTRY = Registry([spec("small", "deepseek", 0.1, 3), spec("large", "anthropic
 
 @pytest.fixture
 def registry_file(tmp_path: Path) -> Path:
+    """A candidate registry; the user's own registry.toml holds the same models, strategy best."""
     path = tmp_path / "candidate.toml"
     save_registry(path, RegistryDocument(REGISTRY))
+    save_registry(paths.registry_path(), RegistryDocument(REGISTRY))
+    paths.settings_path().write_text('[routing]\nstrategy = "best"\n')
     return path
 
 
@@ -80,20 +83,23 @@ def l2_row() -> UsageRecord:
     return l2_usage_record(L2Call("r0", l1=l1), outcome)
 
 
-def test_replay_projects_cheapest_against_what_happened(
+def test_replay_projects_cheapest_against_the_current_setup(
     registry_file: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     fill_log(
-        record(1, "large"), record(2, "large"), record(3, "large", requested="large"), l2_row()
+        record(1, "large"),
+        record(2, "large", requested="auto:best"),  # keeps best: not a change
+        record(3, "large", requested="large"),
+        l2_row(),
     )
     code = main(
         ["replay", "--strategy", "cheapest", "--registry", str(registry_file), "--all-providers"]
     )
     out = capsys.readouterr().out
     assert code == 0
-    assert "Replay of 3 requests since" in out and "with strategy cheapest" in out
-    assert "cheapest saves $" in out
-    assert "model changes     2 of 2 re-routed requests" in out
+    assert "Replay of 3 requests since" in out and "default strategy best -> cheapest" in out
+    assert "the change saves $" in out
+    assert "model changes     1 of 2 re-routed requests" in out
     assert "kept as they were 1 that named a model" in out
     assert "L2 classifier     $0.0001 over 1 calls" in out
     assert str(registry_file) in out
@@ -121,7 +127,7 @@ def test_replay_json(registry_file: Path, capsys: pytest.CaptureFixture[str]) ->
     assert data["requests"] == 2 and data["l2_calls"] == 1
     assert data["actual_cost"] == pytest.approx(large + small)
     assert data["projected_cost"] == pytest.approx(2 * small)
-    assert data["savings"] == pytest.approx(large - small)
+    assert data["savings"] == pytest.approx(data["current_cost"] - 2 * small)
     assert [(m["model_id"], m["projected_requests"]) for m in data["by_model"]] == [
         ("small", 2),
         ("large", 0),
@@ -160,6 +166,21 @@ def test_replay_reads_a_database_written_before_schema_2(
         assert conn.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS)
         assert conn.execute("SELECT est_prompt_tokens FROM requests").fetchone()[0] == 0
     conn.close()
+
+
+def test_replay_without_changes_reports_none(
+    registry_file: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """No option, or the same registry and strategy again: 0 changes, the same cost."""
+    fill_log(record(1, "large"), record(2, "small"), record(3, "large", requested="auto:best"))
+    for extra in ([], ["--registry", str(registry_file), "--strategy", "best"]):
+        assert main(["replay", "--all-providers", "--json", *extra]) == 0
+        data = json.loads(capsys.readouterr().out)
+        assert (data["requests"], data["rerouted"], data["changed"]) == (3, 3, 0)
+        assert data["projected_cost"] == pytest.approx(data["current_cost"])
+        assert data["savings"] == pytest.approx(0.0)
+    assert main(["replay", "--all-providers"]) == 0
+    assert "the change costs the same" in capsys.readouterr().out
 
 
 def test_new_rows_store_the_prompt_estimate() -> None:

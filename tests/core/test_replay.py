@@ -68,21 +68,70 @@ def row(model_id: str = "large", **over: Any) -> dict[str, Any]:
     return base
 
 
-def test_cheapest_replay_projects_lower_spend_and_the_model_mix() -> None:
+BEST = Settings(routing={"strategy": "best"})  # type: ignore[arg-type]
+
+
+def test_cheapest_default_projects_lower_spend_than_the_current_setup() -> None:
     rows = [row("large") for _ in range(3)] + [row("small")]
-    p = project(rows, REGISTRY, SETTINGS, "cheapest", price=price)
-    assert (p.requests, p.rerouted, p.changed) == (4, 4, 3)
-    assert p.actual_cost == pytest.approx(3 * price(REGISTRY["large"], Usage(1000, 500)) + 0.0003)
-    assert p.projected_cost == pytest.approx(4 * price(REGISTRY["small"], Usage(1000, 500)))
-    assert p.savings == pytest.approx(p.actual_cost - p.projected_cost) and p.savings > 0
+    p = project(rows, REGISTRY, BEST, "cheapest", price=price)
+    assert (p.requests, p.rerouted, p.changed) == (4, 4, 4)
+    one = Usage(1000, 500)
+    # The current setup (best) routes all four to large, even the one that went to small.
+    assert p.current_cost == pytest.approx(4 * price(REGISTRY["large"], one))
+    assert p.projected_cost == pytest.approx(4 * price(REGISTRY["small"], one))
+    assert p.actual_cost == pytest.approx(3 * price(REGISTRY["large"], one) + 0.0003)
+    assert p.savings == pytest.approx(p.current_cost - p.projected_cost) and p.savings > 0
     assert p.savings_share is not None and 0.9 < p.savings_share < 1
-    mix = {s.model_id: (s.actual_requests, s.projected_requests) for s in p.mix()}
-    assert mix == {"small": (1, 4), "large": (3, 0)}
+    mix = {s.model_id: (s.current_requests, s.projected_requests) for s in p.mix()}
+    assert mix == {"small": (0, 4), "large": (4, 0)}
 
 
-def test_best_replay_costs_more() -> None:
-    p = project([row("small")], REGISTRY, SETTINGS, "best", price=price)
+def test_best_default_costs_more() -> None:
+    p = project([row("small")], REGISTRY, Settings(), "best", price=price)
     assert p.savings < 0 and p.mix()[0].model_id == "large"
+
+
+def test_a_no_op_edit_shows_no_change() -> None:
+    """A price edit on a model no request used, and the same strategy: 0 changes, same cost."""
+    rows = [row("large"), row("small"), row("large", requested_model="auto:best")]
+    rows += [row("medium", features={"images": 1.0, "user_chars": 100.0})]
+    edited = Registry(
+        [
+            *(m for m in REGISTRY.models if m.id != "medium"),
+            REGISTRY["medium"].model_copy(
+                update={"prices": Prices(input=1.0, output=4.0, cached_input=0.01)}
+            ),
+            spec("unused", 50.0, 1),
+        ]
+    )
+    for proposed in (REGISTRY, edited):
+        p = project(rows, proposed, SETTINGS, "balanced", current=REGISTRY, price=price)
+        assert (p.requests, p.changed) == (4, 0)
+        assert p.projected_cost == pytest.approx(p.current_cost)
+        assert p.savings_share == pytest.approx(0.0)
+
+
+def test_each_request_keeps_the_strategy_it_asked_for() -> None:
+    """Changing the default strategy moves plain `auto` traffic only, never `auto:best`."""
+    rows = [row("large", requested_model="auto:best"), row("large")]
+    p = project(rows, REGISTRY, BEST, "cheapest", price=price)
+    assert p.changed == 1
+    mix = {s.model_id: (s.current_requests, s.projected_requests) for s in p.mix()}
+    assert mix == {"large": (2, 1), "small": (0, 1)}
+
+
+def test_raising_the_price_of_the_model_in_use_costs_more() -> None:
+    rows = [row("small") for _ in range(3)]
+    dearer = Registry(
+        [
+            *(m for m in REGISTRY.models if m.id != "small"),
+            REGISTRY["small"].model_copy(update={"prices": Prices(input=0.2, output=0.8)}),
+        ]
+    )
+    cheap = Settings(routing={"strategy": "cheapest"})  # type: ignore[arg-type]
+    p = project(rows, dearer, cheap, "cheapest", current=REGISTRY, price=price)
+    assert p.changed == 0 and p.savings < 0
+    assert p.projected_cost == pytest.approx(2 * p.current_cost)
 
 
 def test_needs_and_size_of_the_request_survive_the_replay() -> None:
@@ -105,6 +154,7 @@ def test_explicit_requests_and_unroutable_ones_are_kept_as_they_were() -> None:
     no_vision = Registry([spec("small", 0.1, 2), spec("plain", 1.0, 4)])
     p = project(rows, no_vision, SETTINGS, "cheapest", price=price)
     assert (p.explicit, p.unroutable, p.rerouted) == (1, 1, 0)
+    assert p.projected_cost == pytest.approx(p.current_cost)
     assert p.projected_cost == pytest.approx(p.actual_cost)
     assert p.mix()[0].model_id == "large"  # a model no longer in the registry still shows up
     [reason] = p.unroutable_reasons
@@ -125,8 +175,9 @@ def test_l2_calls_and_demo_rows_are_set_apart() -> None:
 def test_failed_requests_count_in_the_mix_at_no_cost() -> None:
     failed = row("", status="error", input_tokens=0, output_tokens=0, cost=0.0)
     p = project([failed], REGISTRY, SETTINGS, "balanced", price=price)
-    assert p.projected_cost == 0.0 and p.changed == 1
-    assert {s.model_id for s in p.mix()} == {"(none)", "small"}
+    assert p.projected_cost == 0.0 == p.current_cost and p.changed == 0
+    [share] = p.mix()
+    assert (share.current_requests, share.projected_requests) == (1, 1)
 
 
 def test_prompt_size_falls_back_from_column_to_tokens_to_features() -> None:

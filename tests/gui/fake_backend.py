@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from collections.abc import Callable
 from pathlib import Path
 
-from gui.helpers import small_registry
+from gui.helpers import record, small_registry
 from routerdesk.core.budget import BudgetStatus, SpendTotals, budget_status
 from routerdesk.core.errors import ConfigError, NoUsableModel
 from routerdesk.core.events import REGISTRY_CHANGED, REQUEST_FINISHED, SETTINGS_CHANGED, EventBus
@@ -16,6 +17,7 @@ from routerdesk.core.replay import PastRequest, project
 from routerdesk.core.settings import Settings
 from routerdesk.core.types import Candidate, ChatRequest, Classification, Decision, UsageRecord
 from routerdesk.gui.backend import HealthView, KeyView, WhatIf
+from routerdesk.samples import SAMPLES, SampleRun
 from routerdesk.storage.usage import COLUMNS, JSON_COLUMNS, record_row
 
 
@@ -67,11 +69,22 @@ class FakeBackend:
             self.usage_rows.append(row)
 
     async def what_if(
-        self, strategy: str, registry: Registry | None = None, *, days: int = 7
+        self,
+        strategy: str,
+        registry: Registry | None = None,
+        *,
+        current: Registry | None = None,
+        days: int = 7,
     ) -> WhatIf:
         rows = [r for r in self.usage_rows if bool(r["demo"]) == self.demo]
         past = [dataclasses.replace(PastRequest.from_row(r), demo=False) for r in rows]
-        proj = project(past, registry or self.registry, self.settings, strategy)
+        proj = project(
+            past,
+            registry or self.registry,
+            self.settings,
+            strategy,
+            current=current or self.registry,
+        )
         return WhatIf(proj, days, self.demo, agreement_from_rows(rows))
 
     def apply_registry(self, registry: Registry) -> None:
@@ -92,9 +105,12 @@ class FakeBackend:
         self.settings = settings
         self.events.publish(SETTINGS_CHANGED, settings)
 
-    def decide(self, req: ChatRequest) -> tuple[Classification, Decision]:
+    def decide(
+        self, req: ChatRequest, *, all_providers: bool = False
+    ) -> tuple[Classification, Decision]:
         strategy = req.model.split(":", 1)[1] if req.model.startswith("auto:") else "balanced"
-        enabled = self.registry.enabled()
+        usable = set(self.keys) | {"local"} if not (all_providers or self.demo) else None
+        enabled = [m for m in self.registry.enabled() if usable is None or m.provider in usable]
         if not enabled:
             raise NoUsableModel("no enabled model")
         ranked = sorted(enabled, key=lambda m: m.prices.input, reverse=strategy == "best")
@@ -138,6 +154,24 @@ class FakeBackend:
     async def regenerate_token(self) -> str:
         self.access_token = "rd-new-token"
         return self.access_token
+
+    async def send_samples(
+        self, on_progress: Callable[[SampleRun], None] | None = None
+    ) -> SampleRun:
+        """No server here: one finished demo record per sample (test_app sends real ones)."""
+        run = SampleRun(total=len(SAMPLES))
+        for _ in SAMPLES:
+            rec = record(cost=0.0001)
+            rec.demo = True
+            self.events.publish(REQUEST_FINISHED, rec)
+            run.sent += 1
+            run.ok += 1
+            if on_progress is not None:
+                on_progress(run)
+        return run
+
+    async def log_entry(self, request_id: str) -> dict[str, object] | None:
+        return next((r for r in self.usage_rows if r["request_id"] == request_id), None)
 
     async def recent_records(self, limit: int) -> list[UsageRecord]:
         return self.records[:limit]

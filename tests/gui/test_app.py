@@ -14,11 +14,14 @@ from typing import Any
 import keyring
 import pytest
 from openai import OpenAI
+from PySide6.QtWidgets import QMessageBox
 
 from gui.conftest import TOKEN
 from routerdesk.app import DesktopApp
 from routerdesk.core.types import ChatRequest, Message, TextPart
 from routerdesk.gui.main_window import MainWindow
+from routerdesk.gui.runtime_backend import RuntimeBackend
+from routerdesk.samples import SAMPLES
 from routerdesk.storage.secrets import SERVICE
 
 pytestmark = pytest.mark.gui
@@ -110,6 +113,45 @@ def test_registry_edit_persists_and_changes_next_decision(
     run(scenario())
 
 
+def test_sample_requests_go_through_the_real_server(
+    run: Callable[[Awaitable[None]], None],
+) -> None:
+    """Demo mode's first step: the dashboard button sends the mix over HTTP to the app's server."""
+
+    async def scenario() -> None:
+        app = await started(tray=False)
+        win = app.window
+        assert win is not None and isinstance(app.backend, RuntimeBackend)
+        app.backend.sample_spread_s = 0.5
+        try:
+            win.dashboard.redraw_now()
+            steps = win.dashboard.first_steps
+            assert steps.isVisible() and steps.send.isVisible()
+            steps.send.click()
+            assert win.samples is not None
+            result = await win.samples
+            assert (result.sent, result.ok, result.errors) == (len(SAMPLES), len(SAMPLES), {})
+            await until(lambda: win.dashboard.tiles["requests"].value() == str(len(SAMPLES)))
+            win.dashboard.redraw_now()
+            assert not steps.isVisible()
+            win.show_page(1)
+            rows = [win.requests.model.record(i) for i in range(win.requests.model.rowCount())]
+            assert len(rows) == len(SAMPLES) and all(r.status == "ok" for r in rows)
+            assert {r.client.split("/")[0] for r in rows} == {"routerdesk-samples"}
+            assert {r.strategy for r in rows} >= {"cheapest", "balanced", "best"}
+            assert len({r.task for r in rows}) >= 6 and len({r.model_id for r in rows}) >= 3
+            for _ in range(100):  # the usage log writes in batches
+                entry = await app.backend.log_entry(rows[0].request_id)
+                if entry is not None:
+                    break
+                await asyncio.sleep(0.05)
+            assert entry is not None and entry["model_id"] == rows[0].model_id
+        finally:
+            await app.stop()
+
+    run(scenario())
+
+
 def test_provider_key_goes_to_keyring(run: Callable[[Awaitable[None]], None]) -> None:
     async def scenario() -> None:
         app = await started(tray=False)
@@ -125,7 +167,15 @@ def test_provider_key_goes_to_keyring(run: Callable[[Awaitable[None]], None]) ->
             await page.pending
             assert keyring.get_password(SERVICE, "mistral") == "mistral-test-key-0123456789"
             assert "keyring" in page.key_state.text()
+            stored = page.pending
+            page.clear_key.click()  # asks first
+            assert page.confirm_clear is not None and page.pending is stored
+            page.confirm_clear.button(QMessageBox.StandardButton.Cancel).click()
+            assert keyring.get_password(SERVICE, "mistral") == "mistral-test-key-0123456789"
             page.clear_key.click()
+            assert page.confirm_clear is not None
+            page.confirm_clear.button(QMessageBox.StandardButton.Yes).click()
+            assert page.pending is not stored
             await page.pending
             assert keyring.get_password(SERVICE, "mistral") is None
         finally:

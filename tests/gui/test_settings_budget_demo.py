@@ -19,6 +19,7 @@ from routerdesk.core.registry import Registry
 from routerdesk.core.types import UsageRecord
 from routerdesk.gui.bridge import EngineBridge
 from routerdesk.gui.main_window import MainWindow
+from routerdesk.gui.models.registry_model import COLUMNS
 from routerdesk.gui.pages.what_if import WhatIfPanel
 
 pytestmark = pytest.mark.gui
@@ -153,7 +154,8 @@ def test_strategy_change_projects_the_last_week(qtbot: Any, run: Run) -> None:
 
     run(scenario())
     text = page.what_if.text()
-    assert text.startswith("Last 7 days under cheapest: $0.0012 (now $0.0600), saves 98%")
+    # Compared with the same rows routed as set up now (balanced), not with what they cost then.
+    assert text.startswith("Last 7 days under cheapest: $0.0012 (as set up now $0.0120), saves 90%")
     assert "top models: cheap 100%" in text and "40 of 40 requests would change model" in text
     assert backend.settings.routing.strategy == "balanced"  # nothing applied yet
     page.strategy.setCurrentText("balanced")  # back to the saved strategy: nothing to show
@@ -167,18 +169,40 @@ def test_registry_edit_projects_before_save(qtbot: Any, run: Run) -> None:
 
     async def scenario() -> None:
         model = page.model
-        row = next(i for i in range(model.rowCount()) if model.spec(i).id == "cheap")
-        assert model.setData(model.index(row, 0), 0, role=10)  # disable "cheap"
+        row = next(i for i in range(model.rowCount()) if model.spec(i).id == "mid")
+        assert model.setData(model.index(row, 0), 0, role=10)  # disable what balanced picks
         page.what_if.start_now()
         assert page.what_if.pending is not None
         await page.what_if.pending
 
     run(scenario())
     text = page.what_if.text()
-    assert text.startswith("Last 7 days with the edited registry (balanced):")
-    assert "cheap" not in text.split("top models:")[1]
+    assert text.startswith("Last 7 days with the edited registry:")
+    assert "mid" not in text.split("top models:")[1]
+    assert "12 of 12 requests would change model" in text
     page.save.click()
-    assert page.what_if.isHidden()
+    # Saved: the panel keeps its place (the table must not jump) and says what it is for.
+    assert not page.what_if.isHidden() and page.what_if.text() == page.what_if.idle_hint
+
+
+def test_a_no_op_registry_edit_projects_no_change(qtbot: Any, run: Run) -> None:
+    """A price no request depends on (the top model's cached input): 0 changes, the same cost."""
+    backend = seeded_backend(12)
+    page = make_window(qtbot, backend).registry
+    model = page.model
+    row = next(i for i in range(model.rowCount()) if model.spec(i).id == "top")
+    col = [c[0] for c in COLUMNS].index("Cached $/M")
+
+    async def scenario() -> None:
+        assert model.setData(model.index(row, col), "0.5")
+        page.what_if.start_now()
+        assert page.what_if.pending is not None
+        await page.what_if.pending
+
+    run(scenario())
+    assert model.spec(row).prices.cached_input == 0.5
+    text = page.what_if.text()
+    assert "no request would change model and the cost stays" in text, text
 
 
 def test_what_if_in_demo_mode_uses_demo_rows_labelled_simulated(qtbot: Any, run: Run) -> None:

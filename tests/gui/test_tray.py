@@ -39,7 +39,7 @@ STEPS = [
     "tray detected and icon shown",
     "icon embedded at",
     "menu: open, pause routing, quit",
-    "tooltip: routerdesk: routing / Today's spend: $",
+    "tooltip: routerdesk: demo / Today's spend: $",
     "closing the window keeps the server answering",
     "left click on the icon opens the window",
     "right click on the icon shows the menu",

@@ -82,7 +82,7 @@ async def scenario() -> None:
 
     routed = await ask(url)
     await until("tooltip shows today's spend", lambda: "Today's spend: $" in tray.tooltip())
-    assert tray.tooltip().startswith("routerdesk: routing"), tray.tooltip()
+    assert tray.tooltip().startswith("routerdesk: demo"), tray.tooltip()  # says what is true
     step(f"tooltip: {' / '.join(tray.tooltip().splitlines())}")
 
     win.close()

@@ -177,3 +177,42 @@ async def test_client_disconnect_closes_the_upstream(
     await asyncio.wait_for(fake_openai.disconnected.wait(), 2.0)
     assert fake_openai.disconnects == 1 and fake_openai.completed == 0
     assert 3 <= len(got) < 50
+
+
+async def test_exhausted_message_counts_what_was_tried_and_says_each_skip_once(
+    fake_openai: FakeOpenAI, client: httpx.AsyncClient
+) -> None:
+    """Two tried, two skipped for one reason: "All 2 attempts" lists two models, the reason once."""
+    board = HealthBoard(failure_threshold=2)
+    for _ in range(2):
+        board.breaker("anthropic").record_failure(
+            UpstreamServerError("anthropic is overloaded", provider="anthropic", status=529)
+        )
+    fake_openai.push(Fault(503), Fault(503))
+    models = [
+        make_model("anthropic", "s1"),
+        make_model("openai", "a"),
+        make_model("anthropic", "s2"),
+        make_model("openai", "b"),
+    ]
+    with pytest.raises(UpstreamServerError) as info:
+        await chain_for(client, board=board).complete(
+            ask(), models, by_provider(openai=fake_openai)
+        )
+    message = info.value.message
+    assert message.startswith("All 2 attempts failed [openai-a (503), openai-b (503)]"), message
+    assert message.count("anthropic is paused") == 1
+    assert "(anthropic-s1, anthropic-s2)" in message
+
+
+async def test_nothing_available_says_each_reason_once(client: httpx.AsyncClient) -> None:
+    board = HealthBoard(failure_threshold=1)
+    board.breaker("openai").record_failure(
+        UpstreamServerError("down", provider="openai", status=500)
+    )
+    models = [make_model("openai", name) for name in ("a", "b", "c", "d")]
+    with pytest.raises(NoUsableModel) as info:
+        await chain_for(client, board=board).complete(ask(), models, lambda m: ctx(None))  # type: ignore[arg-type]
+    message = info.value.message
+    assert message.count("is paused after 1 failure in a row") == 1, message
+    assert "(openai-a, openai-b, openai-c, openai-d)" in message

@@ -1,9 +1,11 @@
-"""`routerdesk replay`: what past traffic would have cost under another strategy or registry.
+"""`routerdesk replay`: what past traffic would cost with another default strategy or registry.
 
 Re-routes every request in the usage log since `--since` from its stored
-classification and shape (never the prompt, which is not stored) and prices
-the projected model on the tokens actually used. Requests that named a model
-are kept as they were. Nothing is sent to any provider. See
+classification and shape (never the prompt, which is not stored) twice: with
+your current registry and strategy, and with `--registry` / `--strategy`; both
+are priced on the tokens actually used, so without options it reports 0
+changes. Requests that asked for ``auto:<strategy>`` keep it; requests that
+named a model are kept as they were. Nothing is sent to any provider. See
 `routerdesk.core.replay` for what is and is not replayed.
 
     routerdesk replay --strategy cheapest --since 7d
@@ -31,7 +33,11 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("--strategy", choices=STRATEGIES, help="strategy to replay (default: yours)")
+    p.add_argument(
+        "--strategy",
+        choices=STRATEGIES,
+        help="default strategy to try for plain `auto` requests (default: yours)",
+    )
     p.add_argument(
         "--registry", metavar="FILE", help="registry.toml to replay with instead of yours"
     )
@@ -59,6 +65,7 @@ def run(args: argparse.Namespace) -> int:
         return 0
     try:
         doc, registry_file = _registry.registry_document(args.registry)
+        current = _registry.registry_document(None)[0].registry if args.registry else None
         settings = _registry.settings()
     except ConfigError as exc:
         print(f"routerdesk replay: {exc}", file=sys.stderr)
@@ -83,6 +90,7 @@ def run(args: argparse.Namespace) -> int:
             doc.registry,
             settings,
             strategy,
+            current=current,
             usable_providers=usable,
             since=since,
         )
@@ -110,7 +118,8 @@ def render(p: Projection, registry_file: str, since_text: str) -> str:
     when = datetime.fromtimestamp(p.since).astimezone() if p.since else None
     head = f"since {when:%Y-%m-%d %H:%M} ({since_text})" if when else "all time"
     lines = [
-        f"Replay of {p.requests:,} requests {head} with strategy {p.strategy}",
+        f"Replay of {p.requests:,} requests {head}: "
+        f"default strategy {p.current_strategy} -> {p.strategy}",
         f"registry: {registry_file}",
         "",
     ]
@@ -118,11 +127,15 @@ def render(p: Projection, registry_file: str, since_text: str) -> str:
         lines.append("Nothing to replay in this window.")
         return "\n".join(lines)
     share = f" ({p.savings_share:.0%})" if p.savings_share is not None else ""
-    verb = "saves" if p.savings >= 0 else "costs more by"
+    if abs(p.savings) < 5e-7:
+        verdict = "  the change costs the same"
+    else:
+        verb = "saves" if p.savings > 0 else "costs more by"
+        verdict = f"  the change {verb} {_usd(abs(p.savings))}{share}"
     lines += [
-        f"  actual spend      {_usd(p.actual_cost):>14}",
-        f"  projected spend   {_usd(p.projected_cost):>14}",
-        f"  {p.strategy} {verb} {_usd(abs(p.savings))}{share}",
+        f"  current setup     {_usd(p.current_cost):>14}  (recorded spend {_usd(p.actual_cost)})",
+        f"  with the change   {_usd(p.projected_cost):>14}",
+        verdict,
         f"  model changes     {p.changed:,} of {p.rerouted:,} re-routed requests",
     ]
     if p.explicit or p.unroutable:
@@ -136,16 +149,17 @@ def render(p: Projection, registry_file: str, since_text: str) -> str:
         )
     if p.skipped_demo:
         lines.append(f"  left out          {p.skipped_demo:,} demo-mode requests")
-    lines += ["", f"  {'model':<32} {'actual':>16} {'projected':>16}"]
+    lines += ["", f"  {'model':<32} {'current':>16} {'with the change':>16}"]
     for s in p.mix():
         lines.append(
-            f"  {s.model_id[:32]:<32} {s.actual_requests:>6} {_usd(s.actual_cost):>9} "
+            f"  {s.model_id[:32]:<32} {s.current_requests:>6} {_usd(s.current_cost):>9} "
             f"{s.projected_requests:>6} {_usd(s.projected_cost):>9}"
         )
     for reason, n in sorted(p.unroutable_reasons.items(), key=lambda kv: -kv[1]):
         lines.append(f"  unroutable ({n}): {reason}")
     lines.append("")
     lines.append(
-        "Projected costs use each request's actual token counts; pinning and budgets are not replayed."
+        "Both sides are re-routed and priced on each request's actual tokens; "
+        "auto:<strategy> requests keep their strategy; pinning and budgets are not replayed."
     )
     return "\n".join(lines)

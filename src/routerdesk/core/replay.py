@@ -4,14 +4,19 @@ Prompts are never stored, so replay works from what every usage row keeps: the
 classification (task, complexity, confidence), the request's shape (estimated
 prompt tokens, tools, images, JSON output, streaming; see `PastRequest.from_row`)
 and the tokens actually used. Each row becomes a `Classification` and a
-synthetic `ChatRequest` of the same shape, goes through the real `Router`, and
-the projected model is priced on the row's actual tokens (same token counts on
-a different model: tokenizers differ by a few percent, answers by more; this is
-a projection, not an invoice).
+synthetic `ChatRequest` of the same shape, and goes through the real `Router`
+twice: with the current setup (registry and default strategy) and with the
+proposed one. Both models are priced on the row's actual tokens (same token
+counts on a different model: tokenizers differ by a few percent, answers by
+more; this is a projection, not an invoice). Comparing two projections, not a
+projection with the recorded spend, keeps a no-op edit at 0 changes.
 
-Kept as they were (projected = actual)
-    requests that named a model (routing never chose for them), and requests
-    no model in the new registry can serve (counted as unroutable).
+Each request keeps its own strategy
+    ``auto:best`` traffic is routed with best on both sides; only requests that
+    said plain ``auto`` follow the default strategy being changed.
+The same on both sides
+    requests that named a model (routing never chose for them, recorded cost),
+    and requests the proposed setup cannot serve (counted as unroutable).
 Left out
     demo-mode rows (they cost nothing), and L2 classifier calls (task "l2"),
     whose cost does not depend on the strategy: reported beside the totals.
@@ -19,12 +24,13 @@ Not replayed
     conversation pinning and budget step-down (they depend on the order and
     timing of live traffic).
 
-`project(rows, registry, settings, strategy)` returns a `Projection`; both the
-`routerdesk replay` command and the GUI's Settings page call it.
+`project(rows, registry, settings, strategy, current=...)` returns a
+`Projection`; the `routerdesk replay` command and the GUI's what-if lines call it.
 """
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -38,6 +44,7 @@ from routerdesk.core.routing import Router
 from routerdesk.core.settings import Settings
 from routerdesk.core.tokens import IMAGE_TOKENS, estimate_prompt_tokens
 from routerdesk.core.types import (
+    STRATEGIES,
     TASKS,
     ChatRequest,
     Classification,
@@ -136,6 +143,12 @@ class PastRequest:
             demo=bool(row.get("demo")),
         )
 
+    def strategy(self, default: str) -> str:
+        """The strategy this request asked for: ``auto:<strategy>``, else the default one."""
+        m = self.requested_model.strip().lower()
+        own = m[5:] if m.startswith("auto:") else ""
+        return own if own in STRATEGIES else default
+
     def classification(self) -> Classification:
         return Classification(
             task=self.task,
@@ -167,29 +180,37 @@ class PastRequest:
 
 @dataclass(slots=True)
 class ModelShare:
-    """One model's share of the traffic, as it happened and as projected."""
+    """One model's share of the traffic, routed with the current setup and with the proposed one."""
 
     model_id: str
-    actual_requests: int = 0
-    actual_cost: float = 0.0
+    current_requests: int = 0
+    current_cost: float = 0.0
     projected_requests: int = 0
     projected_cost: float = 0.0
 
 
 @dataclass(slots=True)
 class Projection:
-    """What past traffic would have cost under `strategy` with the given registry."""
+    """Past traffic routed twice: with the current setup and with the proposed one.
 
-    strategy: str
+    Both sides go through the same router and the same pricing, so an edit that
+    changes nothing a request depends on shows 0 changes and the same cost
+    (comparing with the recorded spend instead would report the registry's drift
+    since then, and traffic that asked for another strategy, as savings).
+    """
+
+    strategy: str  # the proposed default strategy (for requests that said just "auto")
+    current_strategy: str = ""
     since: float | None = None
     requests: int = 0  # rows compared (auto, explicit and unroutable)
     rerouted: int = 0  # auto rows that went through the router
-    changed: int = 0  # rows whose model would change
-    explicit: int = 0  # named a model: kept as they were
-    unroutable: int = 0  # no model in the registry can serve them now: kept
+    changed: int = 0  # rows whose model differs between the current and the proposed setup
+    explicit: int = 0  # named a model: the same on both sides
+    unroutable: int = 0  # the proposed setup cannot serve them: kept as the current one routes them
     skipped_demo: int = 0
-    actual_cost: float = 0.0
-    projected_cost: float = 0.0
+    actual_cost: float = 0.0  # what was recorded (for reference: prices and routing may have moved)
+    current_cost: float = 0.0  # the same traffic routed and priced with the current setup
+    projected_cost: float = 0.0  # ... with the proposed setup
     l2_calls: int = 0
     l2_cost: float = 0.0  # classifier calls: the same under any strategy
     by_model: dict[str, ModelShare] = field(default_factory=dict)
@@ -197,18 +218,18 @@ class Projection:
 
     @property
     def savings(self) -> float:
-        """Positive when the projection is cheaper than what happened."""
-        return self.actual_cost - self.projected_cost
+        """Positive when the proposed setup is cheaper than the current one."""
+        return self.current_cost - self.projected_cost
 
     @property
     def savings_share(self) -> float | None:
-        return self.savings / self.actual_cost if self.actual_cost > 0 else None
+        return self.savings / self.current_cost if self.current_cost > 0 else None
 
     def mix(self) -> list[ModelShare]:
-        """Models by projected then actual requests, most first."""
+        """Models by projected then current requests, most first."""
         return sorted(
             self.by_model.values(),
-            key=lambda s: (-s.projected_requests, -s.actual_requests, s.model_id),
+            key=lambda s: (-s.projected_requests, -s.current_requests, s.model_id),
         )
 
     def _share(self, model_id: str) -> ModelShare:
@@ -219,24 +240,61 @@ class Projection:
         return share
 
 
+def _reason(exc: NoUsableModel | UnknownModel) -> str:
+    return exc.message.split(":", 1)[-1].split(". To fix", 1)[0].strip()
+
+
+@dataclass(slots=True)
+class _Setup:
+    """One side of the comparison: a router over a registry, and the default strategy."""
+
+    registry: Registry
+    default_strategy: str
+    router: Router = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.router = Router(self.registry)
+
+
 def project(
     rows: Iterable[Mapping[str, Any] | PastRequest],
     registry: Registry,
     settings: Settings,
     strategy: str,
     *,
+    current: Registry | None = None,
     usable_providers: Collection[str] | None = None,
     since: float | None = None,
     price: PriceFn = cost_usd,
 ) -> Projection:
-    """Re-route `rows` (usage-log rows or `PastRequest`s) under `strategy` and price the result.
+    """Route `rows` (usage-log rows or `PastRequest`s) with the current and the proposed setup.
 
-    `usable_providers` None assumes every provider has a key; pass the engine's
-    usable providers to project what would really happen on this machine.
+    Current: the `current` registry (default `registry`) with the default strategy
+    of `settings`. Proposed: `registry` with `strategy` as the default. A request
+    that asked for ``auto:<strategy>`` keeps its strategy on both sides; one that
+    named a model keeps the model and its recorded cost. `usable_providers` None
+    assumes every provider has a key; pass the engine's usable providers to
+    project what would really happen on this machine.
     """
-    router = Router(registry)
+    now = _Setup(current if current is not None else registry, settings.routing.strategy)
+    new = _Setup(registry, strategy)
+    same_registry = now.registry is new.registry
     usable = frozenset(usable_providers) if usable_providers is not None else None
-    out = Projection(strategy=strategy, since=since)
+    out = Projection(strategy=strategy, current_strategy=now.default_strategy, since=since)
+
+    def route(setup: _Setup, past: PastRequest) -> tuple[str, float]:
+        own = past.strategy(setup.default_strategy)
+        decision = setup.router.decide(
+            past.request(own),
+            past.classification(),
+            settings=settings,
+            strategy=own,
+            usable_providers=usable,
+        )
+        used = past.usage.input_tokens or past.usage.output_tokens
+        model_id = decision.primary
+        return model_id, price(setup.registry[model_id], past.usage) if used else 0.0
+
     for item in rows:
         past = item if isinstance(item, PastRequest) else PastRequest.from_row(item)
         if past.demo:
@@ -248,37 +306,34 @@ def project(
             continue
         out.requests += 1
         out.actual_cost += past.cost
-        actual = out._share(past.model_id)
-        actual.actual_requests += 1
-        actual.actual_cost += past.cost
-        model_id, cost = past.model_id, past.cost
+        before = after = (past.model_id, past.cost)
         if not past.is_auto:
             out.explicit += 1
         else:
+            # If the current setup cannot serve it either, compare with what happened.
+            with contextlib.suppress(NoUsableModel, UnknownModel):
+                before = route(now, past)
+            same_route = same_registry and past.strategy(now.default_strategy) == past.strategy(
+                new.default_strategy
+            )
             try:
-                decision = router.decide(
-                    past.request(strategy),
-                    past.classification(),
-                    settings=settings,
-                    strategy=strategy,
-                    usable_providers=usable,
-                )
+                after = before if same_route else route(new, past)
             except (NoUsableModel, UnknownModel) as exc:
                 out.unroutable += 1
-                reason = exc.message.split(":", 1)[-1].split(". To fix", 1)[0].strip()
+                reason = _reason(exc)
                 out.unroutable_reasons[reason] = out.unroutable_reasons.get(reason, 0) + 1
+                after = before
             else:
                 out.rerouted += 1
-                model_id = decision.primary
-                spec = registry[model_id]
-                used = past.usage.input_tokens or past.usage.output_tokens
-                cost = price(spec, past.usage) if used else 0.0
-                if model_id != past.model_id:
+                if after[0] != before[0]:
                     out.changed += 1
-        out.projected_cost += cost
-        projected = out._share(model_id)
-        projected.projected_requests += 1
-        projected.projected_cost += cost
+        out.current_cost += before[1]
+        out.projected_cost += after[1]
+        was, will = out._share(before[0]), out._share(after[0])
+        was.current_requests += 1
+        was.current_cost += before[1]
+        will.projected_requests += 1
+        will.projected_cost += after[1]
     return out
 
 

@@ -7,9 +7,10 @@ over the runtime (engine, server, stores, files); tests may pass a fake.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from routerdesk.core.budget import BudgetStatus, SpendTotals
 from routerdesk.core.errors import ConfigError
@@ -19,6 +20,7 @@ from routerdesk.core.registry import Registry
 from routerdesk.core.replay import Projection
 from routerdesk.core.settings import Settings
 from routerdesk.core.types import ChatRequest, Classification, Decision, UsageRecord
+from routerdesk.samples import SampleRun
 
 
 @dataclass(slots=True, frozen=True)
@@ -28,6 +30,7 @@ class HealthView:
     state: str = "closed"  # circuit: closed (healthy) | open (skipped) | half_open (probing)
     last_error: str = ""
     key_rejected: bool = False
+    failures: int = 0  # consecutive failed calls (0: the last call succeeded)
     rejected: str = ""  # "the openai key was rejected (HTTP 401) at 10:42; replace it ..."
 
 
@@ -82,8 +85,13 @@ class Backend(Protocol):
         """Why settings.toml could not be loaded (defaults are in use and the file is kept)."""
 
     # --- routing -----------------------------------------------------------------
-    def decide(self, req: ChatRequest) -> tuple[Classification, Decision]:
-        """Classify and route without calling anyone. Raises RouterError."""
+    def decide(
+        self, req: ChatRequest, *, all_providers: bool = False
+    ) -> tuple[Classification, Decision]:
+        """Classify and route without calling anyone. Raises RouterError.
+
+        `all_providers`: as if every provider had a key (a preview before any key is set).
+        """
 
     def parse_openai(self, body: object) -> ChatRequest:
         """An OpenAI chat-completions body (or a bare messages list) as a ChatRequest."""
@@ -102,9 +110,17 @@ class Backend(Protocol):
         """The L2 classifier's state and the reason line to show; None without a classifier."""
 
     async def what_if(
-        self, strategy: str, registry: Registry | None = None, *, days: int = 7
+        self,
+        strategy: str,
+        registry: Registry | None = None,
+        *,
+        current: Registry | None = None,
+        days: int = 7,
     ) -> WhatIf:
-        """Re-route the last `days` of usage under `strategy` (and `registry`), off the loop."""
+        """The last `days` of usage routed now and with `strategy` as the default (and `registry`).
+
+        `current` is the registry to compare with (default: the one in use); off the loop.
+        """
 
     # --- providers ---------------------------------------------------------------
     def key(self, provider: str) -> KeyView: ...
@@ -133,5 +149,19 @@ class Backend(Protocol):
     @property
     def access_token(self) -> str: ...
     async def regenerate_token(self) -> str: ...
+    async def send_samples(
+        self, on_progress: Callable[[SampleRun], None] | None = None
+    ) -> SampleRun:
+        """Send `routerdesk.samples.SAMPLES` through this app's own server (demo mode only)."""
+
     async def recent_records(self, limit: int) -> list[UsageRecord]:
         """Newest first, from the usage log (read off the event loop)."""
+
+    async def log_entry(self, request_id: str) -> dict[str, Any] | None:
+        """One request's row as the usage log stores it (read off the event loop)."""
+
+
+def can_route(backend: Backend) -> bool:
+    """Whether an enabled model has a usable provider (a key, or a local server)."""
+    usable = set(backend.usable_providers())
+    return any(m.enabled and m.provider in usable for m in backend.registry)

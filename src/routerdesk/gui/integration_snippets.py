@@ -104,3 +104,13 @@ def integrations(base: str, token: str) -> list[Integration]:
             "console.log(reply.choices[0].message.content);",
         ),
     ]
+
+
+def curl_example(base: str, token: str, prompt: str = "Say hello in French") -> str:
+    """One chat completion with curl: the quickest check that the server answers."""
+    return (
+        f"curl {base}/v1/chat/completions \\\n"
+        f'  -H "Authorization: Bearer {token}" \\\n'
+        '  -H "Content-Type: application/json" \\\n'
+        f'  -d \'{{"model": "auto", "messages": [{{"role": "user", "content": "{prompt}"}}]}}\''
+    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 
 from PySide6.QtCore import QSize, Qt, Signal
@@ -19,7 +20,7 @@ from PySide6.QtWidgets import (
 from routerdesk import __version__
 from routerdesk.core.errors import ConfigError
 from routerdesk.core.types import UsageRecord
-from routerdesk.gui.backend import Backend
+from routerdesk.gui.backend import Backend, can_route
 from routerdesk.gui.bridge import EngineBridge
 from routerdesk.gui.icons import app_icon
 from routerdesk.gui.models.request_row import RequestRow
@@ -30,10 +31,14 @@ from routerdesk.gui.pages.providers import ProvidersPage
 from routerdesk.gui.pages.registry import RegistryPage
 from routerdesk.gui.pages.requests import RequestsPage
 from routerdesk.gui.pages.settings import SettingsPage
+from routerdesk.gui.tasks import spawn
 from routerdesk.gui.tray import PAUSE_TIP
 from routerdesk.gui.widgets import PageStack, pad_items
+from routerdesk.samples import SAMPLES, SampleRun
 
 HISTORY_ROWS = 5000  # rows read from the usage log at start-up
+DEFAULT_SIZE = QSize(1280, 800)
+MIN_SIZE = QSize(960, 600)  # every page stays usable down to this (tests check both sizes)
 
 
 class MainWindow(QMainWindow):
@@ -41,12 +46,12 @@ class MainWindow(QMainWindow):
 
     Signals:
         quit_requested(): File → Quit, or closing without a tray.
-        status_changed(float, bool): today's real spend and the paused flag (for the tray tooltip).
+        status_changed(float, str): today's real spend and `routing_state()` (for the tray).
         hidden_to_tray(): the window was closed but the app keeps running in the tray.
     """
 
     quit_requested = Signal()
-    status_changed = Signal(float, bool)
+    status_changed = Signal(float, str)
     hidden_to_tray = Signal()
 
     def __init__(self, backend: Backend, bridge: EngineBridge, *, hide_on_close: bool) -> None:
@@ -58,7 +63,7 @@ class MainWindow(QMainWindow):
         self.setWindowTitle("routerdesk")
         self.setWindowIcon(app_icon())
         self.dashboard = DashboardPage()
-        self.requests = RequestsPage()
+        self.requests = RequestsPage(backend)
         self.registry = RegistryPage(backend)
         self.playground = PlaygroundPage(backend)
         self.providers = ProvidersPage(backend)
@@ -94,7 +99,8 @@ class MainWindow(QMainWindow):
         self._build_status_bar()
         self._wire()
         self.sidebar.setCurrentRow(0)
-        self.resize(QSize(1280, 800))
+        self.setMinimumSize(MIN_SIZE)
+        self.resize(DEFAULT_SIZE)
         self.refresh_state()
 
     # --- construction ---------------------------------------------------------------
@@ -161,7 +167,11 @@ class MainWindow(QMainWindow):
         b.settings_changed.connect(lambda _s: self.refresh_state())
         b.provider_health_changed.connect(lambda _p, _h: self.providers.refresh())
         self.dashboard.add_key_requested.connect(self._go_add_key)
+        self.playground.add_key_requested.connect(self._go_add_key)
         self.dashboard.demo_requested.connect(lambda: self.set_demo(True))
+        steps = self.dashboard.first_steps
+        steps.samples_requested.connect(self.send_samples)
+        steps.integrations_requested.connect(lambda: self.show_page(6))
         self.providers.key_stored.connect(lambda _p: self.refresh_state())
         self.settings_page.token_changed.connect(self.integrations.refresh)
 
@@ -199,24 +209,32 @@ class MainWindow(QMainWindow):
         self.pause_action.blockSignals(True)
         self.pause_action.setChecked(self.backend.paused)
         self.pause_action.blockSignals(False)
-        usable = set(self.backend.usable_providers())
-        routable = any(m.enabled and m.provider in usable for m in self.backend.registry)
+        routable = can_route(self.backend)
         self.dashboard.set_demo(demo)
         self.requests.set_demo(demo)
         self.dashboard.set_budget(self.backend.budget_status())
-        empty = not demo and not routable and len(self.dashboard.series) == 0
-        self.dashboard.set_empty_state(empty)
+        # Until a key exists or demo is on there is nothing to route to, whatever the
+        # log holds (failed requests from a tool set up too early must not hide this).
+        self.dashboard.set_empty_state(not demo and not routable)
+        self.dashboard.first_steps.set_endpoint(self.backend.server_url, self.backend.access_token)
         self.integrations.refresh()
         self.providers.refresh()
         self._show_status()
 
+    def routing_state(self) -> str:
+        """What the router does with a request now: paused, demo, no provider key or routing."""
+        if self.backend.paused:
+            return "paused"
+        if self.backend.demo:
+            return "demo"
+        return "routing" if can_route(self.backend) else "no provider key"
+
     def _show_status(self) -> None:
-        paused = self.backend.paused
-        state = "paused" if paused else ("demo" if self.backend.demo else "routing")
+        state = self.routing_state()
         self.server_label.setText(f"Server: {self.backend.server_url} · {state}")
         today = self.backend.spend().today  # real money only: demo costs are simulated
         self.spend_label.setText(f"Today: {money(today)}")
-        self.status_changed.emit(today, paused)
+        self.status_changed.emit(today, state)
 
     def set_paused(self, paused: bool) -> None:
         self.backend.set_paused(paused)
@@ -229,6 +247,29 @@ class MainWindow(QMainWindow):
             QMessageBox.warning(self, "Demo mode", f"Could not save settings: {exc}")
         self.refresh_state()
         self.playground.run()
+
+    samples: asyncio.Task[SampleRun] | None = None  # the last sample run (tests await it)
+
+    def send_samples(self) -> None:
+        """Send the sample mix through the local server (demo mode only: nothing is billed)."""
+        if not self.backend.demo or (self.samples is not None and not self.samples.done()):
+            return
+        self.samples = spawn(self._send_samples())
+
+    async def _send_samples(self) -> SampleRun:
+        steps = self.dashboard.first_steps
+        self.dashboard.set_sampling(True)
+        steps.show_progress(SampleRun(total=len(SAMPLES)))
+        try:
+            run = await self.backend.send_samples(steps.show_progress)
+        finally:
+            self.dashboard.set_sampling(False)
+        steps.show_progress(run)
+        note = f"Sample requests: {run.sent} sent, {run.ok} answered"
+        if run.errors:
+            note += f", {run.failed} failed ({'; '.join(run.errors)})"
+        self.statusBar().showMessage(note + ". See them on the Requests page.", 30_000)
+        return run
 
     def _go_add_key(self) -> None:
         self.show_page(4)

@@ -9,9 +9,11 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 from routerdesk.core.budget import BudgetStatus, SpendTotals, budget_status
 from routerdesk.core.errors import ConfigError, RouterError
@@ -23,11 +25,13 @@ from routerdesk.core.registry_file import RegistryDocument, load_registry, save_
 from routerdesk.core.replay import PastRequest, project
 from routerdesk.core.settings import Settings
 from routerdesk.core.settings_file import save_settings
+from routerdesk.core.tokens import measure
 from routerdesk.core.types import ChatRequest, Classification, Decision, UsageRecord
 from routerdesk.engine import Engine
 from routerdesk.gui.backend import HealthView, KeyView, WhatIf
 from routerdesk.gui.models.usage_rows import record_from_row
 from routerdesk.runtime import Runtime, _without_gc
+from routerdesk.samples import SPREAD_S, SampleRun, send_samples
 from routerdesk.server.openai_api import parse_chat_request
 from routerdesk.storage import paths
 from routerdesk.storage.usage import UsageStore
@@ -139,7 +143,12 @@ class RuntimeBackend:
         return status
 
     async def what_if(
-        self, strategy: str, registry: Registry | None = None, *, days: int = 7
+        self,
+        strategy: str,
+        registry: Registry | None = None,
+        *,
+        current: Registry | None = None,
+        days: int = 7,
     ) -> WhatIf:
         """Worker threads read and re-route the rows; the loop only waits (GC paused there)."""
         demo = self.engine.demo
@@ -150,6 +159,7 @@ class RuntimeBackend:
             registry or self.registry,
             self.settings,
             strategy,
+            current=current or self.registry,
             usable_providers=None if demo else self.usable_providers(),
             since=time.time() - days * 86400,
         )
@@ -172,8 +182,18 @@ class RuntimeBackend:
 
     # --- routing -----------------------------------------------------------------
 
-    def decide(self, req: ChatRequest) -> tuple[Classification, Decision]:
-        return self.engine.decide(req)
+    def decide(
+        self, req: ChatRequest, *, all_providers: bool = False
+    ) -> tuple[Classification, Decision]:
+        if not all_providers:
+            return self.engine.decide(req)
+        # As `routerdesk route` does without keys: the router with no provider filter.
+        shape = measure(req)
+        classification = self.engine.classifier.classify(req, shape)
+        decision = self.engine.router.decide(
+            req, classification, settings=self.settings, usable_providers=None, shape=shape
+        )
+        return classification, decision
 
     def parse_openai(self, body: object) -> ChatRequest:
         if isinstance(body, list):
@@ -213,6 +233,7 @@ class RuntimeBackend:
             str(getattr(h.state, "value", h.state)),
             h.last_error,
             h.key_rejected,
+            h.consecutive_failures,
             h.rejected_message() if h.key_rejected else "",
         )
 
@@ -254,9 +275,29 @@ class RuntimeBackend:
     async def regenerate_token(self) -> str:
         return await asyncio.to_thread(self.rt.regenerate_token)
 
+    async def send_samples(
+        self, on_progress: Callable[[SampleRun], None] | None = None
+    ) -> SampleRun:
+        if not self.engine.demo:  # real providers would bill the sample mix
+            raise RouterError("sample requests are sent in demo mode only")
+        return await send_samples(
+            self.server_url,
+            self.access_token,
+            spread_s=self.sample_spread_s,
+            on_progress=on_progress,
+        )
+
+    sample_spread_s = SPREAD_S  # tests and screenshots send the mix faster
+
     async def recent_records(self, limit: int) -> list[UsageRecord]:
         usage = self.rt.usage
         if usage is None:
             return []
         rows = await asyncio.to_thread(usage.recent, limit)
         return [record_from_row(r) for r in rows]
+
+    async def log_entry(self, request_id: str) -> dict[str, Any] | None:
+        usage = self.rt.usage
+        if usage is None:
+            return None
+        return await asyncio.to_thread(usage.get, request_id)

@@ -40,7 +40,7 @@ class Tray(QObject):
         self.icon = QSystemTrayIcon(icon, self)
         self.icon.setContextMenu(self.menu)
         self.icon.activated.connect(self._activated)
-        self.set_status(0.0, paused=False)
+        self.set_status(0.0, "routing")
 
     def show(self) -> None:
         self.icon.show()
@@ -53,8 +53,8 @@ class Tray(QObject):
         self.pause_action.setChecked(paused)
         self.pause_action.blockSignals(False)
 
-    def set_status(self, spend_today: float, *, paused: bool) -> None:
-        state = "paused" if paused else "routing"
+    def set_status(self, spend_today: float, state: str) -> None:
+        """`state` as `MainWindow.routing_state()` says it: paused, demo, no provider key, routing."""
         self.icon.setToolTip(f"routerdesk: {state}\nToday's spend: ${spend_today:,.4f}")
 
     def tooltip(self) -> str:

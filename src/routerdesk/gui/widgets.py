@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import ClassVar
 
 from PySide6.QtCore import QSize, Qt, Signal
-from PySide6.QtGui import QGuiApplication
+from PySide6.QtGui import QGuiApplication, QPainter
 from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
@@ -13,9 +13,13 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QListWidget,
     QPlainTextEdit,
+    QProxyStyle,
     QPushButton,
     QSizePolicy,
     QStackedLayout,
+    QStyle,
+    QStyleOption,
+    QStyleOptionHeader,
     QVBoxLayout,
     QWidget,
 )
@@ -59,7 +63,13 @@ class Tile(QFrame):
 
 
 class Banner(QLabel):
-    """A coloured, word-wrapped message line; hidden while empty."""
+    """A coloured, word-wrapped message line; hidden while empty, or blank in reserved space.
+
+    With `reserve_lines`, the banner keeps room for that many lines even while
+    empty, so a message appearing never pushes the page's fields down under the
+    pointer (a click meant for one field must not land in another). Longer
+    messages still grow it.
+    """
 
     COLOURS: ClassVar[dict[str, str]] = {
         "error": "#c0392b",
@@ -68,11 +78,19 @@ class Banner(QLabel):
         "warn": "#b7791f",
     }
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, parent: QWidget | None = None, *, reserve_lines: int = 0) -> None:
         super().__init__(parent)
         self.setWordWrap(True)
-        self.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.hide()
+        self.setTextInteractionFlags(
+            Qt.TextInteractionFlag.TextSelectableByMouse
+            | Qt.TextInteractionFlag.LinksAccessibleByMouse
+        )
+        self.reserve_lines = reserve_lines
+        if reserve_lines:
+            # 6 px padding and a 1 px border above and below, as in show_message's style.
+            self.setMinimumHeight(self.fontMetrics().lineSpacing() * reserve_lines + 14)
+            self.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
+        self.clear_message()
 
     def show_message(self, text: str, kind: str = "info") -> None:
         colour = self.COLOURS.get(kind, self.COLOURS["info"])
@@ -82,11 +100,21 @@ class Banner(QLabel):
         )
         self.setText(text)
         self.setAccessibleName(f"{kind}: {text}")
-        self.setVisible(bool(text))
+        self.setVisible(bool(text) or bool(self.reserve_lines))
+
+    def show_hint(self, text: str) -> None:
+        """Plain text in the reserved space: what will appear here, before anything has."""
+        self.clear_message()
+        self.setText(text)
+        self.setAccessibleName(text)
 
     def clear_message(self) -> None:
         self.setText("")
-        self.hide()
+        self.setAccessibleName("")
+        if self.reserve_lines:
+            self.setStyleSheet("QLabel { border: 1px solid transparent; padding: 6px; }")
+        else:
+            self.hide()
 
 
 class _ShownPageLayout(QStackedLayout):
@@ -217,3 +245,31 @@ class CodeBlock(QWidget):
 
     def text(self) -> str:
         return self.view.toPlainText()
+
+
+class SortArrowStyle(QProxyStyle):
+    """Header arrows that point the way the list runs: down for descending (newest first).
+
+    QHeaderView hands the style SortUp for a descending sort (an old Windows
+    convention), so a list running newest-first showed an arrow pointing up.
+    With no base style this follows the application's style, palette switches too.
+    """
+
+    def drawPrimitive(
+        self,
+        element: QStyle.PrimitiveElement,
+        option: QStyleOption,
+        painter: QPainter,
+        widget: QWidget | None = None,
+    ) -> None:
+        if element == QStyle.PrimitiveElement.PE_IndicatorHeaderArrow and isinstance(
+            option, QStyleOptionHeader
+        ):
+            swapped = QStyleOptionHeader(option)
+            up, down = (
+                QStyleOptionHeader.SortIndicator.SortUp,
+                QStyleOptionHeader.SortIndicator.SortDown,
+            )
+            swapped.sortIndicator = down if option.sortIndicator == up else up
+            option = swapped
+        super().drawPrimitive(element, option, painter, widget)

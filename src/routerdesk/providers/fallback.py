@@ -237,12 +237,13 @@ class FallbackChain:
         if breaker.allow():
             return breaker
         h = breaker.health
+        n = h.consecutive_failures
         hops.append(
             Hop(
                 model.id,
                 model.provider,
                 None,
-                f"skipped: {model.provider} is paused after {h.consecutive_failures} failures "
+                f"skipped: {model.provider} is paused after {n} failure{'' if n == 1 else 's'} "
                 f"in a row (last: {h.last_error or 'unknown'})",
             )
         )
@@ -271,15 +272,36 @@ class FallbackChain:
                 await self._sleep(min(exc.retry_after, self.retry_after_cap))
 
     def _exhausted(self, last: UpstreamError | None, hops: list[Hop]) -> Exception:
+        """The error for a chain that ran out: what was tried, counted, and each skip reason once."""
+        skipped = _skip_reasons(hops)
         if last is None:
-            skipped = "; ".join(h.error for h in hops) or "no models to try"
-            return NoUsableModel(f"No provider is available right now: {skipped}")
-        tried = len([h for h in hops if h.status is not None or not h.error.startswith("skipped")])
-        if tried > 1:
-            summary = ", ".join(f"{h.model_id} ({h.status or 'no answer'})" for h in hops)
-            last.message = f"All {tried} attempts failed [{summary}]. Last: {last.message}"
+            return NoUsableModel(
+                f"No provider is available right now: {skipped or 'no models to try'}"
+            )
+        tried = [h for h in hops if not _is_skip(h)]
+        parts = []
+        if len(tried) > 1:
+            summary = ", ".join(f"{h.model_id} ({h.status or 'no answer'})" for h in tried)
+            parts.append(f"All {len(tried)} attempts failed [{summary}]")
+        if skipped:
+            parts.append(f"skipped {skipped}")
+        if parts:
+            last.message = f"{'; '.join(parts)}. Last: {last.message}"
             last.args = (last.message,)
         return last
+
+
+def _is_skip(h: Hop) -> bool:
+    return h.status is None and h.error.startswith("skipped")
+
+
+def _skip_reasons(hops: Sequence[Hop]) -> str:
+    """Skipped models grouped by reason, each reason once: "openai is paused ... (a, b)"."""
+    models: dict[str, list[str]] = {}
+    for h in hops:
+        if _is_skip(h):
+            models.setdefault(h.error.removeprefix("skipped: "), []).append(h.model_id)
+    return "; ".join(f"{reason} ({', '.join(ids)})" for reason, ids in models.items())
 
 
 async def _close(events: AsyncIterator[StreamEvent]) -> None:

@@ -115,6 +115,7 @@ class RegistryModel(QAbstractTableModel):
         super().__init__(parent)
         self._models: list[ModelSpec] = list(registry)
         self._dirty = False
+        self.saved = registry  # what registry.toml holds: the what-if compares edits with it
 
     # --- Qt model API --------------------------------------------------------------
 
@@ -204,9 +205,12 @@ class RegistryModel(QAbstractTableModel):
         self.beginResetModel()
         self._models = list(registry)
         self.endResetModel()
+        if not dirty:
+            self.saved = registry
         self._set_dirty(dirty)
 
     def mark_saved(self) -> None:
+        self.saved = self.registry()
         self._set_dirty(False)
 
     @property

@@ -49,6 +49,7 @@ class Window:
     lat_t: FloatArray  # bucket centres
     lat_p50: FloatArray
     lat_p95: FloatArray
+    lat_bucket_s: float = 0.0  # bucket width: centres further apart than this had idle buckets
 
 
 class UsageSeries:
@@ -103,14 +104,19 @@ class UsageSeries:
     def summary(self, since: float | None = None) -> Summary:
         return self._summary(self._mask(since))
 
-    def window(self, since: float | None = None, buckets: int = 60) -> Window:
+    def window(self, since: float | None = None, buckets: int | None = None) -> Window:
+        """Aggregates since `since`; latency in `buckets` time buckets (default: up to 60,
+        with about three requests each, so a few dozen requests still draw a line, not dots)."""
         sel = self._mask(since)
         # Charts show client requests; the classifier's own calls only add to spend.
         req = sel & (self._cols["req"][: self._n] > 0)
         c = {k: v[: self._n][req] for k, v in self._cols.items()}
         order = np.argsort(c["t"], kind="stable")
         t = c["t"][order]
+        if buckets is None:
+            buckets = max(1, min(60, max(len(t) // 3, min(len(t), 8))))
         lat_t, p50, p95 = _latency_buckets(t, c["latency"][order], buckets)
+        width = (float(t[-1]) - float(t[0])) / buckets if len(t) else 0.0
         every = {k: v[: self._n][sel] for k, v in self._cols.items()}
         spend_order = np.argsort(every["t"], kind="stable")
         return Window(
@@ -123,6 +129,7 @@ class UsageSeries:
             lat_t=lat_t,
             lat_p50=p50,
             lat_p95=p95,
+            lat_bucket_s=width,
         )
 
     def _mask(self, since: float | None) -> npt.NDArray[np.bool_]:

@@ -14,9 +14,11 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QTimer, Signal
 from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QHBoxLayout,
     QLabel,
+    QSizePolicy,
     QVBoxLayout,
     QWidget,
 )
@@ -25,6 +27,7 @@ from routerdesk.core.budget import BudgetStatus
 from routerdesk.gui.models.request_row import RequestRow
 from routerdesk.gui.models.usage_stats import Summary, UsageSeries
 from routerdesk.gui.pages.budget import BudgetBar
+from routerdesk.gui.pages.first_steps import FirstSteps
 from routerdesk.gui.pages.welcome import WelcomePanel
 from routerdesk.gui.throttle import Throttle
 from routerdesk.gui.widgets import Banner, PageStack, Tile
@@ -67,6 +70,8 @@ class DashboardPage(QWidget):
         super().__init__(parent)
         self._series = {False: UsageSeries(), True: UsageSeries()}  # demo flag -> rows
         self.demo = False
+        self.sampling = False  # sample requests on their way: keep their progress on show
+        self._reset_axes = False
         self._stack = PageStack()
         self.welcome = WelcomePanel()
         self.welcome.add_key_requested.connect(self.add_key_requested)
@@ -96,11 +101,19 @@ class DashboardPage(QWidget):
         self.range.setCurrentIndex(1)
         self.range.setToolTip("Time range for the tiles and charts")
         label.setBuddy(self.range)
-        self.range.currentIndexChanged.connect(self._mark_dirty)
+        self.range.currentIndexChanged.connect(self._reset_and_redraw)
+        self.log_scale = QCheckBox("&Log scale for spend")
+        self.log_scale.setToolTip(
+            "Spend a hundred times below the baseline sits flat at zero on a linear axis; "
+            "a log axis shows both"
+        )
+        self.log_scale.toggled.connect(self._set_log_scale)
         self.live = QLabel("")
         self.live.setToolTip("Requests running right now")
         top.addWidget(label)
         top.addWidget(self.range)
+        top.addSpacing(12)
+        top.addWidget(self.log_scale)
         top.addStretch(1)
         top.addWidget(self.live)
         tiles = QHBoxLayout()
@@ -118,13 +131,19 @@ class DashboardPage(QWidget):
         # pyqtgraph (and numpy's plotting paths) take a noticeable part of start-up:
         # the charts are built just after the window first shows.
         self.charts: DashboardCharts | None = None
-        self._charts_slot = QVBoxLayout()
+        # A widget, not a bare layout: until the charts arrive it still takes the
+        # spare height, so the first paint has the tiles at the top, not mid-window.
+        self._charts_area = QWidget()
+        self._charts_area.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        self._charts_slot = QVBoxLayout(self._charts_area)
         self._charts_slot.setContentsMargins(0, 0, 0, 0)
+        self.first_steps = FirstSteps()
         layout.addLayout(top)
         layout.addWidget(self.demo_banner)
         layout.addLayout(tiles)
         layout.addWidget(self.budget)
-        layout.addLayout(self._charts_slot, 1)
+        layout.addWidget(self.first_steps)
+        layout.addWidget(self._charts_area, 1)
         return page
 
     # --- data in -----------------------------------------------------------------
@@ -163,7 +182,22 @@ class DashboardPage(QWidget):
             self.demo_banner.show_message(DEMO_NOTE, "warn")
         else:
             self.demo_banner.clear_message()
+        self.first_steps.set_demo(on)
+        self._reset_and_redraw()
+
+    def set_sampling(self, on: bool) -> None:
+        self.sampling = on
         self._mark_dirty()
+
+    def _reset_and_redraw(self) -> None:
+        """Another set of rows on show: forget pans and stale axis ranges."""
+        self._reset_axes = True
+        self._mark_dirty()
+
+    def _set_log_scale(self, on: bool) -> None:
+        if self.charts is not None:
+            self.charts.set_log_spend(on)
+            self._mark_dirty()
 
     def set_budget(self, status: BudgetStatus) -> None:
         self.budget.show_status(status)
@@ -196,13 +230,18 @@ class DashboardPage(QWidget):
     def redraw(self) -> None:
         self._dirty = False
         self._show_summary(self.series.summary(self.since()))
+        self._show_first_steps()
         self._chart_throttle()
+
+    def _show_first_steps(self) -> None:
+        self.first_steps.setVisible(len(self.series) == 0 or self.sampling)
 
     def ensure_charts(self) -> DashboardCharts:
         if self.charts is None:
             from routerdesk.gui.pages.charts import DashboardCharts
 
             self.charts = DashboardCharts()
+            self.charts.set_log_spend(self.log_scale.isChecked())
             self._charts_slot.addWidget(self.charts)
         return self.charts
 
@@ -214,7 +253,11 @@ class DashboardPage(QWidget):
             QTimer.singleShot(50, self.redraw_now)
             self.charts_pending = True
         else:
-            self.charts.show_window(self.series.window(self.since()))
+            self.charts.show_window(self.series.window(self.since()), reset=self._take_reset())
+
+    def _take_reset(self) -> bool:
+        reset, self._reset_axes = self._reset_axes, False
+        return reset
 
     charts_pending = False
 
@@ -223,9 +266,12 @@ class DashboardPage(QWidget):
         self._dirty = False
         self.charts_pending = False
         self._show_summary(self.series.summary(self.since()))
+        self._show_first_steps()
         self._chart_throttle.cancel()
         if self.isVisible():
-            self.ensure_charts().show_window(self.series.window(self.since()))
+            self.ensure_charts().show_window(
+                self.series.window(self.since()), reset=self._take_reset()
+            )
 
     def _show_summary(self, s: Summary) -> None:
         self.tiles["requests"].set(f"{s.requests:,}", f"{s.errors:,} errors" if s.errors else "")

@@ -10,7 +10,7 @@ import json
 import logging
 from html import escape
 
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import QTimer, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -36,12 +36,21 @@ from routerdesk.core.types import (
     Message,
     TextPart,
 )
-from routerdesk.gui.backend import Backend
+from routerdesk.gui.backend import Backend, can_route
 from routerdesk.gui.pages.request_detail import candidates_table
 from routerdesk.gui.widgets import Banner, usd
 
 log = logging.getLogger(__name__)
 EXAMPLE = "Write a Python function that merges two sorted lists in O(n)."
+HINT = (
+    "What each strategy would choose for this prompt with the providers you can use now. "
+    "Select a row to see every candidate and why it was kept or dropped."
+)
+NO_KEY_NOTE = (
+    "No provider key yet: each strategy's choice is shown as if every provider were usable. "
+    '<a href="providers">Add a key on the Providers page</a> or switch on demo mode to send '
+    "requests."
+)
 
 
 def build_request(backend: Backend, text: str) -> ChatRequest:
@@ -64,8 +73,11 @@ def _est_cost(d: Decision) -> float:
 class PlaygroundPage(QWidget):
     """Prompt editor, the classification, and one row per strategy with its choice and cost.
 
-    Signals: none.
+    Signals:
+        add_key_requested(): the no-key note's link to the Providers page was clicked.
     """
+
+    add_key_requested = Signal()
 
     def __init__(self, backend: Backend, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -80,7 +92,8 @@ class PlaygroundPage(QWidget):
         self.route.setToolTip("Classify and route now (Ctrl+Enter)")
         self.route.clicked.connect(self.run)
         QShortcut(QKeySequence("Ctrl+Return"), self, self.run)
-        self.banner = Banner()
+        self.banner = Banner(reserve_lines=2)
+        self.banner.linkActivated.connect(lambda _link: self.add_key_requested.emit())
         self.classification = QLabel()
         self.classification.setWordWrap(True)
         self.table = QTableWidget(0, 4)
@@ -130,11 +143,15 @@ class PlaygroundPage(QWidget):
         self.decisions.clear()
         self.table.setRowCount(0)
         self.candidates.clear()
+        # Without a key nothing can be sent, but the choices are still worth seeing.
+        preview = not self.backend.demo and not can_route(self.backend)
         try:
             req = build_request(self.backend, self.prompt.toPlainText())
             results: list[tuple[str, Classification, Decision]] = []
             for strategy in STRATEGIES:
-                c, d = self.backend.decide(dataclasses.replace(req, model=f"auto:{strategy}"))
+                c, d = self.backend.decide(
+                    dataclasses.replace(req, model=f"auto:{strategy}"), all_providers=preview
+                )
                 results.append((strategy, c, d))
         except RouterError as exc:
             self.banner.show_message(exc.message, "error")
@@ -145,7 +162,10 @@ class PlaygroundPage(QWidget):
             self.banner.show_message(f"Routing failed unexpectedly: {exc!r}", "error")
             self.classification.setText("")
             return
-        self.banner.clear_message()
+        if preview:
+            self.banner.show_message(NO_KEY_NOTE, "info")
+        else:
+            self.banner.show_hint(HINT)
         c = results[0][1]
         signals = ", ".join(c.signals[:6])
         self.classification.setText(

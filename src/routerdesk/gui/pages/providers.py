@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QListWidget,
+    QMessageBox,
     QPushButton,
     QVBoxLayout,
     QWidget,
@@ -23,7 +24,7 @@ from PySide6.QtWidgets import (
 from routerdesk.core.errors import ConfigError, RouterError
 from routerdesk.core.registry import LOCAL_PROVIDERS, PROVIDERS
 from routerdesk.core.settings import Timeouts
-from routerdesk.gui.backend import Backend
+from routerdesk.gui.backend import Backend, HealthView
 from routerdesk.gui.tasks import spawn
 from routerdesk.gui.widgets import Banner, pad_items
 
@@ -34,6 +35,23 @@ STATE_TEXT = {
     "open": "circuit open: skipped until it recovers",
     "half_open": "probing after failures",
 }
+
+
+def health_text(h: HealthView) -> str:
+    """The state and the last error in words that agree with each other."""
+    if h.state == "closed" and h.failures:
+        calls = "call" if h.failures == 1 else "calls"
+        text = f"in use, the last {h.failures} {calls} failed"
+    elif h.state == "closed" and h.last_error:
+        text = "healthy: the last call succeeded"
+    else:
+        text = STATE_TEXT.get(h.state, h.state)
+    if h.key_rejected:
+        text += f" · {h.rejected}" if h.rejected else " · the provider rejected the key"
+    if h.last_error:
+        text += f" · {'last' if h.failures or h.state != 'closed' else 'earlier'} error: "
+        text += h.last_error
+    return text
 
 
 class ProvidersPage(QWidget):
@@ -55,7 +73,12 @@ class ProvidersPage(QWidget):
         self.list.setToolTip("Providers; ● has a key, ○ has none")
         self.list.setFixedWidth(self.fontMetrics().horizontalAdvance("○ openrouter ⚠") + 40)
         self.list.currentRowChanged.connect(self._show)
-        self.banner = Banner()
+        self.banner = Banner(reserve_lines=2)
+        self.banner.show_hint(
+            "Keys go to the system keyring and are never shown again. ● has a key, ○ has none, "
+            "◆ is a local server that needs none."
+        )
+        self.confirm_clear: QMessageBox | None = None
         self.title = QLabel()
         self.key_state = QLabel()
         self.key_edit = QLineEdit()
@@ -138,8 +161,8 @@ class ProvidersPage(QWidget):
         form.addRow("Health:", self.health_label)
         right = QVBoxLayout()
         right.addWidget(self.banner)
-        right.addWidget(self.demo_note)
         right.addWidget(box)
+        right.addWidget(self.demo_note)  # below the form: showing it moves no field
         right.addStretch(1)
         layout = QHBoxLayout(self)
         layout.addWidget(self.list)
@@ -186,13 +209,10 @@ class ProvidersPage(QWidget):
         current = self.backend.settings.provider(p).timeouts
         for name, spin in self.timeouts.items():
             spin.setValue(float(getattr(current, name)))
-        h = self.backend.health(p)
-        text = STATE_TEXT.get(h.state, h.state)
-        if h.key_rejected:
-            text += f" · {h.rejected}" if h.rejected else " · the provider rejected the key"
-        if h.last_error:
-            text += f" · last error: {h.last_error}"
-        self.health_label.setText(text)
+        if p not in LOCAL_PROVIDERS and not key.present and not self.backend.demo:
+            self.health_label.setText("not used: no key")
+        else:
+            self.health_label.setText(health_text(self.backend.health(p)))
         if p != self._shown:  # a refresh after the test keeps its result on screen
             self._shown = p
             self.test_result.setText("")
@@ -221,12 +241,33 @@ class ProvidersPage(QWidget):
             self.banner.show_message(f"Key not stored: {exc.message}", "error")
         else:
             self.banner.show_message(f"Key for {provider} stored in the system keyring.", "ok")
+            self.test_result.setText("")  # a "no key set" from before is no longer true
             self.key_stored.emit(provider)
         self.set_key.setEnabled(True)
         self.refresh()
 
     def _clear_key(self) -> None:
-        self.pending = spawn(self._remove_key(self.provider))
+        """Ask first: a cleared key is gone from the keyring (routerdesk never shows it again)."""
+        provider = self.provider
+        # open(), not exec(): a nested event loop would stall the server on the same loop.
+        box = QMessageBox(
+            QMessageBox.Icon.Question,
+            "Clear key",
+            f"Remove the {provider} API key from the system keyring?\n\n"
+            "Requests stop going to this provider until you set a key again.",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
+            self,
+        )
+        box.setDefaultButton(QMessageBox.StandardButton.Cancel)
+        box.button(QMessageBox.StandardButton.Yes).setText("C&lear key")
+        box.finished.connect(lambda result: self._cleared(provider, result))
+        self.confirm_clear = box
+        box.open()
+
+    def _cleared(self, provider: str, result: int) -> None:
+        self.confirm_clear = None
+        if result == QMessageBox.StandardButton.Yes:
+            self.pending = spawn(self._remove_key(provider))
 
     async def _remove_key(self, provider: str) -> None:
         try:
@@ -235,6 +276,7 @@ class ProvidersPage(QWidget):
             self.banner.show_message(f"Key not removed: {exc.message}", "error")
         else:
             self.banner.show_message(f"Key for {provider} removed.", "ok")
+            self.test_result.setText("")
             self.key_stored.emit(provider)
         self.refresh()
 

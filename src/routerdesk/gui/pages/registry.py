@@ -11,8 +11,8 @@ from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
+    QLineEdit,
     QPushButton,
-    QTableView,
     QVBoxLayout,
     QWidget,
 )
@@ -23,6 +23,7 @@ from routerdesk.gui.backend import Backend
 from routerdesk.gui.models.registry_model import RegistryModel
 from routerdesk.gui.pages.registry_delegate import RegistryDelegate
 from routerdesk.gui.pages.what_if import WhatIfPanel
+from routerdesk.gui.pinned_table import PinnedColumnsTable
 from routerdesk.gui.widgets import Banner
 
 
@@ -42,12 +43,20 @@ class RegistryPage(QWidget):
         super().__init__(parent)
         self.backend = backend
         self.model = RegistryModel(backend.registry, self)
-        self.banner = Banner()
-        self.what_if = WhatIfPanel(backend)
+        self.banner = Banner(reserve_lines=1)
+        self.banner.show_hint(
+            "Double-click a cell or press F2 to edit, Space toggles On, Ctrl+F searches. "
+            "Edits route the next request at once; Save keeps them."
+        )
+        self.what_if = WhatIfPanel(
+            backend,
+            idle_hint="Edit a price, score or switch: the line here then says what the last "
+            "7 days of traffic would cost with the change, before you save it.",
+        )
         self.model.registry_edited.connect(self._apply)
         self.model.edit_rejected.connect(lambda msg: self.banner.show_message(msg, "error"))
         self.model.dirty_changed.connect(self._dirty)
-        self.table = QTableView()
+        self.table = PinnedColumnsTable(pinned=2)  # On and Id stay while scores scroll
         self.table.setModel(self.model)
         self.table.setItemDelegate(RegistryDelegate(self.table))
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
@@ -59,6 +68,14 @@ class RegistryPage(QWidget):
         self.table.setAlternatingRowColors(True)
         self.table.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 8)
         self.table.setToolTip("Double-click or press F2 to edit a cell; Space toggles On")
+        self.search = QLineEdit()
+        self.search.setPlaceholderText(f"Search {self.model.rowCount()} models…")
+        self.search.setClearButtonEnabled(True)
+        self.search.setToolTip("Show models whose id, provider, upstream name or features match")
+        self.search.textChanged.connect(self._filter)
+        self.model.modelReset.connect(self._filter)
+        self.model.rowsInserted.connect(self._filter)
+        QShortcut(QKeySequence.StandardKey.Find, self, self.search.setFocus)
         self.add = _button("&Add", "Add a blank model (disabled until you enable it)")
         self.duplicate = _button("D&uplicate", "Copy the selected model")
         self.delete = _button("De&lete", "Remove the selected models (Delete key)")
@@ -75,9 +92,10 @@ class RegistryPage(QWidget):
         del_key = QShortcut(QKeySequence.StandardKey.Delete, self.table, self._delete)
         del_key.setContext(Qt.ShortcutContext.WidgetShortcut)
         bar = QHBoxLayout()
+        bar.addWidget(self.search, 1)
         for b in (self.add, self.duplicate, self.delete, self.refresh):
             bar.addWidget(b)
-        bar.addStretch(1)
+        bar.addSpacing(12)
         bar.addWidget(self.revert)
         bar.addWidget(self.save)
         layout = QVBoxLayout(self)
@@ -92,6 +110,13 @@ class RegistryPage(QWidget):
                 f"registry.toml was not loaded: {backend.registry_error}", "error"
             )
 
+    def _filter(self) -> None:
+        words = self.search.text().lower().split()
+        for row in range(self.model.rowCount()):
+            m = self.model.spec(row)
+            hay = " ".join((m.id, m.provider, m.name, *m.features)).lower()
+            self.table.setRowHidden(row, not all(w in hay for w in words))
+
     def _selected_rows(self) -> list[int]:
         return sorted({i.row() for i in self.table.selectionModel().selectedIndexes()})
 
@@ -104,7 +129,9 @@ class RegistryPage(QWidget):
 
     def _project(self, registry: Registry) -> None:
         strategy = self.backend.settings.routing.strategy
-        self.what_if.request(strategy, registry, what=f"with the edited registry ({strategy})")
+        self.what_if.request(
+            strategy, registry, current=self.model.saved, what="with the edited registry"
+        )
 
     def _dirty(self, dirty: bool) -> None:
         self.save.setEnabled(dirty)

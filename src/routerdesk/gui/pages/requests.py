@@ -1,18 +1,30 @@
-"""Requests page: a searchable table of routing decisions; the selected row explains itself."""
+"""Requests page: a searchable table of routing decisions; the selected row explains itself.
+
+Right-click a row to copy its id or a curl (without the token) or to see its
+usage-log entry; Export CSV writes the rows the filter shows.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import asyncio
+import json
+from collections.abc import Callable, Sequence
+from html import escape
+from pathlib import Path
+from typing import Any
 
-from PySide6.QtCore import QItemSelection, Qt
+from PySide6.QtCore import QItemSelection, QPersistentModelIndex, QPoint, Qt
 from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
+    QFileDialog,
     QHBoxLayout,
     QHeaderView,
     QLabel,
     QLineEdit,
+    QMenu,
+    QPushButton,
     QSplitter,
     QTableView,
     QTextBrowser,
@@ -20,12 +32,31 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from routerdesk.gui.backend import Backend
 from routerdesk.gui.models.request_row import RequestRow
-from routerdesk.gui.models.requests_model import RECORD_ROLE, RequestsFilter, RequestsModel
+from routerdesk.gui.models.requests_model import (
+    COLUMNS,
+    RECORD_ROLE,
+    RequestsFilter,
+    RequestsModel,
+)
+from routerdesk.gui.pages.request_actions import curl_for, write_csv
 from routerdesk.gui.pages.request_detail import explain
-from routerdesk.gui.widgets import Banner
+from routerdesk.gui.tasks import spawn
+from routerdesk.gui.widgets import Banner, SortArrowStyle, copy_to_clipboard
 
 DEMO_NOTE = "Demo data — simulated costs. Real requests show here again once demo mode is off."
+
+STATUS_COL = next(i for i, c in enumerate(COLUMNS) if c[0] == "Status")
+FALLBACKS_COL = next(i for i, c in enumerate(COLUMNS) if c[0] == "Fallbacks")
+# Widest text each column must show in full before the row is even filled; long
+# free-text columns (client, model, fallbacks) are capped so Status stays on screen.
+SAMPLES = {
+    "Time": "00:00:00", "Task": "complex_reasoning", "Conf.": "0.00", "Cplx.": "0.00",
+    "Tier": "Tier", "Strategy": "cheapest", "Tokens": "100,000", "Cost": "$0.0000123",
+    "Saved": "-$0.0000123", "Latency": "10,000 ms", "Status": "error 503",
+}  # fmt: skip
+CAPS = {"Client": "routerdesk-samples", "Model": "claude-sonnet-5-5", "Fallbacks": "gpt-5 → claude"}
 
 STATUS_FILTERS = (
     ("All", ""),
@@ -42,8 +73,9 @@ class RequestsPage(QWidget):
     Signals: none.
     """
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, backend: Backend, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self.backend = backend
         self.model = RequestsModel(parent=self)
         self.proxy = RequestsFilter(self)
         self.proxy.setSourceModel(self.model)
@@ -51,7 +83,7 @@ class RequestsPage(QWidget):
         self.search.setPlaceholderText("Search model, task, client, error…")
         self.search.setClearButtonEnabled(True)
         self.search.setToolTip("Words to match anywhere in a row (all must match)")
-        self.search.textChanged.connect(self.proxy.set_search)
+        self.search.textChanged.connect(lambda text: self._refilter(self.proxy.set_search, text))
         search_label = QLabel("&Search:")
         search_label.setBuddy(self.search)
         self.status = QComboBox()
@@ -61,14 +93,18 @@ class RequestsPage(QWidget):
             "Show all rows, answered or failed requests, or the L2 classifier's own calls"
         )
         self.status.currentIndexChanged.connect(
-            lambda i: self.proxy.set_status(STATUS_FILTERS[i][1])
+            lambda i: self._refilter(self.proxy.set_status, STATUS_FILTERS[i][1])
         )
         status_label = QLabel("S&how:")
         status_label.setBuddy(self.status)
         self.count = QLabel()
+        self.export = QPushButton("&Export CSV…")
+        self.export.setToolTip("Write the rows shown (this search and filter) to a CSV file")
+        self.export.clicked.connect(self._ask_export)
+        self.export_dialog: QFileDialog | None = None
         self.demo_banner = Banner()
         bar = QHBoxLayout()
-        for w in (search_label, self.search, status_label, self.status, self.count):
+        for w in (search_label, self.search, status_label, self.status, self.count, self.export):
             bar.addWidget(w)
         bar.setStretch(1, 1)
 
@@ -81,16 +117,25 @@ class RequestsPage(QWidget):
         self.table.setAlternatingRowColors(True)
         self.table.verticalHeader().hide()
         self.table.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 8)
-        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        self.table.horizontalHeader().setStretchLastSection(True)
-        fm = self.fontMetrics()
-        for col, sample in (
-            (2, "complex_reasoning"),
-            (7, "claude-sonnet-5-5-2026"),
-            (8, "gpt-5-mini → claude"),
-        ):
-            self.table.setColumnWidth(col, fm.horizontalAdvance(sample) + 16)
-        self.table.setToolTip("Select a request to see why it was routed this way")
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        header.setStretchLastSection(True)
+        # Status right after Time: whether a request failed is the first thing to see,
+        # and it stays on screen however narrow the window (the model keeps its order).
+        header.moveSection(header.visualIndex(STATUS_COL), 1)
+        # Fallbacks last: mostly empty, it takes the spare width rather than pushing
+        # Latency off-screen.
+        header.moveSection(header.visualIndex(FALLBACKS_COL), header.count() - 1)
+        self.arrow_style = SortArrowStyle()
+        self.arrow_style.setParent(header)
+        header.setStyle(self.arrow_style)
+        self._set_widths(initial=True)
+        self.table.setToolTip(
+            "Select a request to see why it was routed this way; right-click for more"
+        )
+        self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.table.customContextMenuRequested.connect(self._context_menu)
+        self.menu: QMenu | None = None
         self.table.selectionModel().selectionChanged.connect(self._selected)
         self.detail = QTextBrowser()
         self.detail.setOpenLinks(False)
@@ -106,17 +151,24 @@ class RequestsPage(QWidget):
         layout.addWidget(self.demo_banner)
         layout.addLayout(bar)
         layout.addWidget(splitter, 1)
-        self.proxy.rowsInserted.connect(self._update_count)
-        self.proxy.rowsRemoved.connect(self._update_count)
-        self.proxy.modelReset.connect(self._update_count)
-        self.proxy.layoutChanged.connect(self._update_count)
+        for signal in (
+            self.proxy.rowsInserted,
+            self.proxy.rowsRemoved,
+            self.proxy.modelReset,
+            self.proxy.layoutChanged,
+        ):
+            signal.connect(self._update_count)
+        # A row the filter hides is deselected without a selectionChanged: check here.
+        for signal in (self.proxy.rowsRemoved, self.proxy.modelReset, self.proxy.layoutChanged):
+            signal.connect(self._clear_detail_if_hidden)
+        self.pending: asyncio.Task[None] | None = None  # the last log read (tests await it)
         self._sized = False
         self._pending: list[RequestRow] = []
         self._update_count()
 
     def set_demo(self, on: bool) -> None:
         """Show demo rows (simulated costs) while demo mode is on, real rows otherwise."""
-        self.proxy.set_demo(on)
+        self._refilter(self.proxy.set_demo, on)
         if on:
             self.demo_banner.show_message(DEMO_NOTE, "warn")
         else:
@@ -152,20 +204,145 @@ class RequestsPage(QWidget):
 
     def _fit_columns(self) -> None:
         if self.model.rowCount():
-            widths = {c: self.table.columnWidth(c) for c in (2, 7, 8)}
             self.table.resizeColumnsToContents()  # once: it reads every visible row
-            for col, width in widths.items():
-                self.table.setColumnWidth(col, max(width, self.table.columnWidth(col)))
+            self._set_widths(initial=False)
             self._sized = True
+
+    def _set_widths(self, *, initial: bool) -> None:
+        """Fixed-format columns fit their widest sample; free text fits its content up to a cap."""
+        fm = self.table.fontMetrics()
+        hfm = self.table.horizontalHeader().fontMetrics()
+        for col, (name, *_rest) in enumerate(COLUMNS):
+            header = hfm.horizontalAdvance(name) + 28  # room for the sort arrow
+            content = 0 if initial else self.table.columnWidth(col)
+            if name in CAPS:
+                cap = fm.horizontalAdvance(CAPS[name]) + 16
+                width = max(header, min(content or cap, cap))
+            else:
+                width = max(header, content, fm.horizontalAdvance(SAMPLES.get(name, "")) + 16)
+            self.table.setColumnWidth(col, width)
 
     def _update_count(self) -> None:
         shown, total = self.proxy.rowCount(), self.model.rowCount()
         self.count.setText(f"{shown:,} of {total:,}" if shown != total else f"{total:,} requests")
 
-    def _selected(self, selected: QItemSelection, _deselected: QItemSelection) -> None:
+    def selected_row(self) -> RequestRow | None:
         rows = self.table.selectionModel().selectedRows()
-        if not rows:
+        record = rows[0].data(RECORD_ROLE) if rows else None
+        return record if isinstance(record, RequestRow) else None
+
+    _filtering = False
+
+    def _refilter(self, change: Callable[[Any], None], value: Any) -> None:
+        """Change the filter; the view moves its selection off a hidden row onto a
+        neighbour, which the user never picked: the detail pane follows their pick only."""
+        self._filtering = True
+        try:
+            change(value)
+        finally:
+            self._filtering = False
+        self._clear_detail_if_hidden()
+
+    def _selected(self, selected: QItemSelection, _deselected: QItemSelection) -> None:
+        if self._filtering:
             return
-        record = rows[0].data(RECORD_ROLE)
+        rows = self.table.selectionModel().selectedRows()
+        record = rows[0].data(RECORD_ROLE) if rows else None
         if isinstance(record, RequestRow):
+            self._shown = QPersistentModelIndex(self.proxy.mapToSource(rows[0]))
             self.detail.setHtml(explain(record))
+        else:
+            self._shown = QPersistentModelIndex()
+            self.detail.clear()
+
+    _shown = QPersistentModelIndex()  # the source row the detail pane explains
+
+    def _clear_detail_if_hidden(self) -> None:
+        """The filter changed: keep explaining the shown request only while its row is listed.
+
+        Filtering can leave the selection on another row (or none) without a
+        selectionChanged, so the pane is checked against its own request.
+        """
+        if not self._shown.isValid():
+            if self.selected_row() is None:
+                self.detail.clear()
+            return
+        listed = self.proxy.mapFromSource(self._shown)
+        if not listed.isValid():
+            self.table.clearSelection()
+            self._shown = QPersistentModelIndex()
+            self.detail.clear()
+        elif self.table.selectionModel().selectedRows() != [listed.siblingAtColumn(0)]:
+            self.table.selectRow(listed.row())
+
+    # --- actions ---------------------------------------------------------------------
+
+    def _context_menu(self, pos: QPoint) -> None:
+        index = self.table.indexAt(pos)
+        if not index.isValid():
+            return
+        self.table.selectRow(index.row())
+        record = index.data(RECORD_ROLE)
+        if isinstance(record, RequestRow):
+            self.row_menu(record).popup(self.table.viewport().mapToGlobal(pos))
+
+    def row_menu(self, record: RequestRow) -> QMenu:
+        """The right-click menu for one request."""
+        menu = QMenu(self)
+        menu.addAction("Copy request &id", lambda: copy_to_clipboard(record.request_id))
+        curl = menu.addAction(
+            "Copy as &curl (without the token)",
+            lambda: copy_to_clipboard(curl_for(record, self.backend.server_url)),
+        )
+        curl.setToolTip("Reads the token from $ROUTERDESK_TOKEN; the prompt is the stored preview")
+        menu.addAction("Show in usage &log…", lambda: self.show_log_entry(record.request_id))
+        menu.addSeparator()
+        menu.addAction("&Export CSV of the rows shown…", self._ask_export)
+        self.menu = menu
+        return menu
+
+    def show_log_entry(self, request_id: str) -> None:
+        self.pending = spawn(self._show_log_entry(request_id))
+
+    async def _show_log_entry(self, request_id: str) -> None:
+        try:
+            entry = await self.backend.log_entry(request_id)
+        except Exception as exc:  # shown, never raised into the loop
+            self.detail.setHtml(f"<p>Could not read the usage log: {escape(str(exc))}</p>")
+            return
+        if entry is None:
+            text = f"{request_id} is not in the usage log (yet: rows are written in batches)."
+            self.detail.setHtml(f"<p>{escape(text)}</p>")
+            return
+        dump = json.dumps(entry, indent=2, ensure_ascii=False, default=str)
+        self.detail.setHtml(
+            f"<h4>Usage log entry {escape(request_id)}</h4><pre>{escape(dump)}</pre>"
+        )
+
+    def visible_rows(self) -> list[RequestRow]:
+        """The rows the search and filter show, in the table's order."""
+        rows = []
+        for i in range(self.proxy.rowCount()):
+            record = self.proxy.index(i, 0).data(RECORD_ROLE)
+            if isinstance(record, RequestRow):
+                rows.append(record)
+        return rows
+
+    def _ask_export(self) -> None:
+        # open(), not exec(): a nested event loop would stall the server on the same loop.
+        dialog = QFileDialog(self, "Export the rows shown as CSV", "", "CSV files (*.csv)")
+        dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
+        dialog.setDefaultSuffix("csv")
+        dialog.selectFile("routerdesk-requests.csv")
+        dialog.fileSelected.connect(lambda path: self.export_csv(Path(path)))
+        self.export_dialog = dialog
+        dialog.open()
+
+    def export_csv(self, path: Path) -> None:
+        try:
+            n = write_csv(self.visible_rows(), path)
+        except OSError as exc:
+            self.count.setText(f"Not exported: {exc.strerror or exc}")
+            return
+        self.count.setText(f"Exported {n:,} rows to {path.name}")
+        self.count.setToolTip(str(path))

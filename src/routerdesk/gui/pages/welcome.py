@@ -28,11 +28,14 @@ class WelcomePanel(QWidget):
             "cheapest model that can handle it.<br><br>"
             "<b>No provider key is set yet</b>, so there is nothing to route to. Add an API key "
             "for OpenAI, Anthropic, Google or another provider, or try demo mode: an offline "
-            "provider that answers every model with canned text and costs nothing."
+            "provider that answers every model with canned text and costs nothing.<br><br>"
+            "Meanwhile the <b>Playground</b> shows where any prompt would go, key or not."
         )
         text.setWordWrap(True)
         text.setAlignment(Qt.AlignmentFlag.AlignCenter)
         text.setMaximumWidth(620)
+        # Word-wrapped labels in a stretched row shrink to their narrowest: keep a column.
+        text.setMinimumWidth(min(620, text.fontMetrics().averageCharWidth() * 70))
         self.add_key = QPushButton("&Add an API key…")
         self.add_key.setToolTip("Open the Providers page to store a key in the system keyring")
         self.add_key.setDefault(True)

@@ -33,7 +33,15 @@ def describe(w: WhatIf, what: str) -> str:
     kind = "demo requests (simulated costs)" if w.simulated else "requests"
     if not p.requests:
         return f"No {kind} in the last {w.days} days to project {what} from."
-    head = f"Last {w.days} days {what}: {_usd(p.projected_cost)} (now {_usd(p.actual_cost)})"
+    if not p.changed and abs(p.savings) < 5e-7:
+        return (
+            f"Last {w.days} days {what}: no request would change model and the cost stays "
+            f"{_usd(p.current_cost)}; the {p.requests:,} {kind} were re-routed both ways."
+        )
+    head = (
+        f"Last {w.days} days {what}: {_usd(p.projected_cost)} "
+        f"(as set up now {_usd(p.current_cost)})"
+    )
     share = p.savings_share
     if share is None:
         change = ""
@@ -47,6 +55,8 @@ def describe(w: WhatIf, what: str) -> str:
     top = ", ".join(f"{s.model_id} {s.projected_requests / p.requests:.0%}" for s in mix)
     lines = [f"{head}{change}; top models: {top or 'none'}."]
     notes = [f"{p.changed:,} of {p.requests:,} {kind} would change model"]
+    if p.current_strategy != p.strategy:
+        notes.append("requests that asked for auto:<strategy> keep it")
     if p.unroutable:
         notes.append(f"{p.unroutable:,} could not be routed and are counted as they were")
     if p.explicit:
@@ -63,10 +73,15 @@ class WhatIfPanel(QWidget):
     Signals: none (tests await `pending`).
     """
 
-    def __init__(self, backend: Backend, parent: QWidget | None = None) -> None:
+    def __init__(
+        self, backend: Backend, parent: QWidget | None = None, *, idle_hint: str = ""
+    ) -> None:
         super().__init__(parent)
         self.backend = backend
-        self.banner = Banner()
+        # With a hint, the panel keeps its place while idle (the page must not jump
+        # when a projection appears); without, it hides.
+        self.idle_hint = idle_hint
+        self.banner = Banner(reserve_lines=2 if idle_hint else 0)
         self.banner.setToolTip(
             "Past requests re-routed with the new setting and priced on their actual tokens. "
             "Nothing is applied until you save."
@@ -76,29 +91,47 @@ class WhatIfPanel(QWidget):
         layout.addWidget(self.banner)
         self.pending: asyncio.Task[None] | None = None
         self._generation = 0
-        self._args: tuple[str, Registry | None, str] = ("balanced", None, "")
+        self._args: tuple[str, Registry | None, Registry | None, str] = (
+            "balanced",
+            None,
+            None,
+            "",
+        )
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.setInterval(DEBOUNCE_MS)
         self._timer.timeout.connect(self.start_now)
-        self.hide()
+        self.clear()
 
     def text(self) -> str:
         return self.banner.text()
 
-    def request(self, strategy: str, registry: Registry | None = None, *, what: str = "") -> None:
-        """Project soon (debounced): `strategy`, with `registry` if given (else the current one)."""
-        self._args = (strategy, registry, what or f"under {strategy}")
+    def request(
+        self,
+        strategy: str,
+        registry: Registry | None = None,
+        *,
+        current: Registry | None = None,
+        what: str = "",
+    ) -> None:
+        """Project soon (debounced): `strategy` as the default, with `registry` if given.
+
+        Compared with `current` (default: the registry in use) and today's default strategy.
+        """
+        self._args = (strategy, registry, current, what or f"under {strategy}")
         self._generation += 1
-        self.banner.show_message(f"Projecting the last 7 days {self._args[2]}…", "info")
+        self.banner.show_message(f"Projecting the last 7 days {self._args[3]}…", "info")
         self.show()
         self._timer.start()
 
     def clear(self) -> None:
         self._generation += 1
         self._timer.stop()
-        self.banner.clear_message()
-        self.hide()
+        if self.idle_hint:
+            self.banner.show_hint(self.idle_hint)
+        else:
+            self.banner.clear_message()
+            self.hide()
 
     def start_now(self) -> None:
         self._timer.stop()
@@ -109,16 +142,21 @@ class WhatIfPanel(QWidget):
         ):  # widgets driven without the app's loop (some tests): nothing to run on
             return
         self._generation += 1
-        strategy, registry, what = self._args
+        strategy, registry, current, what = self._args
         self.banner.show_message(f"Projecting the last 7 days {what}…", "info")
         self.show()
-        self.pending = spawn(self._run(self._generation, strategy, registry, what))
+        self.pending = spawn(self._run(self._generation, strategy, registry, current, what))
 
     async def _run(
-        self, generation: int, strategy: str, registry: Registry | None, what: str
+        self,
+        generation: int,
+        strategy: str,
+        registry: Registry | None,
+        current: Registry | None,
+        what: str,
     ) -> None:
         try:
-            result = await self.backend.what_if(strategy, registry)
+            result = await self.backend.what_if(strategy, registry, current=current)
         except Exception as exc:  # shown, never raised into the loop
             log.debug("what-if projection failed", exc_info=True)
             if generation == self._generation:
