@@ -16,7 +16,7 @@ from routerdesk.core.budget import BudgetStatus, SpendTotals
 from routerdesk.core.errors import ConfigError
 from routerdesk.core.events import EventBus
 from routerdesk.core.l2 import Agreement, L2Status
-from routerdesk.core.registry import Registry
+from routerdesk.core.registry import PROVIDERS, Registry
 from routerdesk.core.replay import Projection
 from routerdesk.core.settings import Settings
 from routerdesk.core.types import ChatRequest, Classification, Decision, UsageRecord
@@ -165,3 +165,8 @@ def can_route(backend: Backend) -> bool:
     """Whether an enabled model has a usable provider (a key, or a local server)."""
     usable = set(backend.usable_providers())
     return any(m.enabled and m.provider in usable for m in backend.registry)
+
+
+def rejected_keys(backend: Backend) -> list[str]:
+    """Providers with a key that the provider rejected: routing leaves them out for now."""
+    return [p for p in PROVIDERS if backend.health(p).key_rejected and backend.key(p).present]
