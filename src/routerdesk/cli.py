@@ -15,7 +15,9 @@ from collections.abc import Sequence
 from routerdesk import __version__
 
 # each command is the module routerdesk.commands.<name>
-COMMANDS: tuple[str, ...] = ("route", "prices", "serve", "keys", "stats", "export", "replay")
+COMMANDS: tuple[str, ...] = (
+    "route", "prices", "serve", "keys", "stats", "export", "replay", "audit",
+)  # fmt: skip
 
 
 def build_parser() -> argparse.ArgumentParser:

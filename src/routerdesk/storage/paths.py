@@ -36,3 +36,8 @@ def registry_path() -> Path:
 
 def usage_db_path() -> Path:
     return data_dir() / "usage.sqlite3"
+
+
+def audits_db_path() -> Path:
+    """Quality audits (both answers of each audited request), apart from the usage log."""
+    return data_dir() / "audits.sqlite3"
