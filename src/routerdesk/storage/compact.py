@@ -14,9 +14,12 @@ out, so the Requests page and `routerdesk replay` read exactly what was routed.
 Stored value: 4 bytes of dictionary id (big-endian) + raw deflate data.
 Rows written before this (JSON text) are read as they are.
 
-When the registry changes, the dictionary stops matching and rows grow; a row
-that compresses worse than `REFRESH_RATIO` (after `REFRESH_MIN_ROWS` rows on
-the current dictionary) becomes the next dictionary.
+Rows differ by task (reasons, scores, the classifier's signals), so while the
+dictionary is small a row that compresses worse than `GROW_RATIO` is appended
+to it as the next dictionary: after a few rows it holds one list of each kind
+of traffic. When the registry changes, the dictionary stops matching and rows
+grow; a row that compresses worse than `REFRESH_RATIO` (after
+`REFRESH_MIN_ROWS` rows on the current dictionary) starts the next dictionary.
 
 `compress` runs on the usage writer thread: zlib works in C (it releases the
 GIL) and allocates only bytes, no objects the cyclic GC tracks.
@@ -30,6 +33,7 @@ import zlib
 
 LEVEL = 1  # 3-5x faster than the default level; rows are ~1.4x larger
 REFRESH_RATIO = 0.2
+GROW_RATIO = 0.08  # while the dictionary has room, a row this much larger joins it
 REFRESH_MIN_ROWS = 1_000
 MAX_DICT_BYTES = 32 * 1024  # deflate looks back at most 32 KiB
 
@@ -70,12 +74,16 @@ class CandidateCodec:
         c = primed.copy()  # the dictionary is hashed once, not per row
         packed = c.compress(raw) + c.flush()
         self._rows_on_current += 1
-        if (
-            len(packed) > REFRESH_RATIO * len(raw)
-            and self._rows_on_current >= REFRESH_MIN_ROWS
-            and len(raw) > 512
-        ):
-            dict_id, primed = self._new_dict(conn, seed.encode() + raw)
+        grow = (
+            len(packed) > GROW_RATIO * len(raw)
+            and len(self._dicts[dict_id]) + len(seed) + len(raw) <= MAX_DICT_BYTES
+        )
+        refresh = (
+            len(packed) > REFRESH_RATIO * len(raw) and self._rows_on_current >= REFRESH_MIN_ROWS
+        )
+        if (grow or refresh) and len(raw) > 512:
+            head = self._dicts[dict_id] if grow else b""
+            dict_id, primed = self._new_dict(conn, head + seed.encode() + raw)
             c = primed.copy()
             packed = c.compress(raw) + c.flush()
         return dict_id.to_bytes(4, "big") + packed

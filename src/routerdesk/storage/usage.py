@@ -273,7 +273,9 @@ def record_row(r: UsageRecord) -> list[Any]:
 
 _CANDIDATES = COLUMNS.index("candidates")
 _FEATURES = COLUMNS.index("features")
-COMPRESSED_COLUMNS = ("candidates", "features")  # storage/compact.py
+# storage/compact.py; the signals too: the learned classifier explains itself in ~250 bytes
+COMPRESSED_COLUMNS = ("candidates", "signals", "features")
+_ALSO_COMPRESSED = tuple(COLUMNS.index(c) for c in COMPRESSED_COLUMNS[1:])
 
 
 def _create_private(path: Path) -> None:
@@ -402,12 +404,13 @@ class UsageStore:
             try:
                 conn.execute("BEGIN")
                 for row in batch:  # in place: no new containers on this thread (see submit)
-                    features = row[_FEATURES]
                     text = row[_CANDIDATES]
                     if len(text) > 64:
-                        row[_CANDIDATES] = compress(conn, text, features)
-                    if len(features) > 64:
-                        row[_FEATURES] = compress(conn, features)
+                        seed = "".join(map(row.__getitem__, _ALSO_COMPRESSED))
+                        row[_CANDIDATES] = compress(conn, text, seed)
+                    for i in _ALSO_COMPRESSED:
+                        if len(row[i]) > 64:
+                            row[i] = compress(conn, row[i])
                 self._write_conn.executemany(self._insert, batch)
                 self._write_conn.execute("COMMIT")
             except Exception:
