@@ -31,6 +31,7 @@ from routerdesk.core.classify import L1Classifier
 from routerdesk.core.errors import ConfigError
 from routerdesk.core.events import EventBus
 from routerdesk.core.l2 import L2Call, L2Classifier, L2Outcome, l2_usage_record
+from routerdesk.core.redact import install_log_redaction
 from routerdesk.core.registry import ModelSpec, Registry
 from routerdesk.core.registry_file import RegistryDocument, ensure_registry, load_shipped_registry
 from routerdesk.core.settings import Settings
@@ -51,6 +52,10 @@ from routerdesk.storage.usage import UsageStore
 log = logging.getLogger(__name__)
 
 PRUNE_EVERY_S = 6 * 3600.0
+# How often the keyring and the environment are read again, so a key set in another
+# shell (`routerdesk keys set`) or the keyring's own UI is used without a restart.
+# A timer, not a per-request read: a keyring read may cross D-Bus.
+KEY_REFRESH_S = 30.0
 T = TypeVar("T")
 
 
@@ -100,7 +105,9 @@ class Runtime:
         settings: Settings | None = None,
         registry: Registry | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
+        key_refresh_s: float = KEY_REFRESH_S,
     ) -> None:
+        install_log_redaction()  # before anything can log a key
         self._demo = demo
         self._demo_latency_scale = demo_latency_scale
         self._given_settings = settings
@@ -119,6 +126,8 @@ class Runtime:
         self._engine: Engine | None = None
         self._runner: web.AppRunner | None = None
         self._upkeep: asyncio.Task[None] | None = None
+        self._key_watch: asyncio.Task[None] | None = None
+        self.key_refresh_s = key_refresh_s
         self.host = ""
         self.port = 0
 
@@ -201,9 +210,9 @@ class Runtime:
             await asyncio.to_thread(self.usage.spend_since, month_start(now).timestamp()),
             now,
         )
-        self._upkeep = asyncio.get_running_loop().create_task(
-            self._prune_daily(), name="usage-prune"
-        )
+        loop = asyncio.get_running_loop()
+        self._upkeep = loop.create_task(self._prune_daily(), name="usage-prune")
+        self._key_watch = loop.create_task(self._watch_keys(), name="key-refresh")
         # Made even in demo mode: the engine skips L2 while demo is on, and the
         # GUI can switch demo off at run time.
         engine.l2 = L2Classifier(
@@ -236,6 +245,24 @@ class Runtime:
                     )
             except Exception:  # a busy database must not stop the upkeep
                 log.exception("pruning the usage log failed")
+
+    async def refresh_keys(self) -> list[str]:
+        """Read the keyring and environment again; a changed key un-benches its provider."""
+        changed = await asyncio.to_thread(_without_gc, self.keys.refresh)
+        engine = self._engine
+        for provider in changed:
+            log.info("the %s key changed; using the new one", provider)
+            if engine is not None:
+                engine.provider_key_changed(provider)
+        return changed
+
+    async def _watch_keys(self) -> None:
+        while True:
+            await asyncio.sleep(self.key_refresh_s)
+            try:
+                await self.refresh_keys()
+            except Exception:  # a keyring hiccup must not stop the watch
+                log.exception("re-reading the keys failed")
 
     async def _l2_ask(self, req: ChatRequest, model: ModelSpec) -> ChatResponse:
         return await self.engine.ask(req, model)
@@ -288,9 +315,10 @@ class Runtime:
 
     async def stop(self) -> None:
         """Stop listening, close upstream connections, flush the usage log."""
-        if self._upkeep is not None:
-            self._upkeep.cancel()
-            self._upkeep = None
+        for task in (self._upkeep, self._key_watch):
+            if task is not None:
+                task.cancel()
+        self._upkeep = self._key_watch = None
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
