@@ -3,6 +3,8 @@
 at 400,000). Each case runs thousands of timed calls; the figures are the medians of
 five rounds. Also the one-off cost the learned model adds to start-up (loading
 resources/classifier.npz; goal <= 100 ms). Run: `.venv/bin/python benchmarks/bench_classifier.py`.
+`--baseline REF` also times the classifier of git ref REF side by side (its `src/` in a
+temporary worktree, fresh interpreters, alternating rounds) and prints the ratios.
 """
 
 from __future__ import annotations
@@ -11,7 +13,6 @@ import statistics
 import time
 
 from routerdesk.core.classify import L1Classifier
-from routerdesk.core.classify_model import LinearModel
 from routerdesk.core.types import ChatRequest, Message, TextPart, Tool, ToolCall
 
 SENTENCE = "The council approved the new budget after a long debate about transit and housing. "
@@ -86,6 +87,8 @@ def reference_loop_us() -> float:
 
 def load_ms(rounds: int = 7) -> float:
     """Median time to load the shipped weights (what `serve` and the app pay once)."""
+    from routerdesk.core.classify_model import LinearModel
+
     samples = []
     for _ in range(rounds):
         t0 = time.perf_counter()
@@ -94,7 +97,69 @@ def load_ms(rounds: int = 7) -> float:
     return statistics.median(samples)
 
 
+_AB = """
+import sys, time
+sys.path.insert(0, {bench!r})
+import bench_classifier as b
+clf = b.L1Classifier()
+out = []
+for req in (b.short_prompt(), b.medium_prompt()):
+    for _ in range(300):
+        clf.classify(req)
+    s = []
+    for _ in range(4000):
+        t = time.perf_counter_ns()
+        clf.classify(req)
+        s.append(time.perf_counter_ns() - t)
+    s.sort()
+    out.append(s[len(s) // 2] / 1000)
+print(*out)
+"""
+
+
+def side_by_side(ref: str, rounds: int = 3) -> None:
+    import os
+    import subprocess
+    import sys
+    import tempfile
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    code = _AB.format(bench=str(root / "benchmarks"))
+    with tempfile.TemporaryDirectory() as tmp:
+        base = Path(tmp) / "baseline"
+        subprocess.run(
+            ["git", "-C", str(root), "worktree", "add", "-q", "--detach", str(base), ref],
+            check=True,
+        )
+        try:
+            runs: dict[str, list[list[float]]] = {"this tree": [], ref: []}
+            for i in range(rounds):
+                order = [("this tree", root / "src"), (ref, base / "src")]
+                for name, src in order if i % 2 else order[::-1]:
+                    env = dict(os.environ, PYTHONPATH=str(src))
+                    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
+                                         text=True, check=True).stdout  # fmt: skip
+                    runs[name].append([float(x) for x in out.split()])
+        finally:
+            subprocess.run(
+                ["git", "-C", str(root), "worktree", "remove", "--force", str(base)], check=True
+            )
+    med = {k: [statistics.median(r[i] for r in v) for i in (0, 1)] for k, v in runs.items()}
+    for name, (a, b) in med.items():
+        print(f"side by side, {name:12s}: p50 {a:6.1f} us (200 chars)  {b:6.1f} us (2,000 chars)")
+    ours, theirs = med["this tree"], med[ref]
+    print(
+        f"ratio this tree / {ref}: {ours[0] / theirs[0]:.2f}x (200 chars), {ours[1] / theirs[1]:.2f}x (2,000 chars)"
+    )
+
+
 def main() -> None:
+    import argparse
+
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--baseline", help="git ref whose classifier to time side by side")
+    args = ap.parse_args()
     print(f"machine reference: sum(range(100)) = {reference_loop_us():.2f} us (median)")
     print(f"weights load (start-up cost): {load_ms():.1f} ms")
     cases = [
@@ -108,6 +173,8 @@ def main() -> None:
         print(
             f"{name:30} {chars:>8} chars, {len(req.messages):4d} messages: p50 {p50:7.1f} us   p99 {p99:7.1f} us"
         )
+    if args.baseline:
+        side_by_side(args.baseline)
 
 
 if __name__ == "__main__":
