@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import shiboken6
 from PySide6.QtCore import QEvent, QObject, QTimer
 from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import QBoxLayout, QHBoxLayout, QWidget
@@ -179,9 +180,14 @@ class QualityPanel(QObject):
 
     async def _load(self) -> None:
         try:
+            # The window may close (the app quits) between the refresh and this task, or
+            # while the audits are read: then there is nothing left to show them in.
+            if not shiboken6.isValid(self.dashboard):
+                return
             since = self.dashboard.since()
             view = await self.backend.quality(since if since is not None else 0.0)
-            self.show_view(view)
+            if shiboken6.isValid(self.dashboard) and shiboken6.isValid(self.tile):
+                self.show_view(view)
         finally:
             self._running = False
             if self._again:
