@@ -15,7 +15,16 @@ from collections.abc import Sequence
 from routerdesk import __version__
 
 # each command is the module routerdesk.commands.<name>
-COMMANDS: tuple[str, ...] = ("route", "prices", "serve", "keys", "stats", "export", "replay")
+COMMANDS: tuple[str, ...] = (
+    "route",
+    "prices",
+    "serve",
+    "keys",
+    "tokens",
+    "stats",
+    "export",
+    "replay",
+)
 
 
 def build_parser() -> argparse.ArgumentParser:

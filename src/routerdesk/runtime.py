@@ -17,6 +17,7 @@ fatal (`SecretStoreError`): the server would have no token to check.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import gc
 import logging
 from collections.abc import Callable
@@ -43,6 +44,7 @@ from routerdesk.server.app import CONFIG_KEY, ServerConfig, build_app
 from routerdesk.server.guard import Guard, is_loopback
 from routerdesk.server.upstream_transport import AiohttpTransport
 from routerdesk.storage import paths
+from routerdesk.storage.people import PersonTokens
 from routerdesk.storage.secrets import AccessToken, KeyStore, access_token, regenerate_access_token
 from routerdesk.storage.usage import UsageStore
 
@@ -111,6 +113,7 @@ class Runtime:
         self.keys = KeyStore()
         self.token: AccessToken | None = None
         self.usage: UsageStore | None = None
+        self.people: PersonTokens | None = None  # person tokens of a team server
         self.client: httpx.AsyncClient | None = None
         self._engine: Engine | None = None
         self._runner: web.AppRunner | None = None
@@ -161,6 +164,7 @@ class Runtime:
                 "%s Provider keys come only from environment variables.", self.keys.keyring_error
             )
         self.token = access_token()
+        self.people = PersonTokens(paths.people_db_path())
         self.usage = UsageStore(paths.usage_db_path())
         pruned = self.usage.prune(settings.privacy.retention_days)
         if pruned:
@@ -193,6 +197,10 @@ class Runtime:
         engine.spend.seed(
             await asyncio.to_thread(self.usage.spend_since, day_start(now).timestamp()),
             await asyncio.to_thread(self.usage.spend_since, month_start(now).timestamp()),
+            now,
+        )
+        engine.person_spend.seed(
+            await asyncio.to_thread(self.usage.spend_by_person_since, day_start(now).timestamp()),
             now,
         )
         self._upkeep = asyncio.get_running_loop().create_task(
@@ -244,7 +252,10 @@ class Runtime:
         assert self.token is not None
         config = ServerConfig(
             guard=Guard(
-                self.token.value, host, frozenset(o.rstrip("/") for o in server.allowed_origins)
+                self.token.value,
+                host,
+                frozenset(o.rstrip("/") for o in server.allowed_origins),
+                people=self.people,
             ),
             max_body_bytes=int(server.max_body_mb * 1024 * 1024),
         )
@@ -301,7 +312,5 @@ class Runtime:
         self.token = regenerate_access_token()
         if self._runner is not None:
             config = self._runner.app[CONFIG_KEY]
-            config.guard = Guard(
-                self.token.value, config.guard.bound_host, config.guard.allowed_origins
-            )
+            config.guard = dataclasses.replace(config.guard, token=self.token.value)
         return self.token.value

@@ -1,8 +1,13 @@
-"""`routerdesk stats [--since 1d|7d|30d|ISO]`: spend and savings by model and by task."""
+"""`routerdesk stats [--since 1d|7d|30d|ISO]`: spend and savings by model, task and person.
+
+The per-person table appears once a team server has served person tokens
+(`routerdesk tokens`); requests made with the local token show as "(local token)".
+"""
 
 from __future__ import annotations
 
 import argparse
+from dataclasses import replace
 from datetime import datetime
 
 from routerdesk.core.replay import parse_since
@@ -48,6 +53,10 @@ def run(args: argparse.Namespace) -> int:
         lines = [f"since {when}" + (" (demo provider: simulated costs)" if demo else "")]
         lines += [*_table("model", store.totals("model_id", since, demo=demo)), ""]
         lines += [*_table("task", store.totals("task", since, demo=demo)), ""]
+        people = store.totals("person", since, demo=demo)
+        if any(t.key for t in people):
+            named = [replace(t, key=t.key or "(local token)") for t in people]
+            lines += [*_table("person", named), ""]
         pct = (total.savings / total.baseline_cost * 100) if total.baseline_cost else 0.0
         lines.append(
             f"total: {total.requests} requests, spent ${total.cost:.4f}, "

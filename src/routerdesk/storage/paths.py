@@ -36,3 +36,8 @@ def registry_path() -> Path:
 
 def usage_db_path() -> Path:
     return data_dir() / "usage.sqlite3"
+
+
+def people_db_path() -> Path:
+    """Person tokens of a team server (hashes only; see storage/people.py)."""
+    return state_dir() / "people.sqlite3"

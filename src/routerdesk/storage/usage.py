@@ -80,6 +80,7 @@ COLUMNS: tuple[str, ...] = (
     "features",
     "preview",
     "est_prompt_tokens",  # replay re-routes from it (schema 2)
+    "person",  # person token's name, NULL for the local token (schema 3)
 )
 JSON_COLUMNS = frozenset(
     {"hops", "decision_fallbacks", "decision_notes", "candidates", "signals", "features"}
@@ -133,12 +134,16 @@ MIGRATIONS: tuple[str, ...] = (
     """
     ALTER TABLE requests ADD COLUMN est_prompt_tokens INTEGER NOT NULL DEFAULT 0;
     """,
+    # 2 -> 3: who sent it, on a team server with person tokens (NULL: the local token).
+    """
+    ALTER TABLE requests ADD COLUMN person TEXT;
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
-GroupBy = Literal["model_id", "task", "provider", "strategy", "client", "status"]
+GroupBy = Literal["model_id", "task", "provider", "strategy", "client", "status", "person"]
 _GROUPS: frozenset[str] = frozenset(
-    {"model_id", "task", "provider", "strategy", "client", "status"}
+    {"model_id", "task", "provider", "strategy", "client", "status", "person"}
 )
 
 
@@ -249,6 +254,7 @@ def record_row(r: UsageRecord) -> tuple[Any, ...]:
         dumps(c.features if c else {}),
         r.preview,
         d.est_prompt_tokens if d else 0,
+        r.person or None,
     )
 
 
@@ -445,6 +451,15 @@ class UsageStore:
         )
         return float(rows[0][0])
 
+    def spend_by_person_since(self, since: float) -> dict[str, float]:
+        """Real money spent since `since` per person token (per-person budgets)."""
+        rows = self._query(
+            "SELECT person, TOTAL(cost) FROM requests WHERE started_at >= ? AND demo = 0 "
+            "AND person IS NOT NULL GROUP BY person",
+            (since,),
+        )
+        return {str(r[0]): float(r[1]) for r in rows}
+
     def export_csv(self, path: Path, since: float | None = None) -> int:
         """Write every row since `since` to a CSV file; returns the row count."""
         n = 0
@@ -468,7 +483,7 @@ _AGGREGATES = (
 
 def _totals(r: sqlite3.Row) -> Totals:
     return Totals(
-        key=str(r["key"]),
+        key="" if r["key"] is None else str(r["key"]),  # NULL person: the local token
         requests=int(r["requests"] or 0),
         errors=int(r["errors"] or 0),
         input_tokens=int(r["input_tokens"] or 0),
