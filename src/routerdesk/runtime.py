@@ -21,6 +21,7 @@ import dataclasses
 import gc
 import logging
 from collections.abc import Callable
+from datetime import datetime
 from typing import TypeVar
 
 import httpx
@@ -51,6 +52,7 @@ from routerdesk.storage.usage import UsageStore
 log = logging.getLogger(__name__)
 
 PRUNE_EVERY_S = 6 * 3600.0
+SHARED_SPEND_REFRESH_S = 2.0
 T = TypeVar("T")
 
 
@@ -89,6 +91,15 @@ def settle_gc() -> None:
     gc.set_threshold(*REQUEST_GC_THRESHOLDS)
 
 
+def _shared_spend(usage: UsageStore, now: datetime) -> tuple[float, float, dict[str, float]]:
+    day = day_start(now).timestamp()
+    return (
+        usage.spend_since(day),
+        usage.spend_since(month_start(now).timestamp()),
+        usage.spend_by_person_since(day),
+    )
+
+
 class Runtime:
     """Owns every long-lived object of a running router; see the module docstring."""
 
@@ -100,12 +111,15 @@ class Runtime:
         settings: Settings | None = None,
         registry: Registry | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
+        shared_usage: bool = False,
     ) -> None:
         self._demo = demo
         self._demo_latency_scale = demo_latency_scale
         self._given_settings = settings
         self._given_registry = registry
         self._transport = transport
+        # other processes write the same usage log (serve --workers): budgets re-read it
+        self._shared_usage = shared_usage
         self.events = EventBus()
         self.settings_error: ConfigError | None = None
         self.registry_error: ConfigError | None = None
@@ -118,6 +132,7 @@ class Runtime:
         self._engine: Engine | None = None
         self._runner: web.AppRunner | None = None
         self._upkeep: asyncio.Task[None] | None = None
+        self._spend_refresh: asyncio.Task[None] | None = None
         self.host = ""
         self.port = 0
 
@@ -206,6 +221,10 @@ class Runtime:
         self._upkeep = asyncio.get_running_loop().create_task(
             self._prune_daily(), name="usage-prune"
         )
+        if self._shared_usage:
+            self._spend_refresh = asyncio.get_running_loop().create_task(
+                self._refresh_spend(), name="spend-refresh"
+            )
         # Made even in demo mode: the engine skips L2 while demo is on, and the
         # GUI can switch demo off at run time.
         engine.l2 = L2Classifier(
@@ -226,6 +245,24 @@ class Runtime:
             except Exception:  # a busy database must not stop the upkeep
                 log.exception("pruning the usage log failed")
 
+    async def _refresh_spend(self) -> None:
+        """With several workers, take the others' spend from the shared log every
+        `SHARED_SPEND_REFRESH_S`; our own not-yet-written costs are kept (the larger wins)."""
+        while True:
+            await asyncio.sleep(SHARED_SPEND_REFRESH_S)
+            usage, engine = self.usage, self._engine
+            if usage is None or engine is None:
+                return
+            now = local_now()
+            try:
+                today, month, people = await asyncio.to_thread(_shared_spend, usage, now)
+            except Exception:  # a busy database must not stop the refresh
+                log.exception("reading spend from the shared usage log failed")
+                continue
+            ours = engine.spend.totals(now)
+            engine.spend.seed(max(today, ours.today), max(month, ours.month), now)
+            engine.person_spend.seed(people, now)
+
     async def _l2_ask(self, req: ChatRequest, model: ModelSpec) -> ChatResponse:
         return await self.engine.ask(req, model)
 
@@ -235,9 +272,17 @@ class Runtime:
     # --- serving ---------------------------------------------------------------------
 
     async def start(
-        self, host: str | None = None, port: int | None = None, *, allow_remote: bool = False
+        self,
+        host: str | None = None,
+        port: int | None = None,
+        *,
+        allow_remote: bool = False,
+        reuse_port: bool = False,
     ) -> str:
-        """Listen on host:port (settings by default; port 0 picks a free port); returns the URL."""
+        """Listen on host:port (settings by default; port 0 picks a free port); returns the URL.
+
+        `reuse_port` joins other processes listening on the same port (SO_REUSEPORT).
+        """
         engine = await self.open()
         server = engine.settings.server
         host = host if host is not None else server.host
@@ -266,7 +311,7 @@ class Runtime:
             shutdown_timeout=2.0,
         )
         await runner.setup()
-        site = web.TCPSite(runner, host, port, backlog=1024)
+        site = web.TCPSite(runner, host, port, backlog=1024, reuse_port=reuse_port or None)
         try:
             await site.start()
         except OSError:
@@ -280,9 +325,10 @@ class Runtime:
 
     async def stop(self) -> None:
         """Stop listening, close upstream connections, flush the usage log."""
-        if self._upkeep is not None:
-            self._upkeep.cancel()
-            self._upkeep = None
+        for task in (self._upkeep, self._spend_refresh):
+            if task is not None:
+                task.cancel()
+        self._upkeep = self._spend_refresh = None
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
