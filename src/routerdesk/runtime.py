@@ -48,6 +48,7 @@ from routerdesk.storage import paths
 from routerdesk.storage.people import PersonTokens
 from routerdesk.storage.secrets import AccessToken, KeyStore, access_token, regenerate_access_token
 from routerdesk.storage.usage import UsageStore
+from routerdesk.storage.usage_open import open_usage_store
 
 log = logging.getLogger(__name__)
 
@@ -180,7 +181,7 @@ class Runtime:
             )
         self.token = access_token()
         self.people = PersonTokens(paths.people_db_path())
-        self.usage = UsageStore(paths.usage_db_path())
+        self.usage = open_usage_store(settings.storage.url)
         pruned = self.usage.prune(settings.privacy.retention_days)
         if pruned:
             log.info(
@@ -221,7 +222,8 @@ class Runtime:
         self._upkeep = asyncio.get_running_loop().create_task(
             self._prune_daily(), name="usage-prune"
         )
-        if self._shared_usage:
+        # other workers or instances write the same log: budgets must see their spend
+        if self._shared_usage or settings.storage.url:
             self._spend_refresh = asyncio.get_running_loop().create_task(
                 self._refresh_spend(), name="spend-refresh"
             )

@@ -72,10 +72,13 @@ def run_workers(args: argparse.Namespace) -> int:
     if not hasattr(socket, "SO_REUSEPORT"):
         print("routerdesk: --workers needs SO_REUSEPORT (Linux, BSD)", file=sys.stderr)
         return 2
-    from routerdesk.storage.paths import usage_db_path
-    from routerdesk.storage.usage import UsageStore
+    from routerdesk.storage.usage_open import open_configured_usage_store
 
-    UsageStore(usage_db_path()).close()  # schema migrated once, before the workers race
+    try:
+        open_configured_usage_store().close()  # schema migrated once, before the workers race
+    except Exception as exc:
+        print(f"routerdesk: cannot open the usage log: {exc}", file=sys.stderr)
+        return 1
     host, port = _address(args)
     try:
         reserved = _reserve(host, port)

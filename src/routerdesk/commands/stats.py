@@ -37,15 +37,14 @@ def _table(title: str, rows: list[Totals]) -> list[str]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from routerdesk.storage.paths import usage_db_path
-    from routerdesk.storage.usage import UsageStore
+    from routerdesk.storage.usage_open import open_configured_usage_store
 
     try:
         since = parse_since(args.since)
     except ValueError as exc:
         print(f"routerdesk: {exc}")
         return 2
-    store = UsageStore(usage_db_path())
+    store = open_configured_usage_store()
     try:
         demo = bool(args.demo)
         total = store.overall(since, demo=demo)

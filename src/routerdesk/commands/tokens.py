@@ -47,15 +47,15 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
 
 def _list() -> int:
     from routerdesk.core.budget import day_start, local_now
-    from routerdesk.storage.paths import people_db_path, usage_db_path
+    from routerdesk.storage.paths import people_db_path
     from routerdesk.storage.people import PersonTokens
-    from routerdesk.storage.usage import UsageStore
+    from routerdesk.storage.usage_open import open_configured_usage_store
 
     people = PersonTokens(people_db_path()).list()
     if not people:
         print("no person tokens yet: `routerdesk tokens create NAME [--budget-daily USD]`")
         return 0
-    store = UsageStore(usage_db_path())
+    store = open_configured_usage_store()
     try:
         spent = store.spend_by_person_since(day_start(local_now()).timestamp())
     finally:
