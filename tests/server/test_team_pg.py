@@ -1,0 +1,90 @@
+"""Two `routerdesk serve` instances, one of them with two workers, on one PostgreSQL usage log."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import openai
+import pytest
+
+from fakes import FakeOpenAI
+from routerdesk.cli import main
+from routerdesk.storage.paths import people_db_path
+from routerdesk.storage.people import PersonTokens
+from routerdesk.storage.usage_pg import PgUsageStore
+
+from .test_workers import SETTINGS, TOKEN, _fresh_clients, _stop, _workers_of
+
+pytestmark = pytest.mark.skipif(
+    not sys.platform.startswith("linux"), reason="--workers uses Linux's SO_REUSEPORT"
+)
+
+
+async def _serve(*extra: str) -> tuple[subprocess.Popen[str], str]:
+    env = {
+        **os.environ,
+        "ROUTERDESK_TOKEN": TOKEN,
+        "OPENAI_API_KEY": "sk-test-team-0000000000",
+        "PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring",
+    }
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "routerdesk", "serve", "--port", "0", *extra],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        env=env,
+    )
+    assert proc.stdout is not None
+    line = await asyncio.to_thread(proc.stdout.readline)
+    assert line.startswith("listening on http://127.0.0.1:"), line
+    return proc, line.removeprefix("listening on ").strip()
+
+
+async def test_two_instances_one_database(
+    routerdesk_home: Path, pg_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    async with FakeOpenAI() as upstream:
+        settings = SETTINGS.format(base=upstream.base_url) + f'[storage]\nurl = "{pg_url}"\n'
+        (routerdesk_home / "settings.toml").write_text(settings)
+        people = PersonTokens(people_db_path())
+        alice, carol = people.create("alice"), people.create("carol", budget_daily_usd=1e-9)
+        single, url_a = await _serve()
+        workers, url_b = await _serve("--workers", "2")
+        try:
+            sent = await _fresh_clients(url_a, alice, 8, 5)
+            sent += await _fresh_clients(url_b, alice, 16, 5)
+            sent += await _fresh_clients(url_b, TOKEN, 4, 5)
+            assert all(not isinstance(r, Exception) for r in sent)
+            # carol spends on instance A; after one shared-spend refresh B refuses her too
+            [first] = await _fresh_clients(url_a, carol, 1, 1)
+            assert not isinstance(first, Exception)
+            await asyncio.sleep(2.6)
+            refused = await _fresh_clients(url_b, carol, 8, 1)
+            refused += await _fresh_clients(url_a, carol, 2, 1)
+            assert all(isinstance(r, openai.RateLimitError) for r in refused), refused
+            assert people.revoke("alice")
+            for url in (url_a, url_b):
+                [gone] = await _fresh_clients(url, alice, 1, 1)
+                assert isinstance(gone, openai.AuthenticationError) and "revoked" in gone.message
+        finally:
+            assert await _stop(single) == 0
+            assert await _stop(workers) == 0
+    store = PgUsageStore(pg_url)
+    try:
+        rows = list(store.rows())
+    finally:
+        store.close()
+    ok = [r for r in rows if r["status"] == "ok"]
+    assert len(ok) == len(sent) + 1 == 141
+    assert sum(r["person"] == "alice" for r in ok) == 120
+    assert len(_workers_of(ok)) == 3, "the single instance and both workers wrote rows"
+    assert sum(r["person"] == "carol" and r["status_code"] == 429 for r in rows) == 10
+    assert main(["stats", "--since", "1d"]) == 0
+    out = capsys.readouterr().out
+    assert "total: 151 requests" in out
+    alice_line = next(line for line in out.splitlines() if line.startswith("alice "))
+    assert alice_line.split()[1] == "120"
