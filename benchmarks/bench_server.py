@@ -271,8 +271,12 @@ def start_router(
     profile: Path | None = None,
     loop: str = "auto",
     extra: tuple[str, ...] = (),
+    storage_url: str | None = None,
 ) -> tuple[subprocess.Popen[str], str]:
-    (home / "settings.toml").write_text(SETTINGS.format(base=upstream))
+    settings = SETTINGS.format(base=upstream)
+    if storage_url:
+        settings += f'[storage]\nurl = "{storage_url}"\n'
+    (home / "settings.toml").write_text(settings)
     env = {
         **os.environ,
         "ROUTERDESK_HOME": str(home),

@@ -1,6 +1,6 @@
 """Throughput of `routerdesk serve --workers 1` against `--workers 2`, side by side in one run.
 
-    .venv/bin/python benchmarks/bench_workers.py [--quick] [--clients 16,32] [--rounds N]
+    .venv/bin/python benchmarks/bench_workers.py [--quick] [--clients 16,32] [--rounds N] [--postgres]
 
 Setup (bench_server.py's parts): the fake OpenAI upstream in its own process;
 two routers started at once, ``serve --port 0`` and ``serve --workers 2 --port
@@ -16,12 +16,17 @@ the same two cores, so the gain is bounded well below 2x; the figure that says
 what more workers buy is requests/s at the same client count, measured here.
 After the run every request sent is checked against the usage rows each
 router wrote (nothing lost under concurrent writers).
+
+``--postgres`` adds the same two routers with the usage log in PostgreSQL
+(`[storage] url`), on a throwaway cluster started like the tests do
+(tests/pgcluster.py; needs the postgresql server and psycopg).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import sqlite3
@@ -33,6 +38,8 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
 from bench_server import PROMPT, TOKEN, cpu_seconds, pct, start_router, start_upstream
 
@@ -94,7 +101,17 @@ async def bench(
     return out
 
 
-def rows_in(home: Path) -> int:
+CONFIGS: dict[str, tuple[str, ...]] = {"w1": (), "w2": ("--workers", "2")}
+LABELS = {"w1": "1 worker", "w2": "2 workers", "w1pg": "1 w, PG", "w2pg": "2 w, PG"}
+
+
+def rows_in(home: Path, pg_url: str | None) -> int:
+    if pg_url:
+        import psycopg
+
+        with psycopg.connect(pg_url) as pg:
+            row = pg.execute("SELECT COUNT(*) FROM requests").fetchone()
+            return int(row[0]) if row else 0
     conn = sqlite3.connect(home / "usage.sqlite3")
     try:
         return int(conn.execute("SELECT COUNT(*) FROM requests").fetchone()[0])
@@ -103,32 +120,34 @@ def rows_in(home: Path) -> int:
 
 
 def report(res: dict[str, Any], clients_list: list[int], rounds: int) -> str:
+    names = list(res["rows"])
+    w = 11
     lines = [
         f"{os.cpu_count()} CPUs; python {sys.version.split()[0]}; {rounds} interleaved rounds "
         f"per client count; load average (1 min) start/end {res['load_start']:.2f}/"
         f"{res['load_end']:.2f}",
         "",
-        f"{'':<26}" + "".join(f"{f'{c} clients':>24}" for c in clients_list),
-        f"{'':<26}" + "".join(f"{'1 worker':>12}{'2 workers':>12}" for _ in clients_list),
+        f"{'':<24}" + "".join(f"{f'{c} clients':>{w * len(names)}}" for c in clients_list),
+        f"{'':<24}" + "".join(f"{LABELS[n]:>{w}}" for _ in clients_list for n in names),
     ]
     for label, key, fmt in (
         ("requests/s", "rps", ".0f"),
         ("p50 ms", "p50", ".2f"),
         ("router CPU ms/request", "cpu", ".2f"),
     ):
-        cells = ""
-        for c in clients_list:
-            row = res[f"clients_{c}"]
-            cells += f"{format(row['w1'][key], fmt):>12}{format(row['w2'][key], fmt):>12}"
-        lines.append(f"{label:<26}{cells}")
-    ratio = ", ".join(
-        f"{c} clients {res[f'clients_{c}']['w2']['rps'] / res[f'clients_{c}']['w1']['rps']:.2f}x"
-        for c in clients_list
-    )
-    lines.append(f"2 workers / 1 worker requests/s: {ratio}")
+        cells = "".join(
+            f"{format(res[f'clients_{c}'][n][key], fmt):>{w}}" for c in clients_list for n in names
+        )
+        lines.append(f"{label:<24}{cells}")
+    for n in names[1:]:
+        ratio = ", ".join(
+            f"{c} clients {res[f'clients_{c}'][n]['rps'] / res[f'clients_{c}']['w1']['rps']:.2f}x"
+            for c in clients_list
+        )
+        lines.append(f"{LABELS[n]} / 1 worker requests/s: {ratio}")
     lines.append(
         "usage rows written / requests sent: "
-        + ", ".join(f"{n} {res['rows'][n]}/{res['sent'][n]}" for n in ("w1", "w2"))
+        + ", ".join(f"{LABELS[n]} {res['rows'][n]}/{res['sent'][n]}" for n in names)
     )
     return "\n".join(lines)
 
@@ -139,29 +158,42 @@ def main() -> int:
     parser.add_argument("--clients", default="16,32", help="client counts (default 16,32)")
     parser.add_argument("--rounds", type=int, default=None, help="rounds per client count")
     parser.add_argument("--json", type=Path, help="also write the figures here")
+    parser.add_argument(
+        "--postgres", action="store_true", help="also both routers on a PostgreSQL usage log"
+    )
     args = parser.parse_args()
     clients_list = [int(c) for c in args.clients.split(",")]
     rounds = args.rounds or (3 if args.quick else 6)
     per = 20 if args.quick else 60
     load_start = os.getloadavg()[0]
+    names = ["w1", "w2", *(("w1pg", "w2pg") if args.postgres else ())]
+    cluster = None
+    pg_urls: dict[str, str | None] = dict.fromkeys(names)
+    if args.postgres:
+        from pgcluster import PgCluster
+
+        cluster = PgCluster()
+        pg_urls.update(w1pg=cluster.new_database(), w2pg=cluster.new_database())
     up_proc, upstream = start_upstream()
     procs = [up_proc]
-    with tempfile.TemporaryDirectory() as h1, tempfile.TemporaryDirectory() as h2:
-        homes = {"w1": Path(h1), "w2": Path(h2)}
+    with contextlib.ExitStack() as stack:
+        homes = {n: Path(stack.enter_context(tempfile.TemporaryDirectory())) for n in names}
         try:
-            p1, url1 = start_router(upstream, homes["w1"])
-            procs.append(p1)
-            p2, url2 = start_router(upstream, homes["w2"], extra=("--workers", "2"))
-            procs.append(p2)
-            res = asyncio.run(
-                bench({"w1": (url1, p1.pid), "w2": (url2, p2.pid)}, clients_list, rounds, per)
-            )
+            routers = {}
+            for n in names:
+                extra = CONFIGS[n.removesuffix("pg")]
+                p, url = start_router(upstream, homes[n], extra=extra, storage_url=pg_urls[n])
+                procs.append(p)
+                routers[n] = (url, p.pid)
+            res = asyncio.run(bench(routers, clients_list, rounds, per))
         finally:
             for p in procs:
                 p.terminate()
             for p in procs:
                 p.wait(30)
-        res["rows"] = {n: rows_in(home) for n, home in homes.items()}
+        res["rows"] = {n: rows_in(homes[n], pg_urls[n]) for n in names}
+        if cluster is not None:
+            cluster.stop()
     res["load_start"], res["load_end"] = load_start, os.getloadavg()[0]
     print(report(res, clients_list, rounds))
     if args.json:
