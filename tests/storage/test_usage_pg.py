@@ -116,3 +116,28 @@ def test_a_newer_schema_is_refused(pg_url: str) -> None:
         conn.execute("UPDATE routerdesk_schema SET version = 99")
     with pytest.raises(RuntimeError, match="schema 99 is newer"):
         PgUsageStore(pg_url)
+
+
+def test_unreachable_database_is_a_clear_config_error() -> None:
+    from fakes import free_port
+    from routerdesk.core.errors import ConfigError
+    from routerdesk.storage.usage_open import open_usage_store
+
+    url = f"postgresql://routerdesk@127.0.0.1:{free_port()}/nowhere"
+    with pytest.raises(ConfigError) as e:
+        open_usage_store(url)
+    assert "storage.url" in str(e.value) and "cannot open the PostgreSQL usage log" in str(e.value)
+
+
+def test_settings_refuse_a_password_in_the_url() -> None:
+    from routerdesk.core.errors import ConfigError
+    from routerdesk.core.settings_file import parse_settings
+
+    ok = parse_settings({"storage": {"url": "postgresql://rd@db/rd"}}, "settings.toml")
+    assert ok.storage.url == "postgresql://rd@db/rd"
+    for bad in ("postgresql://rd:s3cret@db/rd", "postgresql://db/rd?password=s3cret"):
+        with pytest.raises(ConfigError, match="PGPASSWORD") as e:
+            parse_settings({"storage": {"url": bad}}, "settings.toml")
+        assert "storage.url" in str(e.value) and "s3cret" not in str(e.value)
+    with pytest.raises(ConfigError, match="postgresql:// URL"):
+        parse_settings({"storage": {"url": "mysql://db/rd"}}, "settings.toml")

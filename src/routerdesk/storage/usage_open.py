@@ -28,7 +28,17 @@ def open_usage_store(url: str = "") -> UsageStore:
             "storage.url",
             f"a PostgreSQL usage log needs psycopg ({exc.name}): pip install 'routerdesk[team]'",
         ) from None
-    return PgUsageStore(url)
+    import psycopg
+
+    try:
+        return PgUsageStore(url)
+    except psycopg.Error as exc:
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise ConfigError(
+            str(paths.settings_path()),
+            "storage.url",
+            f"cannot open the PostgreSQL usage log at {url}: {reason}",
+        ) from None
 
 
 def configured_url() -> str:
