@@ -15,8 +15,12 @@ import logging
 import signal
 import sys
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from routerdesk.core.errors import RouterError
+
+if TYPE_CHECKING:
+    from routerdesk.runtime import Runtime
 
 
 def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -88,14 +92,18 @@ async def _serve(args: argparse.Namespace) -> int:
             f"routerdesk: cannot start the server: {getattr(exc, 'message', exc)}", file=sys.stderr
         )
         return 1
-    if worker:  # only the first worker gives the hints below
-        settle_gc()
-        print(f"listening on {url}", flush=True)
-        try:
-            await stop.wait()
-        finally:
-            await runtime.stop()
-        return 0
+    if not worker:  # workers after the first would only repeat these
+        _hints(runtime, url)
+    settle_gc()
+    print(f"listening on {url}", flush=True)
+    try:
+        await stop.wait()
+    finally:
+        await runtime.stop()
+    return 0
+
+
+def _hints(runtime: Runtime, url: str) -> None:
     for err in (runtime.settings_error, runtime.registry_error):
         if err is not None:
             print(f"routerdesk: warning: {err.message}", file=sys.stderr)
@@ -121,13 +129,6 @@ async def _serve(args: argparse.Namespace) -> int:
         f"routerdesk: OpenAI clients: base URL {url}/v1; Claude Code: ANTHROPIC_BASE_URL={url}",
         file=sys.stderr,
     )
-    settle_gc()
-    print(f"listening on {url}", flush=True)
-    try:
-        await stop.wait()
-    finally:
-        await runtime.stop()
-    return 0
 
 
 def _loop_factory(choice: str) -> Callable[[], asyncio.AbstractEventLoop] | None:
