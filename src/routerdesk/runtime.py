@@ -22,7 +22,7 @@ import gc
 import logging
 from collections.abc import Callable
 from datetime import datetime
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 import httpx
 from aiohttp import web
@@ -48,7 +48,10 @@ from routerdesk.storage import paths
 from routerdesk.storage.people import PersonTokens
 from routerdesk.storage.secrets import AccessToken, KeyStore, access_token, regenerate_access_token
 from routerdesk.storage.usage import UsageStore
-from routerdesk.storage.usage_open import open_usage_store
+from routerdesk.storage.usage_open import open_person_tokens, open_usage_store
+
+if TYPE_CHECKING:  # psycopg is loaded only for a [storage] url
+    from routerdesk.storage.people_pg import PgPersonTokens
 
 log = logging.getLogger(__name__)
 
@@ -128,7 +131,7 @@ class Runtime:
         self.keys = KeyStore()
         self.token: AccessToken | None = None
         self.usage: UsageStore | None = None
-        self.people: PersonTokens | None = None  # person tokens of a team server
+        self.people: PersonTokens | PgPersonTokens | None = None  # a team server's tokens
         self.client: httpx.AsyncClient | None = None
         self._engine: Engine | None = None
         self._runner: web.AppRunner | None = None
@@ -180,7 +183,7 @@ class Runtime:
                 "%s Provider keys come only from environment variables.", self.keys.keyring_error
             )
         self.token = access_token()
-        self.people = PersonTokens(paths.people_db_path())
+        self.people = open_person_tokens(settings.storage.url)
         self.usage = open_usage_store(settings.storage.url)
         pruned = self.usage.prune(settings.privacy.retention_days)
         if pruned:
@@ -258,8 +261,10 @@ class Runtime:
             now = local_now()
             try:
                 today, month, people = await asyncio.to_thread(_shared_spend, usage, now)
+                if self.people is not None:  # revocations and budgets from other instances
+                    await asyncio.to_thread(self.people.refresh)
             except Exception:  # a busy database must not stop the refresh
-                log.exception("reading spend from the shared usage log failed")
+                log.exception("reading spend or tokens from the shared database failed")
                 continue
             ours = engine.spend.totals(now)
             engine.spend.seed(max(today, ours.today), max(month, ours.month), now)

@@ -1,4 +1,5 @@
-"""Two `routerdesk serve` instances, one of them with two workers, on one PostgreSQL usage log."""
+"""Two `routerdesk serve` instances, one of them with two workers, on one PostgreSQL database
+(usage log and person tokens), as if on two machines: nothing but the database is shared."""
 
 from __future__ import annotations
 
@@ -14,7 +15,6 @@ import pytest
 from fakes import FakeOpenAI
 from routerdesk.cli import main
 from routerdesk.storage.paths import people_db_path
-from routerdesk.storage.people import PersonTokens
 from routerdesk.storage.usage_pg import PgUsageStore
 
 from .test_workers import SETTINGS, TOKEN, _fresh_clients, _stop, _workers_of
@@ -50,8 +50,11 @@ async def test_two_instances_one_database(
     async with FakeOpenAI() as upstream:
         settings = SETTINGS.format(base=upstream.base_url) + f'[storage]\nurl = "{pg_url}"\n'
         (routerdesk_home / "settings.toml").write_text(settings)
-        people = PersonTokens(people_db_path())
-        alice, carol = people.create("alice"), people.create("carol", budget_daily_usd=1e-9)
+        # made through the CLI, which reads [storage] url: the tokens live in PostgreSQL
+        assert main(["tokens", "create", "alice"]) == 0
+        assert main(["tokens", "create", "carol", "--budget-daily", "0.000000001"]) == 0
+        alice, carol = (line for line in capsys.readouterr().out.split())
+        assert not people_db_path().exists()
         single, url_a = await _serve()
         workers, url_b = await _serve("--workers", "2")
         try:
@@ -66,7 +69,8 @@ async def test_two_instances_one_database(
             refused = await _fresh_clients(url_b, carol, 8, 1)
             refused += await _fresh_clients(url_a, carol, 2, 1)
             assert all(isinstance(r, openai.RateLimitError) for r in refused), refused
-            assert people.revoke("alice")
+            assert main(["tokens", "revoke", "alice"]) == 0
+            await asyncio.sleep(2.6)  # every instance re-reads the tokens within 2 s
             for url in (url_a, url_b):
                 [gone] = await _fresh_clients(url, alice, 1, 1)
                 assert isinstance(gone, openai.AuthenticationError) and "revoked" in gone.message

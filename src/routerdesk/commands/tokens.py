@@ -5,9 +5,10 @@
     routerdesk tokens budget alice 10                   # or `none` to remove the limit
     routerdesk tokens revoke alice
 
-Only a SHA-256 of each token is stored (people.sqlite3 in the state folder,
-mode 0600). A running server picks up every change on its next request. The
-single local token (`routerdesk keys token`) keeps working alongside.
+Only a SHA-256 of each token is stored: in people.sqlite3 in the state folder
+(mode 0600; a running server sees a change on its next request), or with
+``[storage] url`` in the team's PostgreSQL database (every instance sees it
+within ~2 s). The single local token (`routerdesk keys token`) keeps working alongside.
 """
 
 from __future__ import annotations
@@ -47,11 +48,13 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
 
 def _list() -> int:
     from routerdesk.core.budget import day_start, local_now
-    from routerdesk.storage.paths import people_db_path
-    from routerdesk.storage.people import PersonTokens
-    from routerdesk.storage.usage_open import open_configured_usage_store
+    from routerdesk.storage.usage_open import (
+        configured_url,
+        open_configured_usage_store,
+        open_person_tokens,
+    )
 
-    people = PersonTokens(people_db_path()).list()
+    people = open_person_tokens(configured_url()).list()
     if not people:
         print("no person tokens yet: `routerdesk tokens create NAME [--budget-daily USD]`")
         return 0
@@ -74,10 +77,14 @@ def _list() -> int:
 
 
 def run(args: argparse.Namespace) -> int:
-    from routerdesk.storage.paths import people_db_path
-    from routerdesk.storage.people import PersonTokens
+    from routerdesk.core.errors import ConfigError
+    from routerdesk.storage.usage_open import configured_url, open_person_tokens
 
-    tokens = PersonTokens(people_db_path())
+    try:
+        tokens = open_person_tokens(configured_url())
+    except ConfigError as exc:
+        print(f"routerdesk: {exc.message}", file=sys.stderr)
+        return 1
     try:
         if args.tokens_command == "create":
             token = tokens.create(args.name, args.budget_daily)

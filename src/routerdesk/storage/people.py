@@ -155,6 +155,10 @@ class PersonTokens:
                 found = entry
         return found
 
+    def refresh(self) -> None:
+        """Reload if the file changed (the runtime calls it with the shared-spend refresh)."""
+        self._reload_if_changed()
+
     def _reload_if_changed(self) -> None:
         try:
             st = os.stat(self.path)

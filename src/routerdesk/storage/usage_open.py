@@ -1,4 +1,5 @@
-"""Open the usage log where the settings say: SQLite in the data folder, or PostgreSQL.
+"""Open the usage log and the person tokens where the settings say: SQLite files in the
+state folders, or the team's PostgreSQL database.
 
 psycopg is imported only when a ``postgresql://`` URL is configured, so the
 desktop app never loads it.
@@ -7,13 +8,26 @@ desktop app never loads it.
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
 
 from routerdesk.core.errors import ConfigError
 from routerdesk.core.settings_file import load_settings
 from routerdesk.storage import paths
+from routerdesk.storage.people import PersonTokens
 from routerdesk.storage.usage import UsageStore
 
+if TYPE_CHECKING:
+    from routerdesk.storage.people_pg import PgPersonTokens
+
 log = logging.getLogger(__name__)
+
+
+def _no_psycopg(exc: ImportError) -> ConfigError:
+    return ConfigError(
+        str(paths.settings_path()),
+        "storage.url",
+        f"a PostgreSQL usage log needs psycopg ({exc.name}): pip install 'routerdesk[team]'",
+    )
 
 
 def open_usage_store(url: str = "") -> UsageStore:
@@ -23,11 +37,7 @@ def open_usage_store(url: str = "") -> UsageStore:
     try:
         from routerdesk.storage.usage_pg import PgUsageStore
     except ImportError as exc:
-        raise ConfigError(
-            str(paths.settings_path()),
-            "storage.url",
-            f"a PostgreSQL usage log needs psycopg ({exc.name}): pip install 'routerdesk[team]'",
-        ) from None
+        raise _no_psycopg(exc) from None
     import psycopg
 
     try:
@@ -53,3 +63,24 @@ def configured_url() -> str:
 def open_configured_usage_store() -> UsageStore:
     """The usage log the settings name (for commands that read or prepare it)."""
     return open_usage_store(configured_url())
+
+
+def open_person_tokens(url: str = "") -> PersonTokens | PgPersonTokens:
+    """people.sqlite3 for an empty `url`, else the person_tokens table at `url`."""
+    if not url:
+        return PersonTokens(paths.people_db_path())
+    try:
+        import psycopg
+
+        from routerdesk.storage.people_pg import PgPersonTokens
+    except ImportError as exc:
+        raise _no_psycopg(exc) from None
+    try:
+        return PgPersonTokens(url)
+    except psycopg.Error as exc:
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise ConfigError(
+            str(paths.settings_path()),
+            "storage.url",
+            f"cannot read person tokens from the PostgreSQL database at {url}: {reason}",
+        ) from None

@@ -90,6 +90,16 @@ PG_MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX requests_started_at ON requests (started_at);
     """,
+    # 1 -> 2: person tokens shared by every instance (storage/people_pg.py)
+    """
+    CREATE TABLE person_tokens (
+        name TEXT PRIMARY KEY,
+        token_sha256 TEXT NOT NULL UNIQUE,
+        budget_daily_usd DOUBLE PRECISION,
+        created_at DOUBLE PRECISION NOT NULL,
+        revoked_at DOUBLE PRECISION
+    );
+    """,
 )
 PG_SCHEMA_VERSION = len(PG_MIGRATIONS)
 _LOCK_ID = 0x726F7574  # advisory lock key for migrations ("rout")
