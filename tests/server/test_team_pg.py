@@ -7,6 +7,7 @@ import asyncio
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import openai
@@ -92,3 +93,58 @@ async def test_two_instances_one_database(
     assert "total: 151 requests" in out
     alice_line = next(line for line in out.splitlines() if line.startswith("alice "))
     assert alice_line.split()[1] == "120"
+
+
+async def test_kill_9_of_one_instance_loses_at_most_its_last_batch(
+    routerdesk_home: Path, pg_url: str
+) -> None:
+    async with FakeOpenAI() as upstream:
+        settings = SETTINGS.format(base=upstream.base_url) + f'[storage]\nurl = "{pg_url}"\n'
+        (routerdesk_home / "settings.toml").write_text(settings)
+        doomed, url_a = await _serve()
+        survivor, url_b = await _serve()
+        answered: list[tuple[float, str, str]] = []  # (when, instance, request id)
+        killed_at = 0.0
+
+        async def keep_asking(url: str, name: str) -> None:
+            async with openai.AsyncOpenAI(base_url=url + "/v1", api_key=TOKEN, max_retries=0) as c:
+                while True:
+                    try:
+                        raw = await c.chat.completions.with_raw_response.create(
+                            model="auto",
+                            messages=[{"role": "user", "content": "ping"}],
+                        )
+                    except openai.APIConnectionError:
+                        return  # the instance is gone
+                    answered.append(
+                        (time.monotonic(), name, raw.headers["x-routerdesk-request-id"])
+                    )
+                    if name == "b" and killed_at and time.monotonic() > killed_at + 0.5:
+                        return
+
+        try:
+            tasks = [asyncio.create_task(keep_asking(url_a, "a")) for _ in range(6)]
+            tasks += [asyncio.create_task(keep_asking(url_b, "b")) for _ in range(2)]
+            await asyncio.sleep(3.0)
+            doomed.kill()  # SIGKILL: no flush
+            killed_at = time.monotonic()
+            await asyncio.wait_for(asyncio.gather(*tasks), 20)
+        finally:
+            doomed.wait(10)
+            assert await _stop(survivor) == 0
+    store = PgUsageStore(pg_url)
+    try:
+        landed = {r["request_id"] for r in store.rows()}
+    finally:
+        store.close()
+    a_ids = [(t, rid) for t, name, rid in answered if name == "a"]
+    b_ids = [rid for _, name, rid in answered if name == "b"]
+    assert len(a_ids) > 50 and b_ids
+    assert set(b_ids) <= landed, "the instance stopped cleanly wrote every row"
+    # rows are written every 0.25 s: anything answered a second before the kill is safe
+    settled = [rid for t, rid in a_ids if t < killed_at - 1.0]
+    assert len(settled) > 20
+    lost = [round(killed_at - t, 2) for t, rid in a_ids if rid not in landed]
+    assert all(ago < 1.0 for ago in lost), (
+        f"rows lost, answered this many s before the kill: {lost}"
+    )
