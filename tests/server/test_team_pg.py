@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import subprocess
 import sys
@@ -93,6 +94,9 @@ async def test_two_instances_one_database(
     assert "total: 151 requests" in out
     alice_line = next(line for line in out.splitlines() if line.startswith("alice "))
     assert alice_line.split()[1] == "120"
+    # replay reads the shared log too (there is no usage.sqlite3 to fall back on)
+    assert main(["replay", "--since", "1d", "--all-providers", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["requests"] == 151
 
 
 async def test_kill_9_of_one_instance_loses_at_most_its_last_batch(
