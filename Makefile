@@ -4,13 +4,24 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run serve test test-headless lint typecheck layers pytest bench screenshots package package-test clean
+.PHONY: train corpus run serve test test-headless lint typecheck layers pytest bench screenshots package package-test clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -e '.[gui,test]'
 	touch $(STAMP)
+
+# The classifier: `make corpus` rebuilds training/data/corpus.jsonl.gz from the public
+# repositories pinned in training/SOURCES.md (MIRRORS holds their git snapshots);
+# `make train` fits the weights in src/routerdesk/resources/classifier.npz from it.
+MIRRORS ?= /work/.mirror
+corpus: $(STAMP)
+	$(PY) training/build_corpus.py --mirrors $(MIRRORS)
+
+train: $(STAMP)
+	$(PY) -m pip install -q -e '.[train]'
+	$(PY) training/train.py
 
 system-deps:
 	@bash scripts/system-deps.sh
@@ -22,8 +33,8 @@ serve: $(STAMP)
 	$(VENV)/bin/routerdesk serve --demo
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check src tests benchmarks scripts packaging
-	$(VENV)/bin/ruff format --check src tests benchmarks scripts packaging
+	$(VENV)/bin/ruff check src tests benchmarks scripts packaging training
+	$(VENV)/bin/ruff format --check src tests benchmarks scripts packaging training
 
 typecheck: $(STAMP)
 	$(VENV)/bin/mypy

@@ -1,7 +1,8 @@
 """Time L1 classification: p50 and p99 on a 200-char prompt, a 2,000-char prompt and a
 400,000-char coding-agent conversation (goals: p50 <= 100 us at 2,000 chars, p99 <= 1 ms
 at 400,000). Each case runs thousands of timed calls; the figures are the medians of
-five rounds. Run: `.venv/bin/python benchmarks/bench_classifier.py`.
+five rounds. Also the one-off cost the learned model adds to start-up (loading
+resources/classifier.npz; goal <= 100 ms). Run: `.venv/bin/python benchmarks/bench_classifier.py`.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ import statistics
 import time
 
 from routerdesk.core.classify import L1Classifier
+from routerdesk.core.classify_model import LinearModel
 from routerdesk.core.types import ChatRequest, Message, TextPart, Tool, ToolCall
 
 SENTENCE = "The council approved the new budget after a long debate about transit and housing. "
@@ -82,8 +84,19 @@ def reference_loop_us() -> float:
     return statistics.median(samples) / 1_000
 
 
+def load_ms(rounds: int = 7) -> float:
+    """Median time to load the shipped weights (what `serve` and the app pay once)."""
+    samples = []
+    for _ in range(rounds):
+        t0 = time.perf_counter()
+        LinearModel()
+        samples.append((time.perf_counter() - t0) * 1_000)
+    return statistics.median(samples)
+
+
 def main() -> None:
     print(f"machine reference: sum(range(100)) = {reference_loop_us():.2f} us (median)")
+    print(f"weights load (start-up cost): {load_ms():.1f} ms")
     cases = [
         ("200-char prompt", short_prompt()),
         ("2,000-char prompt", medium_prompt()),

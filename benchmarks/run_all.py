@@ -24,6 +24,7 @@ SCRIPTS: tuple[tuple[str, tuple[str, ...], bool], ...] = (
     ("bench_routing.py", (), False),
     ("bench_adapters.py", (), False),
     ("bench_server.py", (), True),
+    ("bench_audit.py", (), False),
     ("bench_gui.py", (), False),
 )
 

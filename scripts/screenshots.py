@@ -18,6 +18,8 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from PySide6.QtGui import QPalette
 
+    from routerdesk.gui.main_window import MainWindow
+
 TOKEN = "rd-screenshots-token"
 
 
@@ -38,7 +40,8 @@ async def _shoot(out: Path) -> None:
 
     async def grab(name: str) -> None:
         for _ in range(5):
-            QApplication.processEvents()
+            # qasync runs Qt's events while this sleeps (processEvents() here would step
+            # tasks the pages start, e.g. Registry suggestions, inside this one)
             await asyncio.sleep(0.05)
         path = out / f"{name}.png"
         image = (
@@ -66,14 +69,17 @@ async def _shoot(out: Path) -> None:
         run = await win.samples
         print(f"sample requests: {run.sent} sent, {run.ok} answered, errors: {run.errors}")
         assert app.bridge is not None
+        if app.runtime.auditor is not None:  # demo mode audits a share of requests
+            await app.runtime.auditor.drain()
         await asyncio.sleep(0.6)
         app.bridge.flush()
+        await win.quality._load()
         for i, (name, _page, _tip) in enumerate(win.pages):
             win.show_page(i)
             if name == "Dashboard":
                 win.dashboard.redraw_now()
-            if name == "Requests":
-                win.requests.table.selectRow(0)
+            if name == "Requests":  # an audited request: verdict and both answers
+                await _select_audited(win)
             if name == "Providers":
                 win.providers.select("anthropic")
             if name == "Integrations":
@@ -93,6 +99,19 @@ async def _shoot(out: Path) -> None:
         await grab("dashboard-dark")
     finally:
         await app.stop()
+
+
+async def _select_audited(win: MainWindow) -> None:
+    from routerdesk.gui.models.requests_model import RECORD_ROLE
+
+    page = win.requests
+    for row in range(page.proxy.rowCount()):
+        record = page.proxy.index(row, 0).data(RECORD_ROLE)
+        if record is not None and await win.backend.audit(record.request_id) is not None:
+            page.table.selectRow(row)
+            await win._show_audit(record.request_id)
+            return
+    page.table.selectRow(0)
 
 
 def _dark_palette() -> QPalette:

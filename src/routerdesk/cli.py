@@ -16,15 +16,8 @@ from routerdesk import __version__
 
 # each command is the module routerdesk.commands.<name>
 COMMANDS: tuple[str, ...] = (
-    "route",
-    "prices",
-    "serve",
-    "keys",
-    "tokens",
-    "stats",
-    "export",
-    "replay",
-)
+    "route", "prices", "serve", "keys", "tokens", "stats", "export", "replay", "audit",
+)  # fmt: skip
 
 
 def build_parser() -> argparse.ArgumentParser:

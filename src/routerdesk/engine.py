@@ -38,6 +38,8 @@ Engine API (the GUI builds on this; keep it stable)
                                      with `ChatRequest.person` over their daily budget is refused
     await .ask(req, model) -> ChatResponse   one direct call, no routing (L2, "test connection")
     .record_external(rec)              log a record made elsewhere (L2 calls) and count its spend
+    .auditor                           core.audit.Auditor or None: offered every answered request
+                                     after its record is finished (quality audits, opt-in)
 
 Events (core.events): request_started(request_id, requested_model),
 request_finished(UsageRecord), registry_changed(Registry),
@@ -64,6 +66,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Protocol, TypeVar
 
 from routerdesk.core import events as ev
+from routerdesk.core.audit import TOOL_CALL_MARK, answer_text
 from routerdesk.core.budget import SpendTracker, enforce, exceeded_error, is_free
 from routerdesk.core.errors import NoUsableModel, RouterError, UpstreamError, scrub
 from routerdesk.core.events import EventBus
@@ -84,6 +87,8 @@ from routerdesk.core.types import (
     Hop,
     InboundFormat,
     StreamEvent,
+    TextDelta,
+    ToolCallDelta,
     UsageEvent,
     UsageRecord,
 )
@@ -125,6 +130,13 @@ class UsageSink(Protocol):
     def submit(self, record: UsageRecord) -> None: ...
 
 
+class AuditSink(Protocol):
+    """core.audit.Auditor as the engine sees it: a cheap yes/no, then the answer to audit."""
+
+    def wants(self, req: ChatRequest, rec: UsageRecord) -> bool: ...
+    def submit(self, req: ChatRequest, rec: UsageRecord, answer: str, tool_calls: bool) -> None: ...
+
+
 @dataclass(slots=True)
 class RouteInfo:
     """What the server puts in response headers; known before the first byte is sent."""
@@ -151,7 +163,13 @@ class StreamHandle:
     """A routed stream whose first event already arrived (so failover is over)."""
 
     def __init__(
-        self, engine: Engine, info: RouteInfo, stream: ChainStream, record: UsageRecord, t0: float
+        self,
+        engine: Engine,
+        info: RouteInfo,
+        stream: ChainStream,
+        record: UsageRecord,
+        t0: float,
+        audit: tuple[AuditSink, ChatRequest] | None = None,
     ) -> None:
         self.info = info
         self.record = record
@@ -160,6 +178,7 @@ class StreamHandle:
         self._t0 = t0
         self._done = False
         self._iter: AsyncGenerator[StreamEvent, None] | None = None
+        self._audit = audit  # sampled for a quality audit: the answer text is kept
 
     def __aiter__(self) -> AsyncIterator[StreamEvent]:
         if self._iter is None:
@@ -168,8 +187,10 @@ class StreamHandle:
 
     async def _iterate(self) -> AsyncGenerator[StreamEvent, None]:
         rec = self.record
+        parts: list[str] = []  # a sampled stream's answer: text, then tool calls
+        source = self._stream if self._audit is None else self._tap(parts)
         try:
-            async for event in self._stream:
+            async for event in source:
                 if type(event) is UsageEvent:
                     rec.usage = event.usage
                 yield event
@@ -186,6 +207,24 @@ class StreamHandle:
             self._finish("error", 500, f"internal error: {type(exc).__name__}")
             raise
         self._finish("ok", 200, "")
+        if self._audit is not None:
+            auditor, req = self._audit
+            calls = any(p.startswith(TOOL_CALL_MARK) for p in parts)
+            self._engine._offer_audit(auditor, req, rec, "".join(parts).strip(), calls)
+
+    async def _tap(self, parts: list[str]) -> AsyncGenerator[StreamEvent, None]:
+        """The stream, keeping the answer's text and tool calls for a sampled audit (only
+        sampled streams go through here, so the others pay nothing for it)."""
+        calls: dict[int, list[str]] = {}
+        async for event in self._stream:
+            if isinstance(event, TextDelta):
+                parts.append(event.text)
+            elif isinstance(event, ToolCallDelta):
+                call = calls.setdefault(event.index, ["", ""])
+                call[0] += event.name or ""
+                call[1] += event.arguments
+            yield event
+        parts.extend(f"{TOOL_CALL_MARK}{name}({args})" for name, args in calls.values())
 
     async def aclose(self, *, cancelled: bool = True) -> None:
         """Close the upstream stream; record "cancelled" unless the stream had already ended."""
@@ -240,6 +279,7 @@ class Engine:
         self._health.on_change = self._health_changed
         self.pins = ConversationPins(settings.routing.pin_window_s)
         self.l2 = l2
+        self.auditor: AuditSink | None = None  # quality audits (core.audit), set by the runtime
         self.paused = False
         self._ids = itertools.count(1)
         self._id_prefix = os.urandom(4).hex()
@@ -551,6 +591,10 @@ class Engine:
         rec.provider = spec.provider
         rec.usage = result.response.usage
         self._finish(rec, t0, "ok", 200, "", post_start=t_back)
+        auditor = self._auditor_for(req, rec)
+        if auditor is not None:
+            resp = result.response
+            self._offer_audit(auditor, req, rec, answer_text(resp), bool(resp.tool_calls))
         return result.response, rec
 
     async def stream(self, req: ChatRequest, *, started: float | None = None) -> StreamHandle:
@@ -580,7 +624,29 @@ class Engine:
             created=int(rec.started_at),
             est_prompt_tokens=decision.est_prompt_tokens or estimate_prompt_tokens(req),
         )
-        return StreamHandle(self, info, stream, rec, t0)
+        auditor = self._auditor_for(req, rec)
+        audit = (auditor, req) if auditor is not None else None
+        return StreamHandle(self, info, stream, rec, t0, audit)
+
+    def _auditor_for(self, req: ChatRequest, rec: UsageRecord) -> AuditSink | None:
+        """The auditor if it samples this request; audits never fail the request itself."""
+        auditor = self.auditor
+        if auditor is None:
+            return None
+        try:
+            return auditor if auditor.wants(req, rec) else None
+        except Exception:
+            log.exception("the auditor failed to sample %s", rec.request_id)
+            return None
+
+    def _offer_audit(
+        self, auditor: AuditSink, req: ChatRequest, rec: UsageRecord, answer: str, calls: bool
+    ) -> None:
+        """Hand a sampled, answered request to the auditor; it never fails the request."""
+        try:
+            auditor.submit(req, rec, answer, calls)
+        except Exception:
+            log.exception("could not start the audit of %s", rec.request_id)
 
     def route_info(self, resp: ChatResponse, rec: UsageRecord) -> RouteInfo:
         """Header metadata for a completed (non-streamed) answer."""

@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, TypeVar
 import httpx
 from aiohttp import web
 
+from routerdesk.core.audit import AUDIT_TASK, Auditor, AuditResult
 from routerdesk.core.budget import day_start, local_now, month_start
 from routerdesk.core.classify import L1Classifier
 from routerdesk.core.errors import ConfigError
@@ -45,6 +46,7 @@ from routerdesk.server.app import CONFIG_KEY, ServerConfig, build_app
 from routerdesk.server.guard import Guard, is_loopback
 from routerdesk.server.upstream_transport import AiohttpTransport
 from routerdesk.storage import paths
+from routerdesk.storage.audits import AuditStore
 from routerdesk.storage.people import PersonTokens
 from routerdesk.storage.secrets import AccessToken, KeyStore, access_token, regenerate_access_token
 from routerdesk.storage.usage import UsageStore
@@ -132,6 +134,8 @@ class Runtime:
         self.token: AccessToken | None = None
         self.usage: UsageStore | None = None
         self.people: PersonTokens | PgPersonTokens | None = None  # a team server's tokens
+        self.audits: AuditStore | None = None  # quality audits (core/audit.py)
+        self.auditor: Auditor | None = None
         self.client: httpx.AsyncClient | None = None
         self._engine: Engine | None = None
         self._runner: web.AppRunner | None = None
@@ -190,6 +194,8 @@ class Runtime:
             log.info(
                 "pruned %d usage rows older than %d days", pruned, settings.privacy.retention_days
             )
+        self.audits = AuditStore(paths.audits_db_path())
+        self.audits.prune(settings.privacy.retention_days)
         return settings, registry
 
     async def open(self) -> Engine:
@@ -235,8 +241,17 @@ class Runtime:
         engine.l2 = L2Classifier(
             self._l2_ask, settings.routing.l2, on_call_finished=self._l2_finished
         )
+        self.auditor = engine.auditor = Auditor(
+            engine, on_call=engine.record_external, on_result=self._store_audit
+        )
+        audit_today = await asyncio.to_thread(self.usage.totals, "task", day_start(now).timestamp())
+        self.auditor.seed_spend(sum(t.cost for t in audit_today if t.key == AUDIT_TASK))
         self._engine = engine
         return engine
+
+    async def _store_audit(self, result: AuditResult) -> None:
+        if self.audits is not None:
+            await asyncio.to_thread(self.audits.add, result)
 
     async def _prune_daily(self) -> None:
         """Apply privacy.retention_days while the app stays open for days."""
@@ -247,6 +262,10 @@ class Runtime:
                 return
             try:
                 await asyncio.to_thread(usage.prune, engine.settings.privacy.retention_days)
+                if self.audits is not None:
+                    await asyncio.to_thread(
+                        self.audits.prune, engine.settings.privacy.retention_days
+                    )
             except Exception:  # a busy database must not stop the upkeep
                 log.exception("pruning the usage log failed")
 
@@ -339,12 +358,18 @@ class Runtime:
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
+        if self.auditor is not None:
+            await self.auditor.aclose()  # a half-done audit is dropped; its calls stay logged
+            self.auditor = None
         if self.client is not None:
             await self.client.aclose()
             self.client = None
         if self.usage is not None:
             await asyncio.to_thread(self.usage.close)
             self.usage = None
+        if self.audits is not None:
+            await asyncio.to_thread(self.audits.close)
+            self.audits = None
         self._engine = None
 
     # --- keys and token (blocking: call through asyncio.to_thread from the loop) -----------

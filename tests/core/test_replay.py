@@ -172,6 +172,17 @@ def test_l2_calls_and_demo_rows_are_set_apart() -> None:
     assert p.l2_cost == pytest.approx(0.0004)
 
 
+def test_audit_calls_are_set_apart() -> None:
+    rows = [
+        row("large"),
+        row("large", task="audit", tier="audit", cost=0.002, requested_model="large"),
+    ]
+    p = project(rows, REGISTRY, SETTINGS, "cheapest", price=price)
+    assert (p.requests, p.audit_calls, p.explicit) == (1, 1, 0)
+    assert p.audit_cost == pytest.approx(0.002)
+    assert sum(s.current_requests for s in p.mix()) == 1  # the audit call is not in the mix
+
+
 def test_failed_requests_count_in_the_mix_at_no_cost() -> None:
     failed = row("", status="error", input_tokens=0, output_tokens=0, cost=0.0)
     p = project([failed], REGISTRY, SETTINGS, "balanced", price=price)

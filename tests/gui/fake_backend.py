@@ -8,15 +8,17 @@ from collections.abc import Callable
 from pathlib import Path
 
 from gui.helpers import record, small_registry
+from routerdesk.core.audit import AuditResult
 from routerdesk.core.budget import BudgetStatus, SpendTotals, budget_status
 from routerdesk.core.errors import ConfigError, NoUsableModel
 from routerdesk.core.events import REGISTRY_CHANGED, REQUEST_FINISHED, SETTINGS_CHANGED, EventBus
 from routerdesk.core.l2 import Agreement, L2Status, agreement_from_rows
+from routerdesk.core.quality import Judged, suggestions, summarize
 from routerdesk.core.registry import Registry
 from routerdesk.core.replay import PastRequest, project
 from routerdesk.core.settings import Settings
 from routerdesk.core.types import Candidate, ChatRequest, Classification, Decision, UsageRecord
-from routerdesk.gui.backend import HealthView, KeyView, WhatIf
+from routerdesk.gui.backend import HealthView, KeyView, QualityView, WhatIf
 from routerdesk.samples import SAMPLES, SampleRun
 from routerdesk.storage.usage import COLUMNS, JSON_COLUMNS, record_row
 
@@ -40,6 +42,9 @@ class FakeBackend:
             False, "inline", "", "L2 off: no provider key for a JSON-capable model", Agreement(0, 0)
         )
         self.usage_rows: list[dict[str, object]] = []  # what `what_if` re-routes
+        self.audits: list[AuditResult] = []  # what `quality` sums up
+        self.dismissed: set[str] = set()
+        self.audit_skip = ""  # the auditor's last_skip
         self.events.subscribe(REQUEST_FINISHED, self._count)
 
     def _count(self, record: UsageRecord, *_: object) -> None:
@@ -175,3 +180,17 @@ class FakeBackend:
 
     async def recent_records(self, limit: int) -> list[UsageRecord]:
         return self.records[:limit]
+
+    async def quality(self, since: float | None) -> QualityView:
+        audits = [a for a in self.audits if a.demo == self.demo and a.started_at >= (since or 0)]
+        summary = summarize(Judged(a.task, a.routed_model, a.verdict or "", a.cost) for a in audits)
+        found = suggestions(summary, self.registry, dismissed=self.dismissed)
+        on = self.settings.audit.enabled or self.demo
+        cap = self.settings.audit.daily_cap_usd
+        return QualityView(summary, found, self.demo, on, 0.0, cap, self.audit_skip)
+
+    async def audit(self, request_id: str) -> AuditResult | None:
+        return next((a for a in self.audits if a.request_id == request_id), None)
+
+    async def dismiss_suggestion(self, key: str) -> None:
+        self.dismissed.add(key)

@@ -73,7 +73,6 @@ def sidebar_clipped(sidebar: object) -> list[str]:
 
 
 async def scenario() -> None:
-    from PySide6.QtWidgets import QApplication
 
     from routerdesk.app import DesktopApp
 
@@ -93,7 +92,9 @@ async def scenario() -> None:
     for i, (name, _page, _tip) in enumerate(win.pages):
         win.show_page(i)
         for _ in range(3):
-            QApplication.processEvents()
+            # qasync runs Qt's events while this sleeps; processEvents() here would step
+            # the tasks a page starts when shown (quality tile, registry suggestions,
+            # audit status) inside this one: "Cannot enter into task", and a stuck page.
             await asyncio.sleep(0.05)
         page = win.stack.currentWidget()
         checked, clipped = clipped_widgets(page)

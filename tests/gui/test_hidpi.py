@@ -48,6 +48,7 @@ def test_every_page_fits_its_text_when_scaled(
         [sys.executable, str(DRIVER)], env=env, capture_output=True, text=True, timeout=120
     )
     assert done.returncode == 0, done.stderr[-4000:]
+    assert "Traceback" not in done.stderr, done.stderr[-4000:]  # e.g. a task stepped re-entrantly
     out = done.stdout.splitlines()
     assert out[0] == f"dpr {ratio}"
     pages = {line.split()[1]: int(line.split()[2]) for line in out if line.startswith("page ")}

@@ -1,11 +1,18 @@
-"""Cue words of the L1 classifier, per task and language, and the scanner that finds them.
+"""Cue words per task and language: the families the learned L1 classifier reads.
 
 Each row is ``(key, weight, "cue|cue|...")``. A key is a task from `TASKS` or a
-pseudo-key used by complexity and disambiguation (``_hard``, ``_easy``,
-``_constraint``, ``_proglang``, ``_natlang``). Cues are lower-case; a trailing
-``*`` makes a stem (``summar*`` matches summary, summarize, summarise...).
-Latin and Cyrillic cues match on word boundaries; cues containing CJK, kana or
-hangul match as substrings, since those scripts don't separate words.
+pseudo-key (``_hard``, ``_easy``, ``_constraint``, ``_proglang``, ``_natlang``).
+Cues are lower-case; a trailing ``*`` makes a stem (``summar*`` matches summary,
+summarize, summarise...). Latin and Cyrillic cues match on word boundaries; cues
+containing CJK, kana or hangul match as substrings, since those scripts don't
+separate words.
+
+The classifier (`classify_features`) turns "which families occur in the instruction
+(and how strongly)" into binary features; the model learns what each family is
+worth, so the weights here only decide a family's "strong" bit (a summed weight of
+2 or more), never the decision itself. The lists are domain knowledge (how people
+say "translate" in ten languages), which carries to sources the training corpus
+never saw.
 
 `CueScanner` is built once, at import: words and phrases go into dicts looked
 up per distinct token, stems into a trie-shaped regex run over the distinct

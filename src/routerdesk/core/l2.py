@@ -213,17 +213,19 @@ def classifier_prompt(req: ChatRequest) -> str:
     return "\n".join(lines)
 
 
+def json_format(model: ModelSpec, name: str, schema: dict[str, Any]) -> ResponseFormat | None:
+    """How to ask `model` for JSON: the strict schema where its provider takes one, JSON
+    mode elsewhere, nothing for a model without JSON output (the prompt alone asks)."""
+    if not model.supports("json"):
+        return None
+    if model.provider in JSON_SCHEMA_PROVIDERS:
+        return ResponseFormat("json_schema", name=name, schema=schema, strict=True)
+    return ResponseFormat("json_object")
+
+
 def classifier_request(excerpt: str, model: ModelSpec) -> ChatRequest:
     """The request sent to the classifier model."""
-    fmt: ResponseFormat | None
-    if not model.supports("json"):
-        fmt = None  # a user-chosen model without JSON mode: the prompt alone asks for JSON
-    elif model.provider in JSON_SCHEMA_PROVIDERS:
-        fmt = ResponseFormat(
-            "json_schema", name="routing_label", schema=VERDICT_SCHEMA, strict=True
-        )
-    else:
-        fmt = ResponseFormat("json_object")
+    fmt = json_format(model, "routing_label", VERDICT_SCHEMA)
     thinks = model.supports("reasoning")
     return ChatRequest(
         messages=[
@@ -264,20 +266,33 @@ class MalformedVerdict(ValueError):
 _FENCE = re.compile(r"^```(?:json)?\s*|\s*```$", re.IGNORECASE)
 
 
-def parse_verdict(text: str | None) -> L2Verdict:
-    """Parse the classifier's answer; tolerant of code fences and case, strict on values."""
+def json_object_in(text: str | None) -> dict[str, Any]:
+    """The JSON object in a model's answer, tolerant of code fences and words around it.
+
+    Raises ValueError saying what is wrong (empty, no object, invalid JSON). The L2
+    classifier and the quality-audit judge (core/audit_judge.py) read their answers so.
+    """
     if not text or not text.strip():
-        raise MalformedVerdict("empty answer")
+        raise ValueError("empty answer")
     body = _FENCE.sub("", text.strip())
     start, end = body.find("{"), body.rfind("}")
     if start < 0 or end < start:
-        raise MalformedVerdict(f"no JSON object in {text[:60]!r}")
+        raise ValueError(f"no JSON object in {text[:60]!r}")
     try:
         data = json.loads(body[start : end + 1])
     except json.JSONDecodeError as exc:
-        raise MalformedVerdict(f"invalid JSON ({exc.msg})") from None
+        raise ValueError(f"invalid JSON ({exc.msg})") from None
     if not isinstance(data, dict):
-        raise MalformedVerdict("answer is not a JSON object")
+        raise ValueError("answer is not a JSON object")
+    return data
+
+
+def parse_verdict(text: str | None) -> L2Verdict:
+    """Parse the classifier's answer; tolerant of code fences and case, strict on values."""
+    try:
+        data = json_object_in(text)
+    except ValueError as exc:
+        raise MalformedVerdict(str(exc)) from None
     task = data.get("task")
     if not isinstance(task, str):
         raise MalformedVerdict("no 'task' string")

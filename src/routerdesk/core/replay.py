@@ -18,8 +18,9 @@ The same on both sides
     requests that named a model (routing never chose for them, recorded cost),
     and requests the proposed setup cannot serve (counted as unroutable).
 Left out
-    demo-mode rows (they cost nothing), and L2 classifier calls (task "l2"),
-    whose cost does not depend on the strategy: reported beside the totals.
+    demo-mode rows (they cost nothing), L2 classifier calls (task "l2") and
+    quality-audit calls (task "audit"), whose cost does not depend on the
+    strategy: reported beside the totals.
 Not replayed
     conversation pinning and budget step-down (they depend on the order and
     timing of live traffic).
@@ -126,7 +127,7 @@ class PastRequest:
             request_id=str(row.get("request_id") or ""),
             started_at=_num(row, "started_at"),
             requested_model=str(row.get("requested_model") or ""),
-            task=task if task in TASKS or task == "l2" else "general",
+            task=task if task in TASKS or task in ("l2", "audit") else "general",
             confidence=_num(row, "confidence"),
             complexity=_num(row, "complexity"),
             tier=str(row.get("tier") or "l1"),
@@ -213,6 +214,8 @@ class Projection:
     projected_cost: float = 0.0  # ... with the proposed setup
     l2_calls: int = 0
     l2_cost: float = 0.0  # classifier calls: the same under any strategy
+    audit_calls: int = 0  # quality-audit calls (core/audit.py): measurement, not routing
+    audit_cost: float = 0.0
     by_model: dict[str, ModelShare] = field(default_factory=dict)
     unroutable_reasons: dict[str, int] = field(default_factory=dict)
 
@@ -303,6 +306,10 @@ def project(
         if past.is_l2:
             out.l2_calls += 1
             out.l2_cost += past.cost
+            continue
+        if past.task == "audit":
+            out.audit_calls += 1
+            out.audit_cost += past.cost
             continue
         out.requests += 1
         out.actual_cost += past.cost

@@ -115,6 +115,27 @@ class StorageSettings(BaseModel):
         return url
 
 
+class AuditSettings(BaseModel):
+    """Quality audits (core/audit.py): sampled shadow comparisons against the baseline model."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    enabled: bool = Field(
+        default=False, title="Audit a sample of routed answers against the baseline model"
+    )
+    sample_rate: float = Field(default=0.02, ge=0, le=1, title="Share of eligible requests audited")
+    daily_cap_usd: float = Field(default=0.5, ge=0, title="Daily spend cap for audits (USD)")
+    judge_model: str = Field(
+        default="", title="Judge model (empty: strongest usable model that did not answer)"
+    )
+    include_tool_requests: bool = Field(
+        default=False, title="Also audit requests with tool results or forced tool calls"
+    )
+    delay_s: float = Field(
+        default=1.0, ge=0, le=600, title="Wait this long after the answer before auditing (s)"
+    )
+
+
 class Settings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -122,6 +143,7 @@ class Settings(BaseModel):
     routing: RoutingSettings = Field(default_factory=RoutingSettings)
     budgets: BudgetSettings = Field(default_factory=BudgetSettings)
     privacy: PrivacySettings = Field(default_factory=PrivacySettings)
+    audit: AuditSettings = Field(default_factory=AuditSettings)
     providers: dict[str, ProviderSettings] = Field(default_factory=dict)
     storage: StorageSettings = Field(default_factory=StorageSettings)
     demo: bool = Field(default=False, title="Serve every model from the offline demo provider")

@@ -12,10 +12,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
+from routerdesk.core.audit import AuditResult
 from routerdesk.core.budget import BudgetStatus, SpendTotals
 from routerdesk.core.errors import ConfigError
 from routerdesk.core.events import EventBus
 from routerdesk.core.l2 import Agreement, L2Status
+from routerdesk.core.quality import QualitySummary, Suggestion
 from routerdesk.core.registry import Registry
 from routerdesk.core.replay import Projection
 from routerdesk.core.settings import Settings
@@ -49,6 +51,19 @@ class WhatIf:
     days: int
     simulated: bool  # over demo rows (simulated list-price costs), not real spend
     agreement: Agreement  # L1/L2 agreement over the same rows
+
+
+@dataclass(slots=True, frozen=True)
+class QualityView:
+    """Quality audits over a time range: the dashboard tile and chart, the registry suggestions."""
+
+    summary: QualitySummary
+    suggestions: list[Suggestion]
+    simulated: bool  # demo audits (demo provider, demo judge, simulated costs)
+    enabled: bool  # audits run now (turned on, or demo mode)
+    spent_today: float = 0.0  # real audit spend today, USD
+    cap_usd: float = 0.0
+    last_skip: str = ""  # why the last request picked for an audit was not audited
 
 
 class Backend(Protocol):
@@ -158,6 +173,16 @@ class Backend(Protocol):
 
     async def log_entry(self, request_id: str) -> dict[str, Any] | None:
         """One request's row as the usage log stores it (read off the event loop)."""
+
+    # --- quality audits ------------------------------------------------------------
+    async def quality(self, since: float | None) -> QualityView:
+        """Audits since `since` (demo ones while demo mode is on), read off the event loop."""
+
+    async def audit(self, request_id: str) -> AuditResult | None:
+        """The audit of one request, with both answers; None if it was not audited."""
+
+    async def dismiss_suggestion(self, key: str) -> None:
+        """Never show this registry suggestion again (until the score it is about changes)."""
 
 
 def can_route(backend: Backend) -> bool:

@@ -18,20 +18,23 @@ from PySide6.QtWidgets import (
 )
 
 from routerdesk import __version__
+from routerdesk.core.audit import AUDIT_TASK
 from routerdesk.core.errors import ConfigError
 from routerdesk.core.types import UsageRecord
 from routerdesk.gui.backend import Backend, can_route
 from routerdesk.gui.bridge import EngineBridge
 from routerdesk.gui.icons import app_icon
 from routerdesk.gui.models.request_row import RequestRow
+from routerdesk.gui.pages.audit_detail import audit_html, parent_id
 from routerdesk.gui.pages.dashboard import DashboardPage, money
 from routerdesk.gui.pages.integrations import IntegrationsPage
 from routerdesk.gui.pages.playground import PlaygroundPage
 from routerdesk.gui.pages.providers import ProvidersPage
+from routerdesk.gui.pages.quality import QualityPanel
 from routerdesk.gui.pages.registry import RegistryPage
 from routerdesk.gui.pages.requests import RequestsPage
 from routerdesk.gui.pages.settings import SettingsPage
-from routerdesk.gui.tasks import spawn
+from routerdesk.gui.tasks import spawn, spawn_if_running
 from routerdesk.gui.tray import PAUSE_TIP
 from routerdesk.gui.widgets import PageStack, pad_items
 from routerdesk.samples import SAMPLES, SampleRun
@@ -39,6 +42,12 @@ from routerdesk.samples import SAMPLES, SampleRun
 HISTORY_ROWS = 5000  # rows read from the usage log at start-up
 DEFAULT_SIZE = QSize(1280, 800)
 MIN_SIZE = QSize(960, 600)  # every page stays usable down to this (tests check both sizes)
+
+
+def not_audits(rows: Sequence[RequestRow]) -> list[RequestRow]:
+    """The dashboard's rows: audit calls are measurement, not routing; their cost shows on the
+    quality tile (budgets and the Requests page still count and list them)."""
+    return [r for r in rows if r.task != AUDIT_TASK]
 
 
 class MainWindow(QMainWindow):
@@ -69,6 +78,7 @@ class MainWindow(QMainWindow):
         self.providers = ProvidersPage(backend)
         self.settings_page = SettingsPage(backend)
         self.integrations = IntegrationsPage(backend)
+        self.quality = QualityPanel(backend, self.dashboard)
         self.pages: list[tuple[str, QWidget, str]] = [
             ("Dashboard", self.dashboard, "Spend, savings and traffic at a glance"),
             ("Requests", self.requests, "Every request and why it went where it did"),
@@ -174,6 +184,9 @@ class MainWindow(QMainWindow):
         steps.integrations_requested.connect(lambda: self.show_page(6))
         self.providers.key_stored.connect(lambda _p: self.refresh_state())
         self.settings_page.token_changed.connect(self.integrations.refresh)
+        self.requests.request_selected.connect(
+            lambda rid: spawn_if_running(lambda: self._show_audit(rid))
+        )
 
     # --- behaviour ------------------------------------------------------------------
 
@@ -186,12 +199,21 @@ class MainWindow(QMainWindow):
     def load_history(self, records: Sequence[UsageRecord]) -> None:
         """Show what the usage log already holds (read by the caller off the loop)."""
         rows = [RequestRow(r) for r in records]
-        self.dashboard.load_history(rows)
+        self.dashboard.load_history(not_audits(rows))
         self.requests.load_history(rows)
         self.refresh_state()
 
+    async def _show_audit(self, request_id: str) -> None:
+        audit = await self.backend.audit(parent_id(request_id))
+        if audit is not None:
+            self.requests.show_audit(audit.request_id, audit_html(audit))
+
     def _on_requests(self, records: Sequence[RequestRow]) -> None:
-        self.dashboard.add_records(records)
+        routed = not_audits(records)
+        if len(routed) < len(records):
+            self.quality.refresh()
+        if routed:
+            self.dashboard.add_records(routed)
         self.requests.add_records(records)
         self._show_status()
         if not all(r.demo for r in records):
@@ -211,6 +233,7 @@ class MainWindow(QMainWindow):
         self.pause_action.blockSignals(False)
         routable = can_route(self.backend)
         self.dashboard.set_demo(demo)
+        self.quality.refresh()
         self.requests.set_demo(demo)
         self.dashboard.set_budget(self.backend.budget_status())
         # Until a key exists or demo is on there is nothing to route to, whatever the

@@ -15,11 +15,13 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+from routerdesk.core.audit import AuditResult
 from routerdesk.core.budget import BudgetStatus, SpendTotals, budget_status
 from routerdesk.core.errors import ConfigError, RouterError
 from routerdesk.core.events import EventBus
 from routerdesk.core.l2 import Agreement, L2Status, agreement_from_rows
 from routerdesk.core.prices import refresh_prices
+from routerdesk.core.quality import suggestions, summarize
 from routerdesk.core.registry import LOCAL_PROVIDERS, Registry
 from routerdesk.core.registry_file import RegistryDocument, load_registry, save_registry
 from routerdesk.core.replay import PastRequest, project
@@ -28,7 +30,7 @@ from routerdesk.core.settings_file import save_settings
 from routerdesk.core.tokens import measure
 from routerdesk.core.types import ChatRequest, Classification, Decision, UsageRecord
 from routerdesk.engine import Engine
-from routerdesk.gui.backend import HealthView, KeyView, WhatIf
+from routerdesk.gui.backend import HealthView, KeyView, QualityView, WhatIf
 from routerdesk.gui.models.usage_rows import record_from_row
 from routerdesk.runtime import Runtime, _without_gc
 from routerdesk.samples import SPREAD_S, SampleRun, send_samples
@@ -300,3 +302,35 @@ class RuntimeBackend:
         if usage is None:
             return None
         return await asyncio.to_thread(usage.get, request_id)
+
+    # --- quality audits ----------------------------------------------------------
+
+    async def quality(self, since: float | None) -> QualityView:
+        engine, store, auditor = self.engine, self.rt.audits, self.rt.auditor
+        demo = engine.demo
+        judged, dismissed = [], set()
+        if store is not None:
+            judged = await asyncio.to_thread(store.judged, since or 0.0, demo=demo)
+            dismissed = await asyncio.to_thread(store.dismissed)
+        summary = summarize(judged)
+        baseline = engine.baseline.id if engine.baseline is not None else ""
+        found = suggestions(summary, self.registry, baseline_id=baseline, dismissed=dismissed)
+        audit = self.settings.audit
+        return QualityView(
+            summary,
+            found,
+            simulated=demo,
+            enabled=audit.enabled or demo,
+            spent_today=auditor.spent_today if auditor is not None else 0.0,
+            cap_usd=audit.daily_cap_usd,
+            last_skip=auditor.last_skip if auditor is not None else "",
+        )
+
+    async def audit(self, request_id: str) -> AuditResult | None:
+        store = self.rt.audits
+        return None if store is None else await asyncio.to_thread(store.get, request_id)
+
+    async def dismiss_suggestion(self, key: str) -> None:
+        store = self.rt.audits
+        if store is not None:
+            await asyncio.to_thread(store.dismiss, key)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 log = logging.getLogger(__name__)
@@ -23,3 +23,14 @@ def _done(task: asyncio.Task[Any]) -> None:
     _running.discard(task)
     if not task.cancelled() and task.exception() is not None:
         log.error("background task failed", exc_info=task.exception())
+
+
+def spawn_if_running(make: Callable[[], Coroutine[Any, Any, Any]]) -> asyncio.Task[Any] | None:
+    """`spawn(make())` when an event loop is running now (a Qt slot inside the app's qasync
+    loop); else None, and no coroutine is made (widgets refreshing before the loop starts,
+    tests without a loop). For refreshes that a timer or the next event repeats anyway."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return None
+    return spawn(make())

@@ -12,8 +12,9 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QTimer, Signal
-from PySide6.QtGui import QShowEvent
+from PySide6.QtGui import QResizeEvent, QShowEvent
 from PySide6.QtWidgets import (
+    QBoxLayout,
     QCheckBox,
     QComboBox,
     QHBoxLayout,
@@ -42,6 +43,9 @@ RANGES: tuple[tuple[str, float | None], ...] = (
     ("Last week", 7 * 86400.0),
     ("All time", None),
 )
+# Below this page width the quality breakdown goes under the traffic charts, not beside
+# them: three columns of plots narrower than ~300 px clip their labels.
+SIDE_BY_SIDE_PX = 1000
 
 
 DEMO_NOTE = (
@@ -116,7 +120,7 @@ class DashboardPage(QWidget):
         top.addWidget(self.log_scale)
         top.addStretch(1)
         top.addWidget(self.live)
-        tiles = QHBoxLayout()
+        tiles = self._tiles_row = QHBoxLayout()
         self.tiles = {
             "requests": Tile("Requests", "Requests answered in the range (errors in brackets)"),
             "spend": Tile("Spend", "What the routed requests cost"),
@@ -143,7 +147,12 @@ class DashboardPage(QWidget):
         layout.addLayout(tiles)
         layout.addWidget(self.budget)
         layout.addWidget(self.first_steps)
-        layout.addWidget(self._charts_area, 1)
+        # The traffic charts, and the quality breakdown beside them once there are audits
+        # (beside while the page is wide enough: below the tiles every pixel of height is
+        # already the charts' and the first steps').
+        self._charts_row = QBoxLayout(QBoxLayout.Direction.LeftToRight)
+        self._charts_row.addWidget(self._charts_area, 2)
+        layout.addLayout(self._charts_row, 1)
         return page
 
     # --- data in -----------------------------------------------------------------
@@ -199,6 +208,12 @@ class DashboardPage(QWidget):
             self.charts.set_log_spend(on)
             self._mark_dirty()
 
+    def add_quality(self, tile: QWidget, chart: QWidget) -> None:
+        """The quality-kept tile right after Savings, its chart right of the traffic charts
+        (under them on a narrow page); both are owned by gui/pages/quality.py's QualityPanel."""
+        self._tiles_row.insertWidget(list(self.tiles).index("savings") + 1, tile)
+        self._charts_row.addWidget(chart, 1)
+
     def set_budget(self, status: BudgetStatus) -> None:
         self.budget.show_status(status)
 
@@ -221,6 +236,12 @@ class DashboardPage(QWidget):
         self._dirty = True
         if self.isVisible():
             self.redraw()
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        wide = event.size().width() >= SIDE_BY_SIDE_PX
+        side = QBoxLayout.Direction.LeftToRight if wide else QBoxLayout.Direction.TopToBottom
+        self._charts_row.setDirection(side)
 
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)

@@ -22,6 +22,7 @@ from routerdesk.core.registry import Registry
 from routerdesk.gui.backend import Backend
 from routerdesk.gui.models.registry_model import RegistryModel
 from routerdesk.gui.pages.registry_delegate import RegistryDelegate
+from routerdesk.gui.pages.suggestions import SuggestionsPanel
 from routerdesk.gui.pages.what_if import WhatIfPanel
 from routerdesk.gui.pinned_table import PinnedColumnsTable
 from routerdesk.gui.widgets import Banner
@@ -102,6 +103,9 @@ class RegistryPage(QWidget):
         layout.addLayout(bar)
         layout.addWidget(self.banner)
         layout.addWidget(self.what_if)
+        self.suggestions = SuggestionsPanel(backend)  # from quality audits
+        self.suggestions.accepted.connect(self._accept_suggestion)
+        layout.addWidget(self.suggestions)
         layout.addWidget(self.table, 1)
         self._dirty(False)
         self.table.resizeColumnsToContents()
@@ -185,6 +189,13 @@ class RegistryPage(QWidget):
         self.model.reset(registry)
         self.what_if.clear()
         self.banner.show_message("Reverted to the saved registry.", "info")
+
+    def _accept_suggestion(self, registry: Registry, what: str) -> None:
+        self.model.reset(registry, dirty=True)
+        self._apply(registry)
+        self.banner.show_message(
+            f"Applied {what}: the next request routes with it. Save to keep it.", "info"
+        )
 
     def show_registry(self, registry: Registry) -> None:
         """The engine switched registry (e.g. from elsewhere); show it unless we have unsaved edits."""

@@ -13,7 +13,7 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QItemSelection, QPersistentModelIndex, QPoint, Qt
+from PySide6.QtCore import QItemSelection, QPersistentModelIndex, QPoint, Qt, Signal
 from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -40,6 +40,7 @@ from routerdesk.gui.models.requests_model import (
     RequestsFilter,
     RequestsModel,
 )
+from routerdesk.gui.pages.audit_detail import ANCHOR, parent_id
 from routerdesk.gui.pages.request_actions import curl_for, write_csv
 from routerdesk.gui.pages.request_detail import explain
 from routerdesk.gui.tasks import spawn
@@ -70,8 +71,12 @@ STATUS_FILTERS = (
 class RequestsPage(QWidget):
     """Table of finished requests (newest first), a filter bar and a detail pane.
 
-    Signals: none.
+    Signals:
+        request_selected(str): a row was selected (its request id); the main window
+            answers with `show_audit` when the request was audited.
     """
+
+    request_selected = Signal(str)
 
     def __init__(self, backend: Backend, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -251,11 +256,19 @@ class RequestsPage(QWidget):
         if isinstance(record, RequestRow):
             self._shown = QPersistentModelIndex(self.proxy.mapToSource(rows[0]))
             self.detail.setHtml(explain(record))
+            self.request_selected.emit(record.request_id)
         else:
             self._shown = QPersistentModelIndex()
             self.detail.clear()
 
     _shown = QPersistentModelIndex()  # the source row the detail pane explains
+
+    def show_audit(self, request_id: str, html: str) -> None:
+        """Add an audit's verdict and answers under the shown request's detail."""
+        r = self._shown.data(RECORD_ROLE) if self._shown.isValid() else None
+        if isinstance(r, RequestRow) and parent_id(r.request_id) == request_id:
+            self.detail.setHtml(explain(r) + html)
+            self.detail.scrollToAnchor(ANCHOR)
 
     def _clear_detail_if_hidden(self) -> None:
         """The filter changed: keep explaining the shown request only while its row is listed.

@@ -1,4 +1,4 @@
-"""Settings page: routing, L2 classifier, pinning, budgets, server and token, privacy.
+"""Settings page: routing, L2 classifier, pinning, budgets, quality audits, server and token, privacy.
 
 Every field is checked by the pydantic `Settings` model on Save and written
 atomically through the backend. Changing the default strategy shows, before
@@ -31,6 +31,7 @@ from routerdesk.core.errors import ConfigError, RouterError
 from routerdesk.core.settings import Settings
 from routerdesk.core.types import QUALITY_TIERS, STRATEGIES
 from routerdesk.gui.backend import Backend
+from routerdesk.gui.pages.audit_settings import AuditSettingsBox
 from routerdesk.gui.pages.what_if import WhatIfPanel
 from routerdesk.gui.tasks import spawn
 from routerdesk.gui.widgets import Banner, CopyField
@@ -83,6 +84,7 @@ class SettingsPage(QWidget):
         self._build_l2()
         self._build_budgets()
         self._build_server_privacy()
+        self.audit_box = AuditSettingsBox(self.backend)
         self.save = QPushButton("&Save")
         self.save.setToolTip("Validate and write settings.toml")
         self.save.clicked.connect(self._save)
@@ -98,6 +100,7 @@ class SettingsPage(QWidget):
         right.addWidget(self.budget_box)
         right.addWidget(self.server_box)
         right.addWidget(self.privacy_box)
+        right.addWidget(self.audit_box)
         right.addStretch(1)
         columns = QHBoxLayout()
         columns.addLayout(left, 1)
@@ -299,6 +302,7 @@ class SettingsPage(QWidget):
         self.token.set_text(self.backend.access_token)
         self.previews.setChecked(s.privacy.previews)
         self.retention.setValue(s.privacy.retention_days)
+        self.audit_box.load(s.audit, self.backend.registry)
         err = self.backend.settings_error
         if err:
             self.banner.show_message(
@@ -372,6 +376,7 @@ class SettingsPage(QWidget):
         data["privacy"].update(
             previews=self.previews.isChecked(), retention_days=self.retention.value()
         )
+        self.audit_box.collect(data)
         return Settings.model_validate(data)
 
     def _save(self) -> None:

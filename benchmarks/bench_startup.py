@@ -1,0 +1,78 @@
+"""Start-up of `routerdesk serve`: time from launch to "listening on", this tree vs a git ref.
+
+    .venv/bin/python benchmarks/bench_startup.py [--baseline REF] [--runs 9]
+
+The baseline is checked out into a temporary git worktree and run with the same
+interpreter (its `src/` first on PYTHONPATH); runs alternate between the two so
+load on a shared machine hits both alike. Prints the median of each and the
+difference (the learned classifier's goal: at most +100 ms).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def time_to_listen(src: Path, home: Path) -> float:
+    env = dict(os.environ, PYTHONPATH=str(src), ROUTERDESK_HOME=str(home), ROUTERDESK_TOKEN="bench")
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "routerdesk", "serve", "--demo", "--port", "0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=env,
+    )
+    try:
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            if "listening on" in line:
+                return time.perf_counter() - t0
+        raise RuntimeError("serve exited before listening")
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--baseline", default="HEAD~1", help="git ref to compare with")
+    ap.add_argument("--runs", type=int, default=9)
+    args = ap.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        base = Path(tmp) / "baseline"
+        subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "-q", "--detach", str(base), args.baseline],
+                       check=True)  # fmt: skip
+        try:
+            ours, theirs = [], []
+            for i in range(args.runs):
+                for src, out in ((ROOT / "src", ours), (base / "src", theirs))[
+                    :: 1 if i % 2 else -1
+                ]:
+                    home = Path(tmp) / f"home{i}{len(out)}"
+                    home.mkdir()
+                    out.append(time_to_listen(src, home))
+        finally:
+            subprocess.run(
+                ["git", "-C", str(ROOT), "worktree", "remove", "--force", str(base)], check=True
+            )
+    load = os.getloadavg()[0]
+    m_ours, m_base = statistics.median(ours) * 1000, statistics.median(theirs) * 1000
+    print(f"load average {load:.1f}; {args.runs} runs each, alternating")
+    print(f"this tree   : median {m_ours:.0f} ms to 'listening on'")
+    print(f"{args.baseline:12s}: median {m_base:.0f} ms")
+    print(f"difference  : {m_ours - m_base:+.0f} ms")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

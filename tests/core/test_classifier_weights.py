@@ -1,0 +1,120 @@
+"""The shipped classifier weights: provenance, size, calibration and explanations."""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from routerdesk.core.classify import L1Classifier
+from routerdesk.core.classify_features import feature_names, read_request
+from routerdesk.core.classify_model import LinearModel, describe, shipped_model
+from routerdesk.core.types import TASKS, ChatRequest, Message, TextPart
+
+ROOT = Path(__file__).resolve().parents[2]
+LOCK = ROOT / "training" / "corpus.lock.json"
+CORPUS = ROOT / "training" / "data" / "corpus.jsonl.gz"
+
+
+def _weights_path() -> Path:
+    ref = resources.files("routerdesk") / "resources" / "classifier.npz"
+    with resources.as_file(ref) as p:
+        return Path(p)
+
+
+def test_weights_record_the_corpus_and_settings_they_were_trained_from() -> None:
+    meta = shipped_model().meta
+    settings = json.loads((ROOT / "training" / "settings.json").read_text(encoding="utf-8"))
+    lock = json.loads(LOCK.read_text(encoding="utf-8"))
+    assert meta["corpus_sha256"] == lock["sha256"]
+    assert meta["rows"] == lock["rows"]
+    assert meta["settings"] == settings
+    assert meta["tasks"] == list(TASKS)
+
+
+def test_local_corpus_matches_the_lock_when_present() -> None:
+    if not CORPUS.exists():
+        pytest.skip("training/data/corpus.jsonl.gz is built by `make corpus` (not committed)")
+    raw = gzip.decompress(CORPUS.read_bytes())
+    assert hashlib.sha256(raw).hexdigest() == json.loads(LOCK.read_text())["sha256"]
+
+
+def test_corpus_lock_meets_the_size_and_diversity_floor() -> None:
+    lock = json.loads(LOCK.read_text(encoding="utf-8"))
+    assert lock["rows"] >= 20_000
+    public = [s for s in lock["by_source_task"] if not s.startswith("routerdesk")]
+    assert len(public) >= 6
+    assert set(lock["by_task"]) == set(TASKS)
+    assert min(lock["by_task"].values()) >= 1_000
+    assert len([lang for lang, n in lock["by_lang"].items() if n >= 100]) >= 8
+
+
+def test_weights_are_small_and_load_from_the_package() -> None:
+    path = _weights_path()
+    assert path.stat().st_size <= 10_000_000
+    model = LinearModel(path)
+    assert model.W.shape == (len(model.vocab), len(TASKS))
+    assert model.wc.shape == (len(model.vocab),)
+    assert len(model.index) == len(model.vocab) - 1  # no duplicate names; row 0 is empty
+    assert not model.Wx[0].any()
+    assert 0.05 < model.temperature < 20
+
+
+def test_weights_for_other_tasks_are_refused(tmp_path: Path) -> None:
+    with np.load(_weights_path()) as z:
+        arrays = {k: z[k] for k in z.files}
+    meta = json.loads(bytes(arrays["meta"]).decode())
+    meta["tasks"] = ["a", "b"]
+    arrays["meta"] = np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8)
+    bad = tmp_path / "bad.npz"
+    np.savez(bad, **arrays)
+    with pytest.raises(ValueError, match="trained for tasks"):
+        LinearModel(bad)
+
+
+def test_probabilities_are_a_distribution_and_confidence_is_the_top_one() -> None:
+    req = ChatRequest([Message("user", [TextPart("Translate to German: good morning")])])
+    pred = shipped_model().predict(feature_names(read_request(req)))
+    assert len(pred.probs) == len(TASKS)
+    assert abs(sum(pred.probs) - 1.0) < 1e-9
+    c = L1Classifier().classify(req)
+    assert c.confidence == round(max(pred.probs), 3)
+    assert c.task == TASKS[pred.probs.index(max(pred.probs))]
+
+
+def test_unknown_features_fall_back_to_the_prior() -> None:
+    pred = shipped_model().predict(["w:zzzz-never-seen", "f:not-a-flag"])
+    assert pred.rows == []
+    assert abs(sum(pred.probs) - 1.0) < 1e-9
+    assert 0.0 < pred.complexity < 1.0
+
+
+def test_explanations_name_the_words_that_pushed_the_decision() -> None:
+    c = L1Classifier().classify(
+        ChatRequest(
+            [Message("user", [TextPart("Please translate this sentence into French: I am late.")])]
+        )
+    )
+    assert c.task == "translation"
+    assert any("translat" in s for s in c.signals), c.signals
+    assert all("(" in s for s in c.signals)  # every pushed feature shows its weight
+
+
+@pytest.mark.parametrize(
+    ("name", "phrase"),
+    [
+        ("w:translate", 'word "translate"'),
+        ("b:in french", 'words "in french"'),
+        ("f:fenced", "fenced code"),
+        ("f:len3", "len level 3"),
+        ("kh:translation", "cue (instruction) translation"),
+        ("s:agent", 'system prompt "agent"'),
+    ],
+)
+def test_feature_names_read_as_phrases(name: str, phrase: str) -> None:
+    assert describe(name) == phrase
