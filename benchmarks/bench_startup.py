@@ -53,12 +53,12 @@ def main() -> int:
         subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "-q", "--detach", str(base), args.baseline],
                        check=True)  # fmt: skip
         try:
-            ours, theirs = [], []
+            ours: list[float] = []
+            theirs: list[float] = []
             for i in range(args.runs):
-                for src, out in ((ROOT / "src", ours), (base / "src", theirs))[
-                    :: 1 if i % 2 else -1
-                ]:
-                    home = Path(tmp) / f"home{i}{len(out)}"
+                pair = ((ROOT / "src", ours), (base / "src", theirs))
+                for j, (src, out) in enumerate(pair if i % 2 else pair[::-1]):
+                    home = Path(tmp) / f"home{i}-{j}"
                     home.mkdir()
                     out.append(time_to_listen(src, home))
         finally:

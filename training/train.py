@@ -8,7 +8,7 @@
    it would mean on prompts from a source never seen, and they are kept in
    training/data/loso.npz for benchmarks/eval_classifier.py;
 2. fit both models on every row;
-3. write src/routerdesk/resources/classifier.npz with the corpus hash and settings.
+3. write src/routerdesk/resources/classifier.bin with the corpus hash and settings.
 
 Deterministic: the same corpus gives the same weights.
 """
@@ -26,9 +26,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import fit
 
+from routerdesk.core.classify_model import write_weights
 from routerdesk.core.types import TASKS
 
-WEIGHTS = fit.ROOT / "src" / "routerdesk" / "resources" / "classifier.npz"
+WEIGHTS = fit.ROOT / "src" / "routerdesk" / "resources" / "classifier.bin"
 LOSO = fit.ROOT / "training" / "data" / "loso.npz"
 
 
@@ -73,17 +74,16 @@ def main(argv: list[str] | None = None) -> int:
         "platt": list(platt),
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    np.savez_compressed(
-        args.out,
-        vocab=np.frombuffer("\n".join(final.vocab).encode("utf-8"), dtype=np.uint8),
-        W=final.W.astype(np.float16),
-        b=final.b.astype(np.float32),
-        wc=final.wc.astype(np.float16),
-        bc=np.array(final.bc, dtype=np.float32),
-        temperature=np.array(temperature, dtype=np.float32),
-        platt=np.array(platt, dtype=np.float32),
-        meta=np.frombuffer(json.dumps(meta, sort_keys=True).encode("utf-8"), dtype=np.uint8),
-    )
+    header = {
+        "meta": meta,
+        "bias": [float(v) for v in final.b],
+        "complexity_bias": float(final.bc),
+        "temperature": temperature,
+        "platt": list(platt),
+        "features": len(final.vocab),
+    }
+    rows = np.hstack([final.W, final.wc[:, None]]).astype(np.float32).tolist()
+    write_weights(args.out, header, final.vocab, rows)
     print(f"wrote {args.out} ({args.out.stat().st_size / 1e6:.1f} MB, {len(final.vocab)} features)")
     return 0
 

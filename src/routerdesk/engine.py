@@ -9,7 +9,9 @@ Engine API (the GUI builds on this; keep it stable)
         keys          anything with ``key(provider) -> str | None`` (storage.secrets.KeyStore)
         events        core.events.EventBus the engine publishes on
         classifier    anything with ``classify(req) -> Classification`` (core.classify.L1Classifier)
-        usage_sink    anything with ``submit(UsageRecord)`` (storage.usage.UsageStore)
+        usage_sink    anything with ``submit(UsageRecord)`` (storage.usage.UsageStore); if it
+                      has ``async wait_for_room()``, a request waits on it before it is
+                      taken (backpressure from a usage log that fell behind)
         demo          serve every model from `demo_adapter` (providers.demo.DemoAdapter)
         spend         core.budget.SpendTracker (the runtime seeds it from the usage log)
         health        providers.health.HealthBoard (circuit breakers), one is made if omitted
@@ -28,7 +30,8 @@ Engine API (the GUI builds on this; keep it stable)
         handle.record     the UsageRecord once the stream ended (or was cancelled)
         await handle.aclose(cancelled=True)   client went away: upstream closed, status "cancelled"
     .health -> dict provider -> ProviderHealth (circuit state, last error, key_rejected)
-    .usable_providers() -> list[str]   enabled, with a key (or local), key not rejected
+    .usable_providers() -> list[str]   enabled, with a key (or local), key not rejected (a
+                                     rejected key is tried again once its back-off ran out)
     .provider_key_changed(provider)    after a key was stored/deleted: re-check usability, reset breaker
     await .test_connection(provider) -> str   list the provider's models (costs nothing); the
                                      result goes to its breaker and out as provider_health_changed
@@ -68,12 +71,13 @@ from typing import Any, Protocol, TypeVar
 from routerdesk.core import events as ev
 from routerdesk.core.audit import TOOL_CALL_MARK, answer_text
 from routerdesk.core.budget import SpendTracker, enforce, exceeded_error, is_free
-from routerdesk.core.errors import NoUsableModel, RouterError, UpstreamError, scrub
+from routerdesk.core.errors import NoUsableModel, RouterError, UpstreamError
 from routerdesk.core.events import EventBus
 from routerdesk.core.l2 import L2Call
 from routerdesk.core.people import PersonSpend, check_person_budget
 from routerdesk.core.pinning import ConversationPins
 from routerdesk.core.prices import baseline_model, cost_usd
+from routerdesk.core.redact import scrub
 from routerdesk.core.registry import LOCAL_PROVIDERS, PROVIDERS, ModelSpec, Registry
 from routerdesk.core.routing import Router
 from routerdesk.core.settings import Settings, Timeouts
@@ -287,6 +291,7 @@ class Engine:
         self._registry = registry
         self.baseline: ModelSpec | None = None
         self._usable: frozenset[str] | None = None
+        self._usable_until: float | None = None  # a rejected key's back-off ends: recompute
         self._rebuild()
 
     # --- configuration ---------------------------------------------------------------
@@ -377,23 +382,35 @@ class Engine:
         return [p for p in self._providers if p in usable]
 
     def _usable_set(self) -> frozenset[str]:
-        if self._usable is None:
+        until = self._usable_until
+        if self._usable is None or (until is not None and self._health.clock() >= until):
             self._usable = frozenset(self._compute_usable())
         return self._usable
 
     def _compute_usable(self) -> list[str]:
         settings = self._settings
+        now = self._health.clock()
+        self._usable_until = None
         out = []
         for pid in self._providers:
             ps = settings.providers.get(pid)
             if ps is not None and not ps.enabled:
                 continue
-            if self.demo or (
-                not self._health.breaker(pid).health.key_rejected
-                and (pid in LOCAL_PROVIDERS or self.keys.key(pid))
-            ):
+            if self.demo:
+                out.append(pid)
+                continue
+            health = self._health.breaker(pid).health
+            if health.benched(now):
+                assert health.retry_at is not None
+                self._usable_until = min(health.retry_at, self._usable_until or health.retry_at)
+            elif pid in LOCAL_PROVIDERS or self.keys.key(pid):
                 out.append(pid)
         return out
+
+    def _rejected_keys(self) -> list[ProviderHealth]:
+        """Providers left out of routing because their key was rejected (back-off running)."""
+        now = self._health.clock()
+        return [h for h in self._health.snapshot().values() if h.benched(now)]
 
     # --- deciding --------------------------------------------------------------------
 
@@ -447,6 +464,16 @@ class Engine:
                 shape=shape,
             )
 
+        rejected = self._rejected_keys() if not self.demo else []
+        if rejected:
+            spec = self.router.resolve_model(req.model)
+            mine = [h for h in rejected if spec is not None and h.provider == spec.provider]
+            if mine or not usable:
+                text = "; ".join(h.rejected_message() for h in (mine or rejected))
+                raise NoUsableModel(
+                    text[0].upper() + text[1:] + ". routerdesk tries a rejected key again "
+                    "after a pause, and at once when the key changes."
+                )
         if not usable and not self.demo:
             raise NoUsableModel(
                 "No provider has an API key yet. Add one with `routerdesk keys set openai` "
@@ -457,10 +484,16 @@ class Engine:
             decision = route(req)
             if pin and settings.routing.pinning:
                 decision = self.pins.apply(req, classification, decision, lambda r: route(r, None))
-        except NoUsableModel:
+        except NoUsableModel as exc:
             if verdict is not None and verdict.local_only:
                 raise exceeded_error(
                     verdict.status, extra="No free or local model can answer this request. "
+                ) from None
+            if rejected:  # say why those providers' models were not candidates
+                raise NoUsableModel(
+                    f"{exc.message} Also, "
+                    + "; ".join(h.rejected_message() for h in rejected)
+                    + "."
                 ) from None
             raise
         decision.notes.extend(notes)
@@ -581,6 +614,7 @@ class Engine:
     ) -> tuple[ChatResponse, UsageRecord]:
         """One non-streamed answer, with fallback; raises RouterError when nobody could answer."""
         t0 = started if started is not None else time.perf_counter()
+        await self._room_in_usage_log()
         rec = self._new_record(req)
         result = await self._routed(req, rec, t0, self.chain.complete)
         t_back = time.perf_counter()
@@ -600,6 +634,7 @@ class Engine:
     async def stream(self, req: ChatRequest, *, started: float | None = None) -> StreamHandle:
         """A routed stream; returns once the first event arrived (failover happens before that)."""
         t0 = started if started is not None else time.perf_counter()
+        await self._room_in_usage_log()
         rec = self._new_record(req)
         stream = await self._routed(req, rec, t0, self.chain.stream)
         rec.ttft_ms = (time.perf_counter() - t0) * 1000
@@ -647,6 +682,12 @@ class Engine:
             auditor.submit(req, rec, answer, calls)
         except Exception:
             log.exception("could not start the audit of %s", rec.request_id)
+
+    async def _room_in_usage_log(self) -> None:
+        """Wait while the usage log's backlog is full: slower intake, not lost rows."""
+        room = getattr(self.usage_sink, "wait_for_room", None)
+        if room is not None:
+            await room()
 
     def route_info(self, resp: ChatResponse, rec: UsageRecord) -> RouteInfo:
         """Header metadata for a completed (non-streamed) answer."""
@@ -711,7 +752,8 @@ class Engine:
         return await self._adapter_for(model.provider).complete(req, model, self._context(model))
 
     def clean(self, text: str) -> str:
-        """`text` with every known API key (and anything key-shaped) removed."""
+        """`text` with every known API key (and anything key-shaped) removed: `core.redact.scrub`,
+        plus the keys of a key source that did not `remember` them (tests pass plain objects)."""
         secrets = getattr(self.keys, "secrets", None)
         return scrub(text, *(secrets() if secrets else ()))
 

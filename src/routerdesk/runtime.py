@@ -33,6 +33,7 @@ from routerdesk.core.classify import L1Classifier
 from routerdesk.core.errors import ConfigError
 from routerdesk.core.events import EventBus
 from routerdesk.core.l2 import L2Call, L2Classifier, L2Outcome, l2_usage_record
+from routerdesk.core.redact import install_log_redaction
 from routerdesk.core.registry import ModelSpec, Registry
 from routerdesk.core.registry_file import RegistryDocument, ensure_registry, load_shipped_registry
 from routerdesk.core.settings import Settings
@@ -59,6 +60,10 @@ log = logging.getLogger(__name__)
 
 PRUNE_EVERY_S = 6 * 3600.0
 SHARED_SPEND_REFRESH_S = 2.0
+# How often the keyring and the environment are read again, so a key set in another
+# shell (`routerdesk keys set`) or the keyring's own UI is used without a restart.
+# A timer, not a per-request read: a keyring read may cross D-Bus.
+KEY_REFRESH_S = 30.0
 T = TypeVar("T")
 
 
@@ -118,7 +123,9 @@ class Runtime:
         registry: Registry | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
         shared_usage: bool = False,
+        key_refresh_s: float = KEY_REFRESH_S,
     ) -> None:
+        install_log_redaction()  # before anything can log a key
         self._demo = demo
         self._demo_latency_scale = demo_latency_scale
         self._given_settings = settings
@@ -141,6 +148,8 @@ class Runtime:
         self._runner: web.AppRunner | None = None
         self._upkeep: asyncio.Task[None] | None = None
         self._spend_refresh: asyncio.Task[None] | None = None
+        self._key_watch: asyncio.Task[None] | None = None
+        self.key_refresh_s = key_refresh_s
         self.host = ""
         self.port = 0
 
@@ -228,14 +237,12 @@ class Runtime:
             await asyncio.to_thread(self.usage.spend_by_person_since, day_start(now).timestamp()),
             now,
         )
-        self._upkeep = asyncio.get_running_loop().create_task(
-            self._prune_daily(), name="usage-prune"
-        )
+        loop = asyncio.get_running_loop()
+        self._upkeep = loop.create_task(self._prune_daily(), name="usage-prune")
+        self._key_watch = loop.create_task(self._watch_keys(), name="key-refresh")
         # other workers or instances write the same log: budgets must see their spend
         if self._shared_usage or settings.storage.url:
-            self._spend_refresh = asyncio.get_running_loop().create_task(
-                self._refresh_spend(), name="spend-refresh"
-            )
+            self._spend_refresh = loop.create_task(self._refresh_spend(), name="spend-refresh")
         # Made even in demo mode: the engine skips L2 while demo is on, and the
         # GUI can switch demo off at run time.
         engine.l2 = L2Classifier(
@@ -288,6 +295,24 @@ class Runtime:
             ours = engine.spend.totals(now)
             engine.spend.seed(max(today, ours.today), max(month, ours.month), now)
             engine.person_spend.seed(people, now)
+
+    async def refresh_keys(self) -> list[str]:
+        """Read the keyring and environment again; a changed key un-benches its provider."""
+        changed = await asyncio.to_thread(_without_gc, self.keys.refresh)
+        engine = self._engine
+        for provider in changed:
+            log.info("the %s key changed; using the new one", provider)
+            if engine is not None:
+                engine.provider_key_changed(provider)
+        return changed
+
+    async def _watch_keys(self) -> None:
+        while True:
+            await asyncio.sleep(self.key_refresh_s)
+            try:
+                await self.refresh_keys()
+            except Exception:  # a keyring hiccup must not stop the watch
+                log.exception("re-reading the keys failed")
 
     async def _l2_ask(self, req: ChatRequest, model: ModelSpec) -> ChatResponse:
         return await self.engine.ask(req, model)
@@ -351,10 +376,10 @@ class Runtime:
 
     async def stop(self) -> None:
         """Stop listening, close upstream connections, flush the usage log."""
-        for task in (self._upkeep, self._spend_refresh):
+        for task in (self._upkeep, self._spend_refresh, self._key_watch):
             if task is not None:
                 task.cancel()
-        self._upkeep = self._spend_refresh = None
+        self._upkeep = self._spend_refresh = self._key_watch = None
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None

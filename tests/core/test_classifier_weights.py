@@ -2,27 +2,30 @@
 
 from __future__ import annotations
 
-import gzip
-import hashlib
 import json
 from importlib import resources
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 from routerdesk.core.classify import L1Classifier
 from routerdesk.core.classify_features import feature_names, read_request
-from routerdesk.core.classify_model import LinearModel, describe, shipped_model
+from routerdesk.core.classify_model import (
+    WEIGHTS_FILE,
+    WIDTH,
+    LinearModel,
+    describe,
+    shipped_model,
+    write_weights,
+)
 from routerdesk.core.types import TASKS, ChatRequest, Message, TextPart
 
 ROOT = Path(__file__).resolve().parents[2]
 LOCK = ROOT / "training" / "corpus.lock.json"
-CORPUS = ROOT / "training" / "data" / "corpus.jsonl.gz"
 
 
 def _weights_path() -> Path:
-    ref = resources.files("routerdesk") / "resources" / "classifier.npz"
+    ref = resources.files("routerdesk") / "resources" / WEIGHTS_FILE
     with resources.as_file(ref) as p:
         return Path(p)
 
@@ -35,13 +38,6 @@ def test_weights_record_the_corpus_and_settings_they_were_trained_from() -> None
     assert meta["rows"] == lock["rows"]
     assert meta["settings"] == settings
     assert meta["tasks"] == list(TASKS)
-
-
-def test_local_corpus_matches_the_lock_when_present() -> None:
-    if not CORPUS.exists():
-        pytest.skip("training/data/corpus.jsonl.gz is built by `make corpus` (not committed)")
-    raw = gzip.decompress(CORPUS.read_bytes())
-    assert hashlib.sha256(raw).hexdigest() == json.loads(LOCK.read_text())["sha256"]
 
 
 def test_corpus_lock_meets_the_size_and_diversity_floor() -> None:
@@ -58,23 +54,47 @@ def test_weights_are_small_and_load_from_the_package() -> None:
     path = _weights_path()
     assert path.stat().st_size <= 10_000_000
     model = LinearModel(path)
-    assert model.W.shape == (len(model.vocab), len(TASKS))
-    assert model.wc.shape == (len(model.vocab),)
+    assert len(model.weights) == len(model.vocab) * WIDTH
     assert len(model.index) == len(model.vocab) - 1  # no duplicate names; row 0 is empty
-    assert not model.Wx[0].any()
+    assert model.row(0) == [0.0] * WIDTH
+    assert any(model.row(model.index["kh:translation"]))
     assert 0.05 < model.temperature < 20
 
 
-def test_weights_for_other_tasks_are_refused(tmp_path: Path) -> None:
-    with np.load(_weights_path()) as z:
-        arrays = {k: z[k] for k in z.files}
-    meta = json.loads(bytes(arrays["meta"]).decode())
-    meta["tasks"] = ["a", "b"]
-    arrays["meta"] = np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8)
-    bad = tmp_path / "bad.npz"
-    np.savez(bad, **arrays)
+def _rewrite(tmp_path: Path, **change: object) -> Path:
+    model = shipped_model()
+    header = {
+        "meta": dict(model.meta),
+        "bias": model.b,
+        "complexity_bias": model.bc,
+        "temperature": model.temperature,
+        "platt": [model.platt_a, model.platt_b],
+        "features": len(model.vocab) - 1,
+    }
+    header["meta"].update(change)
+    out = tmp_path / "w.bin"
+    rows = [model.row(i) for i in range(1, len(model.vocab))]
+    write_weights(out, header, model.vocab[1:], rows)
+    return out
+
+
+def test_weights_round_trip_and_other_tasks_are_refused(tmp_path: Path) -> None:
+    again = LinearModel(_rewrite(tmp_path))
+    names = ["w:translate", "kh:translation", "f:len2"]
+    assert again.predict(names) == shipped_model().predict(names)
     with pytest.raises(ValueError, match="trained for tasks"):
+        LinearModel(_rewrite(tmp_path, tasks=["a", "b"]))
+
+
+def test_a_damaged_weights_file_is_refused(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.bin"
+    bad.write_bytes(b"PK\x03\x04 not ours")
+    with pytest.raises(ValueError, match="not a routerdesk classifier weights file"):
         LinearModel(bad)
+    cut = tmp_path / "cut.bin"
+    cut.write_bytes(_weights_path().read_bytes()[:-40])
+    with pytest.raises(ValueError, match="truncated"):
+        LinearModel(cut)
 
 
 def test_probabilities_are_a_distribution_and_confidence_is_the_top_one() -> None:

@@ -176,8 +176,11 @@ class FakeAnthropic(FakeUpstream):
     def broken_event(self) -> bytes:
         return b'event: content_block_delta\ndata: {"type": "content_block_delta", "index": 0, "delta": {\n\n'
 
-    def error_event(self) -> bytes:
+    def error_event(self, message: str | None = None) -> bytes:
         return sse(
-            {"type": "error", "error": {"type": "overloaded_error", "message": "Overloaded"}},
+            {
+                "type": "error",
+                "error": {"type": "overloaded_error", "message": message or "Overloaded"},
+            },
             "error",
         )

@@ -135,12 +135,12 @@ class FakeGemini(FakeUpstream):
     def broken_event(self) -> bytes:
         return b'data: {"candidates": [{"content": \r\n\r\n'
 
-    def error_event(self) -> bytes:
+    def error_event(self, message: str | None = None) -> bytes:
         return sse(
             {
                 "error": {
                     "code": 503,
-                    "message": "The model is overloaded. Please try again later.",
+                    "message": message or "The model is overloaded. Please try again later.",
                     "status": "UNAVAILABLE",
                 }
             }

@@ -135,11 +135,11 @@ class FakeOpenAI(FakeUpstream):
         kind = _ERROR_TYPES.get(fault.status, "server_error")
         return {"error": {"message": fault.message, "type": kind, "param": None, "code": None}}
 
-    def error_event(self) -> bytes:
+    def error_event(self, message: str | None = None) -> bytes:
         return sse(
             {
                 "error": {
-                    "message": "The server had an error while processing your request.",
+                    "message": message or "The server had an error while processing your request.",
                     "type": "server_error",
                     "code": 502,
                 }

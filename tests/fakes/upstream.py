@@ -66,7 +66,9 @@ class Answer:
     hang_after: int | None = None  # stop sending (connection stays open) after this many events
     malformed_at: int | None = None  # replace this event with broken JSON
     error_after: int | None = None  # send the provider's in-stream error event after this many
+    error_message: str | None = None  # that event's message (None: the provider's usual text)
     content_type: str | None = None  # override, e.g. "text/plain" for a wrong content type
+    head_delay: float = 0.0  # think this long before the head (a slow non-streamed answer)
 
 
 @dataclass
@@ -179,7 +181,7 @@ class FakeUpstream:
     def broken_event(self) -> bytes:
         return b'data: {"choices": [{"delta": {"content": "unfinished\n\n'
 
-    def error_event(self) -> bytes:
+    def error_event(self, message: str | None = None) -> bytes:
         raise NotImplementedError
 
     def stream_content_type(self, req: RecordedRequest) -> str:
@@ -209,12 +211,13 @@ class FakeUpstream:
             return Reply(
                 content_type=item.content_type or "application/json",
                 body=json.dumps(self.render_json(item, req)).encode(),
+                head_delay=item.head_delay,
             )
         events = self.render_events(item, req)
         if item.malformed_at is not None:
             events[item.malformed_at] = self.broken_event()
         if item.error_after is not None:
-            events = [*events[: item.error_after], self.error_event()]
+            events = [*events[: item.error_after], self.error_event(item.error_message)]
         keepalive = None
         if item.keepalive:
             keepalive = (
@@ -230,6 +233,7 @@ class FakeUpstream:
             keepalive=keepalive,
             cut_after=item.cut_after,
             hang_after=item.hang_after,
+            head_delay=item.head_delay,
         )
 
     # --- serving -------------------------------------------------------------------

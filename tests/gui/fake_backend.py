@@ -42,6 +42,7 @@ class FakeBackend:
             False, "inline", "", "L2 off: no provider key for a JSON-capable model", Agreement(0, 0)
         )
         self.usage_rows: list[dict[str, object]] = []  # what `what_if` re-routes
+        self.health_views: dict[str, HealthView] = {}  # what `health` says (default: healthy)
         self.audits: list[AuditResult] = []  # what `quality` sums up
         self.dismissed: set[str] = set()
         self.audit_skip = ""  # the auditor's last_skip
@@ -148,10 +149,11 @@ class FakeBackend:
         self.keys.pop(provider, None)
 
     def health(self, provider: str) -> HealthView:
-        return HealthView()
+        return self.health_views.get(provider, HealthView())
 
     def usable_providers(self) -> list[str]:
-        return sorted(self.keys)
+        """As the engine: a provider whose key was rejected is left out (for its back-off)."""
+        return sorted(p for p in self.keys if not self.health(p).key_rejected)
 
     async def test_connection(self, provider: str) -> tuple[bool, str]:
         return True, "ok"

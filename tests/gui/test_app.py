@@ -304,7 +304,7 @@ def test_test_connection_lists_models_without_spending(
                 assert "rejected the API key" in page.test_result.text()
                 assert "sk-conn-test" not in page.test_result.text()
                 await until(lambda: "⚠" in page.list.currentItem().text())
-                assert "rejected the key" in page.health_label.text()
+                assert "the openai key was rejected (HTTP 401) at " in page.health_label.text()
                 assert all(r.method == "GET" for r in fake.requests)  # no chat call, no spend
             finally:
                 await app.stop()

@@ -18,7 +18,7 @@ from PySide6.QtWidgets import QApplication, QStyle, QStyleOptionHeader, QWidget
 
 from gui.fake_backend import FakeBackend
 from gui.helpers import record
-from routerdesk.core.events import REQUEST_FINISHED
+from routerdesk.core.events import PROVIDER_HEALTH_CHANGED, REQUEST_FINISHED
 from routerdesk.core.types import UsageRecord
 from routerdesk.gui.backend import HealthView
 from routerdesk.gui.bridge import EngineBridge
@@ -73,6 +73,32 @@ def test_status_bar_and_tray_text_say_what_is_true(qtbot: Any) -> None:
     assert win.server_label.text().endswith("· routing") and states[-1] == "routing"
     win.set_paused(True)
     assert states[-1] == "paused"
+
+
+def test_a_rejected_key_is_named_in_the_status_not_taken_for_a_missing_one(qtbot: Any) -> None:
+    """Issue 12 benches a rejected key; the status must not say "no provider key" then."""
+    backend = FakeBackend()
+    backend.keys["openai"] = "sk-test"
+    win = make_window(qtbot, backend)
+    states: list[str] = []
+    win.status_changed.connect(lambda _spend, state: states.append(state))
+    assert win.routing_state() == "routing"
+    backend.health_views["openai"] = HealthView(
+        "open",
+        "invalid key",
+        key_rejected=True,
+        failures=1,
+        rejected="the openai key was rejected (HTTP 401) at 10:42; replace it ...",
+    )
+    backend.events.publish(PROVIDER_HEALTH_CHANGED, "openai", None)  # as the engine does
+    assert states[-1] == "key rejected: openai"
+    assert win.server_label.text().endswith("· key rejected: openai")
+    win.refresh_state()
+    assert not win.dashboard.showing_welcome()  # the key is there; the Providers page says why
+    assert "⚠" in win.providers.list.item(0).text()
+    backend.health_views.clear()  # a new key or a successful retry
+    backend.events.publish(PROVIDER_HEALTH_CHANGED, "openai", None)
+    assert states[-1] == "routing"
 
 
 def test_no_key_guidance_stays_after_a_failed_request(qtbot: Any) -> None:

@@ -79,6 +79,21 @@ def test_providers_key_field_clears(window: MainWindow, run: Any) -> None:
     assert "set" in page.key_state.text()
 
 
+def test_providers_timeouts_are_shown_and_saved(window: MainWindow) -> None:
+    page = window.providers
+    page.select("openai")
+    assert page.timeouts["first_event"].value() == 10.0  # the default, on screen
+    page.timeouts["first_event"].setValue(7.5)
+    page.timeouts["first_byte"].setValue(900.0)
+    page.save_timeouts.click()
+    saved = window.backend.settings.provider("openai").timeouts
+    assert (saved.first_event, saved.first_byte) == (7.5, 900.0)
+    page.select("anthropic")
+    assert page.timeouts["first_event"].value() == 10.0
+    page.select("openai")
+    assert page.timeouts["first_event"].value() == 7.5
+
+
 def test_settings_save(window: MainWindow) -> None:
     page = window.settings_page
     page.strategy.setCurrentText("cheapest")

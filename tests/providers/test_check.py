@@ -9,6 +9,7 @@ from fakes import FakeAnthropic, FakeGemini, FakeOpenAI, Fault, free_port
 from routerdesk.core.errors import (
     UpstreamAuthError,
     UpstreamConnectionError,
+    UpstreamForbidden,
     UpstreamProtocolError,
 )
 from routerdesk.providers.anthropic import API_VERSION, AnthropicAdapter
@@ -53,16 +54,25 @@ async def test_gemini_lists_models_with_goog_key(
     assert req.headers["x-goog-api-key"] == "AIza-test"
 
 
-@pytest.mark.parametrize("status", [401, 403])
 async def test_rejected_key_maps_to_auth_error_without_the_key(
-    client: httpx.AsyncClient, fake_openai: FakeOpenAI, status: int
+    client: httpx.AsyncClient, fake_openai: FakeOpenAI
 ) -> None:
-    fake_openai.push(Fault(status=status, message="Incorrect API key provided: sk-bad-999"))
+    fake_openai.push(Fault(status=401, message="Incorrect API key provided: sk-bad-999"))
     ctx = CallContext(base_url=fake_openai.base_url, key="sk-bad-999")
     with pytest.raises(UpstreamAuthError) as info:
         await OpenAICompatAdapter(client).check("openai", ctx)
-    assert f"HTTP {status}" in info.value.message and "rejected the API key" in info.value.message
+    assert "HTTP 401" in info.value.message and "rejected the API key" in info.value.message
     assert "sk-bad-999" not in info.value.message
+
+
+async def test_forbidden_is_not_a_rejected_key(
+    client: httpx.AsyncClient, fake_openai: FakeOpenAI
+) -> None:
+    fake_openai.push(Fault(status=403, message="Project sk-bad-999 may not list models"))
+    ctx = CallContext(base_url=fake_openai.base_url, key="sk-bad-999")
+    with pytest.raises(UpstreamForbidden) as info:
+        await OpenAICompatAdapter(client).check("openai", ctx)
+    assert "HTTP 403" in info.value.message and "sk-bad-999" not in info.value.message
 
 
 async def test_unreachable_and_wrong_endpoints(

@@ -59,7 +59,9 @@ def test_error_messages_never_contain_the_key() -> None:
         f'{{"error": {{"message": "Incorrect API key provided: {KEY}"}}}}'.encode(),
         KEY,
     )
-    assert KEY not in err.message and "[redacted]" in err.message and "Keys" in err.message
+    assert (
+        KEY not in err.message and "[redacted]" in err.message and "Providers page" in err.message
+    )
     other = error_for_status(
         "groq", 400, {}, b'{"error": {"message": "key gsk_abcdefghijklmnop is bad"}}', None
     )

@@ -228,3 +228,33 @@ async def test_demo_mode_fills_the_audit_log_without_keys(
         assert rt.engine.spend.totals().today == 0.0  # demo audits spend nothing
     finally:
         await rt.stop()
+
+
+async def test_keys_in_answers_and_audit_errors_are_scrubbed_before_they_are_stored(
+    served: Served,
+) -> None:
+    """audits.sqlite3 holds answer text: a key echoed in an answer (or in an audit call's error)
+    goes through core.redact.scrub like every usage-log row."""
+    audits_on(served)
+    key = conftest.OPENAI_KEY
+    served.openai.push(Answer(text=f"Paris. (key {key})"), Answer(text=f"Paris, with {key}."))
+    served.anthropic.push(verdict("tie"), verdict("tie"))
+    answered = await post(served)
+    await settle(served)
+    served.openai.push(Answer(text=ROUTED), Fault(status=500, message=f"bad request from {key}"))
+    failed = await post(served)
+    await settle(served)
+    store = served.runtime.audits
+    assert store is not None
+    ok = store.get(answered.headers["x-routerdesk-request-id"])
+    assert ok is not None and ok.verdict == "as_good"
+    assert "[redacted]" in ok.routed_answer and "[redacted]" in ok.baseline_answer
+    bad_id = failed.headers["x-routerdesk-request-id"]
+    bad = store.get(bad_id)
+    assert bad is not None and bad.verdict is None and bad.error.startswith("baseline call failed")
+    assert served.row(f"{bad_id}.audit-baseline")["status"] == "error"
+    for path in store.path.parent.glob(store.path.name + "*"):  # the file and its WAL
+        assert key.encode() not in path.read_bytes(), path.name
+    for rid in (answered, failed):
+        row = served.row(rid.headers["x-routerdesk-request-id"] + ".audit-baseline")
+        assert key not in json.dumps(row, default=str)

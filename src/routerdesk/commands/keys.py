@@ -54,7 +54,10 @@ def run(args: argparse.Namespace) -> int:
                 print("routerdesk: no key given; nothing stored", file=sys.stderr)
                 return 1
             store.set(args.provider, key)
-            print(f"stored the {args.provider} key in the OS keyring")
+            print(
+                f"stored the {args.provider} key in the OS keyring "
+                "(a running routerdesk uses it within 30 s)"
+            )
             shadow = [v for v in ENV_VARS.get(args.provider, ()) if os.environ.get(v)]
             if shadow:
                 print(

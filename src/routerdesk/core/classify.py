@@ -66,7 +66,6 @@ class L1Classifier:
             confidence = min(confidence, 0.4)
             signals.append("no user text")
         signals.extend(self.model.explain(pred, top, second))
-        signals.extend(self.model.explain_complexity(pred))
         features = dict(reading.log_features)
         features["p_second"] = round(float(probs[second]), 3)
         return Classification(

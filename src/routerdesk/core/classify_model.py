@@ -1,9 +1,9 @@
 """The learned part of the L1 classifier: two linear models over sparse binary features.
 
-Weights ship in ``resources/classifier.npz`` (written by training/train.py from the
+Weights ship in ``resources/classifier.bin`` (written by training/train.py from the
 corpus described in training/SOURCES.md; training/MODEL_CARD.md says what they are
-good and bad at). Inference is numpy only: look the request's feature names up in
-the vocabulary, sum those rows of the weight matrix, then
+good and bad at). Inference: look the request's feature names up in the vocabulary,
+sum those rows of the weight matrix, then
 
     task probabilities  softmax((x W + b) / T)      T fitted on out-of-source predictions
     complexity          sigmoid(a (x w_c + b_c) + c)  P(a small model gets it wrong)
@@ -11,29 +11,58 @@ the vocabulary, sum those rows of the weight matrix, then
 An explicit vocabulary rather than the hashing trick: it is as fast (one dict lookup
 per feature), has no collisions, is smaller at this size, and lets every decision
 be explained by the names of the features that pushed it.
+
+Plain Python and the standard library's `array`, no numpy: a request fires about a
+hundred features, and at that size summing nine-float slices costs what numpy's
+call overhead does, while importing numpy and unpacking an .npz would add a few
+hundred milliseconds to the start-up of `serve`.
+
+File format (little-endian): ``RDCLF1\n``, a u32 length and that much UTF-8 JSON
+(meta, biases, temperature, Platt scaling, number of features), a u32 length and the
+vocabulary (names joined by newlines), then features x (tasks + 1) float32 weights,
+row by row: the task weights followed by the complexity weight.
 """
 
 from __future__ import annotations
 
+import heapq
 import json
 import math
+import struct
+import sys
+from array import array
 from functools import cache
 from importlib import resources
 from pathlib import Path
 from typing import Any, NamedTuple
 
-import numpy as np
-
 from routerdesk.core.types import TASKS
 
-WEIGHTS_FILE = "classifier.npz"
+WEIGHTS_FILE = "classifier.bin"
+MAGIC = b"RDCLF1\n"
+WIDTH = len(TASKS) + 1  # task weights, then the complexity weight
 
 
 class Prediction(NamedTuple):
     probs: list[float]  # calibrated task probabilities, in TASKS order
     complexity: float  # calibrated P(a small model gets it wrong)
     rows: list[int]  # vocabulary rows that fired (for explanations)
-    weights: np.ndarray  # (len(rows), len(TASKS) + 1): their task and complexity weights
+
+
+def write_weights(
+    path: Path, header: dict[str, Any], vocab: list[str], rows: list[list[float]]
+) -> None:
+    """Write a weights file (training/train.py); `rows[i]` = task weights + complexity weight."""
+    head = json.dumps(header, sort_keys=True).encode("utf-8")
+    names = "\n".join(vocab).encode("utf-8")
+    flat = array("f", [v for row in rows for v in row])
+    if sys.byteorder != "little":
+        flat.byteswap()
+    with path.open("wb") as f:
+        f.write(MAGIC)
+        f.write(struct.pack("<I", len(head)) + head)
+        f.write(struct.pack("<I", len(names)) + names)
+        f.write(flat.tobytes())
 
 
 class LinearModel:
@@ -41,45 +70,55 @@ class LinearModel:
 
     def __init__(self, path: Path | None = None) -> None:
         if path is None:
-            ref = resources.files("routerdesk") / "resources" / WEIGHTS_FILE
-            with resources.as_file(ref) as p, np.load(p) as z:
-                self._load(z)
+            data = (resources.files("routerdesk") / "resources" / WEIGHTS_FILE).read_bytes()
         else:
-            with np.load(path) as z:
-                self._load(z)
+            data = path.read_bytes()
+        self._load(data, str(path or WEIGHTS_FILE))
 
-    def _load(self, z: Any) -> None:
+    def _load(self, data: bytes, where: str) -> None:
+        if not data.startswith(MAGIC):
+            raise ValueError(f"{where}: not a routerdesk classifier weights file")
+        at = len(MAGIC)
+        (n,) = struct.unpack_from("<I", data, at)
+        header = json.loads(data[at + 4 : at + 4 + n])
+        at += 4 + n
+        (n,) = struct.unpack_from("<I", data, at)
+        names = data[at + 4 : at + 4 + n].decode("utf-8").split("\n")
+        at += 4 + n
+        self.meta: dict[str, Any] = header["meta"]
+        if tuple(self.meta.get("tasks", ())) != TASKS:
+            raise ValueError(f"{where}: trained for tasks {self.meta.get('tasks')}, not {TASKS}")
         # Row 0 is an empty feature (zero weights), so every real row number is truthy and
         # `predict` can drop unknown names with a C-level filter(None, ...).
-        self.vocab: list[str] = ["", *bytes(z["vocab"]).decode("utf-8").split("\n")]
-        self.index: dict[str, int] = {name: i for i, name in enumerate(self.vocab) if i}
-        # Task and complexity weights side by side: one gather serves both models.
-        self.Wx = np.vstack(
-            [np.zeros((1, len(TASKS) + 1)), np.hstack([z["W"], z["wc"][:, None]])]
-        ).astype(np.float32)
-        self.W = self.Wx[:, : len(TASKS)]
-        self.wc = self.Wx[:, len(TASKS)]
-        self.b = [float(v) for v in z["b"]]
-        self.bc = float(z["bc"])
-        self.temperature = float(z["temperature"])
-        self.platt_a, self.platt_b = (float(v) for v in z["platt"])
-        self._phrases: dict[int, str] = {}  # explanation phrases, filled as rows are used
-        self.meta: dict[str, Any] = json.loads(bytes(z["meta"]).decode("utf-8"))
-        if tuple(self.meta.get("tasks", ())) != TASKS:
+        self.vocab: list[str] = ["", *names]
+        self.index: dict[str, int] = dict(zip(names, range(1, len(names) + 1), strict=True))
+        weights = array("f", bytes(4 * WIDTH))
+        weights.frombytes(data[at : at + 4 * WIDTH * len(names)])
+        if sys.byteorder != "little":
+            weights.byteswap()
+        if len(weights) != WIDTH * len(self.vocab):
             raise ValueError(
-                f"{WEIGHTS_FILE}: trained for tasks {self.meta.get('tasks')}, not {TASKS}"
+                f"{where}: truncated ({len(weights)} weights for {len(names)} features)"
             )
+        self.weights = weights
+        self.b: list[float] = [float(v) for v in header["bias"]]
+        self.bc = float(header["complexity_bias"])
+        self.temperature = float(header["temperature"])
+        self.platt_a, self.platt_b = (float(v) for v in header["platt"])
+        self._phrases: dict[int, str] = {}  # explanation phrases, filled as rows are used
+
+    def row(self, i: int) -> list[float]:
+        """Feature `i`'s task weights followed by its complexity weight."""
+        return self.weights[i * WIDTH : (i + 1) * WIDTH].tolist()
 
     def predict(self, names: list[str]) -> Prediction:
         # map, filter and dict.fromkeys run in C: known names, once each, in order.
         rows = list(dict.fromkeys(filter(None, map(self.index.get, names))))
-        # Eight logits and one complexity score: plain floats beat numpy at this size.
+        w = self.weights
+        z = [0.0] * WIDTH
         if rows:
-            g = self.Wx[rows]
-            z = g.sum(axis=0).tolist()
-        else:
-            g = self.Wx[:0]
-            z = [0.0] * (len(TASKS) + 1)
+            # zip(*slices) transposes the fired rows; sum adds each column in C.
+            z = list(map(sum, zip(*[w[r * WIDTH : r * WIDTH + WIDTH] for r in rows], strict=True)))
         t = self.temperature
         logits = [(a + b) / t for a, b in zip(z, self.b, strict=False)]
         top = max(logits)
@@ -88,14 +127,7 @@ class LinearModel:
         probs = [v / total for v in e]
         zc = z[-1] + self.bc
         complexity = 1.0 / (1.0 + math.exp(-(self.platt_a * zc + self.platt_b)))
-        return Prediction(probs, complexity, rows, g)
-
-    def _top(self, values: np.ndarray, n: int) -> list[int]:
-        """Positions of the n largest values, largest first (argpartition: linear time)."""
-        if len(values) > n:
-            idx = np.argpartition(values, -n)[-n:]
-            return sorted(idx.tolist(), key=lambda i: -values.item(i))
-        return sorted(range(len(values)), key=lambda i: -values.item(i))
+        return Prediction(probs, complexity, rows)
 
     def _phrase(self, row: int) -> str:
         text = self._phrases.get(row)
@@ -103,26 +135,23 @@ class LinearModel:
             text = self._phrases[row] = describe(self.vocab[row])
         return text
 
-    def explain(self, pred: Prediction, task: int, against: int, n: int = 3) -> list[str]:
-        """The features that pushed `task` over `against` most, as readable phrases."""
-        if not pred.rows:
-            return []
-        push = pred.weights[:, task] - pred.weights[:, against]
-        return [
-            f"{self._phrase(pred.rows[i])} ({push.item(i):+.2f})"
-            for i in self._top(push, n)
-            if push.item(i) > 0
-        ]
-
-    def explain_complexity(self, pred: Prediction, n: int = 2) -> list[str]:
-        """The features that moved complexity most, either way."""
-        if not pred.rows:
-            return []
-        w = pred.weights[:, len(TASKS)]
-        out = []
-        for i in self._top(np.abs(w), n):
-            v = w.item(i)
-            out.append(f"{self._phrase(pred.rows[i])} ({'harder' if v > 0 else 'easier'} {v:+.2f})")
+    def explain(
+        self, pred: Prediction, task: int, against: int, n: int = 3, m: int = 2
+    ) -> list[str]:
+        """The `n` features that pushed `task` over `against` most and the `m` that moved
+        complexity most, as readable phrases with their weights (one pass over the rows)."""
+        w = self.weights
+        c = WIDTH - 1
+        push: list[tuple[float, int]] = []
+        pull: list[tuple[float, int]] = []
+        for r in pred.rows:
+            o = r * WIDTH
+            push.append((w[o + task] - w[o + against], r))
+            pull.append((abs(w[o + c]), r))
+        out = [f"{self._phrase(r)} ({v:+.2f})" for v, r in heapq.nlargest(n, push) if v > 0]
+        for _, r in heapq.nlargest(m, pull):
+            v = w[r * WIDTH + c]
+            out.append(f"{self._phrase(r)} ({'harder' if v > 0 else 'easier'} {v:+.2f})")
         return out
 
 

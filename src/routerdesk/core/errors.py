@@ -11,18 +11,18 @@
         ├── UpstreamTimeout   504    connect / first byte / idle gap / total deadline passed
         ├── UpstreamConnectionError 502  refused, reset, DNS
         ├── UpstreamRateLimited 429  429 from the provider (`retry_after` seconds if given)
-        ├── UpstreamAuthError  401/403 the provider rejected our key
+        ├── UpstreamAuthError  401    the provider rejected our key (the provider is benched)
+        ├── UpstreamForbidden  403    our key may not use this model (only this model fails)
         ├── UpstreamBadRequest 400/404/422  the provider says the request is wrong: never retried
         ├── UpstreamServerError 5xx, 408, 409
         └── UpstreamProtocolError 502  malformed JSON, wrong content type, a stream cut short
 
 Messages never contain API keys: adapters build them from status codes and the
-provider's own error text, which is scrubbed with `scrub()` first.
+provider's own error text, which goes through `core.redact.scrub()` first
+(and again wherever a message leaves the process or is stored).
 """
 
 from __future__ import annotations
-
-import re
 
 
 class RouterError(Exception):
@@ -123,6 +123,14 @@ class UpstreamAuthError(UpstreamError):
     kind = "upstream_auth_error"
 
 
+class UpstreamForbidden(UpstreamError):
+    """403: the key is valid but may not use this model (tier, region, organisation);
+    other models of the provider may still answer, so the provider is not benched."""
+
+    status = 502
+    kind = "upstream_permission_error"
+
+
 class UpstreamBadRequest(UpstreamError):
     status = 400
     kind = "invalid_request_error"
@@ -142,17 +150,3 @@ class UpstreamServerError(UpstreamError):
 class UpstreamProtocolError(UpstreamError):
     status = 502
     kind = "upstream_protocol_error"
-
-
-_SECRETISH = re.compile(
-    r"(sk-[A-Za-z0-9_\-]{8,}|sk-ant-[A-Za-z0-9_\-]{8,}|AIza[0-9A-Za-z_\-]{20,}|"
-    r"gsk_[A-Za-z0-9]{8,}|xai-[A-Za-z0-9]{8,}|(?i:bearer)\s+[A-Za-z0-9._\-]{8,})"
-)
-
-
-def scrub(text: str, *secrets: str) -> str:
-    """Remove anything that looks like an API key, and the given secrets, from text."""
-    for s in secrets:
-        if s:
-            text = text.replace(s, "[redacted]")
-    return _SECRETISH.sub("[redacted]", text)

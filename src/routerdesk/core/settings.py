@@ -16,13 +16,26 @@ DEFAULT_PORT = 8787
 
 
 class Timeouts(BaseModel):
-    """Seconds. `first_byte` bounds the wait for the response head; `idle` the gap between stream chunks."""
+    """Seconds; several bounds, not one number, so a hung provider is found fast without
+    cutting off a slow answer.
+
+    A streamed answer sends its head and a first event within a second even from
+    reasoning models, so `first_event` (10 s) finds a dead or hung provider fast.
+    A non-streamed answer arrives whole, head and all, only when it is done (minutes
+    for a reasoning model), so it is bounded by `first_byte` and `total`; TCP
+    keep-alive probes (server/upstream_transport.py) notice a connection that died
+    meanwhile. `idle` bounds the gap between two chunks of a stream (providers send
+    keep-alives while they think).
+    """
 
     model_config = ConfigDict(extra="forbid")
 
-    connect: float = Field(default=5.0, gt=0, title="Connect timeout (s)")
-    first_byte: float = Field(default=60.0, gt=0, title="Time to first byte (s)")
-    idle: float = Field(default=60.0, gt=0, title="Idle gap between stream chunks (s)")
+    connect: float = Field(default=5.0, gt=0, title="Connect (s)")
+    first_event: float = Field(
+        default=10.0, gt=0, title="Streams: response head and first event (s)"
+    )
+    first_byte: float = Field(default=600.0, gt=0, title="Non-streamed: the whole answer (s)")
+    idle: float = Field(default=60.0, gt=0, title="Streams: gap between chunks (s)")
     total: float = Field(default=600.0, gt=0, title="Total time (s)")
 
 

@@ -18,7 +18,7 @@ from routerdesk.core.errors import ConfigError
 from routerdesk.core.events import EventBus
 from routerdesk.core.l2 import Agreement, L2Status
 from routerdesk.core.quality import QualitySummary, Suggestion
-from routerdesk.core.registry import Registry
+from routerdesk.core.registry import PROVIDERS, Registry
 from routerdesk.core.replay import Projection
 from routerdesk.core.settings import Settings
 from routerdesk.core.types import ChatRequest, Classification, Decision, UsageRecord
@@ -33,6 +33,7 @@ class HealthView:
     last_error: str = ""
     key_rejected: bool = False
     failures: int = 0  # consecutive failed calls (0: the last call succeeded)
+    rejected: str = ""  # "the openai key was rejected (HTTP 401) at 10:42; replace it ..."
 
 
 @dataclass(slots=True, frozen=True)
@@ -189,3 +190,8 @@ def can_route(backend: Backend) -> bool:
     """Whether an enabled model has a usable provider (a key, or a local server)."""
     usable = set(backend.usable_providers())
     return any(m.enabled and m.provider in usable for m in backend.registry)
+
+
+def rejected_keys(backend: Backend) -> list[str]:
+    """Providers with a key that the provider rejected: routing leaves them out for now."""
+    return [p for p in PROVIDERS if backend.health(p).key_rejected and backend.key(p).present]

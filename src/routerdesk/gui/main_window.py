@@ -21,7 +21,7 @@ from routerdesk import __version__
 from routerdesk.core.audit import AUDIT_TASK
 from routerdesk.core.errors import ConfigError
 from routerdesk.core.types import UsageRecord
-from routerdesk.gui.backend import Backend, can_route
+from routerdesk.gui.backend import Backend, can_route, rejected_keys
 from routerdesk.gui.bridge import EngineBridge
 from routerdesk.gui.icons import app_icon
 from routerdesk.gui.models.request_row import RequestRow
@@ -175,7 +175,7 @@ class MainWindow(QMainWindow):
         b.in_flight_changed.connect(self.dashboard.set_in_flight)
         b.registry_changed.connect(self.registry.show_registry)
         b.settings_changed.connect(lambda _s: self.refresh_state())
-        b.provider_health_changed.connect(lambda _p, _h: self.providers.refresh())
+        b.provider_health_changed.connect(lambda _p, _h: self._on_health())
         self.dashboard.add_key_requested.connect(self._go_add_key)
         self.playground.add_key_requested.connect(self._go_add_key)
         self.dashboard.demo_requested.connect(lambda: self.set_demo(True))
@@ -238,19 +238,29 @@ class MainWindow(QMainWindow):
         self.dashboard.set_budget(self.backend.budget_status())
         # Until a key exists or demo is on there is nothing to route to, whatever the
         # log holds (failed requests from a tool set up too early must not hide this).
-        self.dashboard.set_empty_state(not demo and not routable)
+        # A rejected key is not a missing one: the status bar and Providers page say so.
+        self.dashboard.set_empty_state(
+            not demo and not routable and not rejected_keys(self.backend)
+        )
         self.dashboard.first_steps.set_endpoint(self.backend.server_url, self.backend.access_token)
         self.integrations.refresh()
         self.providers.refresh()
         self._show_status()
 
+    def _on_health(self) -> None:
+        self.providers.refresh()
+        self._show_status()  # a rejected key (or its recovery) changes what a request meets
+
     def routing_state(self) -> str:
-        """What the router does with a request now: paused, demo, no provider key or routing."""
+        """What a request meets now: paused, demo, routing, key rejected: …, or no provider key."""
         if self.backend.paused:
             return "paused"
         if self.backend.demo:
             return "demo"
-        return "routing" if can_route(self.backend) else "no provider key"
+        if can_route(self.backend):
+            return "routing"
+        rejected = rejected_keys(self.backend)
+        return f"key rejected: {', '.join(rejected)}" if rejected else "no provider key"
 
     def _show_status(self) -> None:
         state = self.routing_state()

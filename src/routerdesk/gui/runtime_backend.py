@@ -236,6 +236,7 @@ class RuntimeBackend:
             h.last_error,
             h.key_rejected,
             h.consecutive_failures,
+            h.rejected_message() if h.key_rejected else "",
         )
 
     def usable_providers(self) -> list[str]:

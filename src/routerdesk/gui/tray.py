@@ -54,7 +54,7 @@ class Tray(QObject):
         self.pause_action.blockSignals(False)
 
     def set_status(self, spend_today: float, state: str) -> None:
-        """`state` as `MainWindow.routing_state()` says it: paused, demo, no provider key, routing."""
+        """`state` as `MainWindow.routing_state()` says it: paused, demo, routing, no provider key…"""
         self.icon.setToolTip(f"routerdesk: {state}\nToday's spend: ${spend_today:,.4f}")
 
     def tooltip(self) -> str:

@@ -10,14 +10,17 @@ What a failure means for the chain (classes from `core.errors`):
     │   │                            next model is on the same provider
     │   ├── UpstreamServerError      5xx, 408, 409 (and 402 out-of-credit)
     │   ├── UpstreamProtocolError    malformed JSON, wrong content type, cut stream
-    │   └── UpstreamAuthError        401/403: key marked rejected; every other model
-    │                                of that provider is skipped
+    │   ├── UpstreamAuthError        401: key marked rejected; every other model
+    │   │                            of that provider is skipped
+    │   └── UpstreamForbidden        403: only this model fails; the provider stays in use
     └── not retryable: raised at once
         └── UpstreamBadRequest       400/404/413/422: the request itself is wrong
 
 Providers whose circuit breaker is open are skipped (recorded as a hop with
 status None). Streams fail over only until the first event: the chain
-pre-fetches it, so a failure before it is invisible to the client. After
+pre-fetches it, so a failure before it is invisible to the client. The first
+event must arrive within the provider's `Timeouts.first_event` (connect, head
+and first event together): a hung provider costs seconds, not minutes. After
 that a failure is raised from the iterator (the server renders an error
 event); a stream is never silently truncated. Closing the `ChainStream`
 (or cancelling its consumer) closes the upstream connection.
@@ -38,7 +41,9 @@ from routerdesk.core.errors import (
     UpstreamError,
     UpstreamProtocolError,
     UpstreamRateLimited,
+    UpstreamTimeout,
 )
+from routerdesk.core.redact import scrub
 from routerdesk.core.registry import ModelSpec
 from routerdesk.core.types import ChatRequest, ChatResponse, Hop, StreamEvent
 from routerdesk.providers.base import CallContext, ProviderAdapter
@@ -122,7 +127,7 @@ def _hop(model: ModelSpec, exc: UpstreamError, started: float) -> Hop:
         model_id=model.id,
         provider=model.provider,
         status=exc.upstream_status,
-        error=exc.message,
+        error=scrub(exc.message),
         ms=(time.perf_counter() - started) * 1000.0,
     )
 
@@ -195,10 +200,18 @@ class FallbackChain:
             ctx = context_for(model)
             started = time.perf_counter()
             events = self._adapter(model.provider).stream(req, model, ctx)
+            exc: UpstreamError
             try:
-                first = await anext(events)
+                async with asyncio.timeout(ctx.timeouts.first_event):
+                    first = await anext(events)
+            except TimeoutError:
+                exc = UpstreamTimeout(
+                    f"{model.provider} sent no first event within {ctx.timeouts.first_event:g} s "
+                    "(a stream normally starts in under a second); it may be down or overloaded.",
+                    provider=model.provider,
+                )
             except StopAsyncIteration:
-                exc: UpstreamError = UpstreamProtocolError(
+                exc = UpstreamProtocolError(
                     f"{model.provider} ended the stream without sending anything.",
                     provider=model.provider,
                 )

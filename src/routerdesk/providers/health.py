@@ -5,9 +5,15 @@
       |                                  +------ probe fails --------+
       +------------------------ probe succeeds ----------------------+
 
-Failures that count: every retryable `UpstreamError` and auth errors (a
-rejected key also sets `key_rejected`). Bad requests (400/404/422) say
-nothing about the provider's health and are ignored. In half-open one probe
+Failures that count: every retryable `UpstreamError` and auth errors. Bad
+requests (400/404/422) and a 403 for one model say nothing about the
+provider's health and are ignored.
+
+A rejected key (401) sets `key_rejected` and `rejected_at` and opens the
+breaker for a back-off that doubles with each rejection in a row
+(`KEY_RETRY_S` up to `KEY_RETRY_MAX_S`): then one probe tries the key again,
+in case it was fixed where we cannot see (a new key behind the same variable,
+a billing problem solved). A new key (`reset`) or a success clears it. In half-open one probe
 is let through at a time; if a probe is abandoned (client went away), another
 is allowed after a further cool-down. Time comes from an injectable monotonic
 clock so tests can move it.
@@ -20,9 +26,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from enum import StrEnum
 
-from routerdesk.core.errors import UpstreamAuthError, UpstreamError
+from routerdesk.core.errors import UpstreamAuthError, UpstreamError, UpstreamForbidden
+from routerdesk.core.redact import scrub
 
 Clock = Callable[[], float]
+
+KEY_RETRY_S = 60.0  # first wait before a rejected key is tried again
+KEY_RETRY_MAX_S = 900.0
 
 
 class BreakerState(StrEnum):
@@ -42,6 +52,21 @@ class ProviderHealth:
     last_status: int | None = None
     key_rejected: bool = False
     retry_at: float | None = None  # monotonic time the next probe is allowed (when open)
+    rejected_at: float | None = None  # wall-clock time of the last rejection (for messages)
+    rejections: int = 0  # rejections in a row; each doubles the wait before the next probe
+
+    def rejected_message(self) -> str:
+        """What the user should read about a rejected key: when, and how to fix it."""
+        when = time.strftime("%H:%M", time.localtime(self.rejected_at or time.time()))
+        status = f"HTTP {self.last_status}" if self.last_status else "rejected"
+        return (
+            f"the {self.provider} key was rejected ({status}) at {when}; replace it with "
+            f"`routerdesk keys set {self.provider}` or on the Providers page"
+        )
+
+    def benched(self, now: float) -> bool:
+        """A rejected key whose back-off has not run out: routing leaves the provider out."""
+        return self.key_rejected and self.retry_at is not None and now < self.retry_at
 
 
 HealthListener = Callable[[str, ProviderHealth], None]
@@ -105,21 +130,43 @@ class CircuitBreaker:
         self._set(ProviderHealth(self.provider, last_error=h.last_error, last_status=h.last_status))
 
     def record_failure(self, error: UpstreamError) -> None:
-        if not error.retryable and not isinstance(error, UpstreamAuthError):
-            return  # the request was wrong, not the provider
+        if isinstance(error, UpstreamForbidden) or (
+            not error.retryable and not isinstance(error, UpstreamAuthError)
+        ):
+            return  # the request (or this one model) was wrong, not the provider
         self._probe_started = None
         h = self._health
         failures = h.consecutive_failures + 1
+        now = self._clock()
+        if isinstance(error, UpstreamAuthError):
+            rejections = h.rejections + 1
+            wait = min(KEY_RETRY_S * 2 ** (rejections - 1), KEY_RETRY_MAX_S)
+            self._set(
+                ProviderHealth(
+                    self.provider,
+                    state=BreakerState.OPEN,
+                    consecutive_failures=failures,
+                    last_error=scrub(error.message),
+                    last_status=error.upstream_status,
+                    key_rejected=True,
+                    retry_at=now + wait,
+                    rejected_at=time.time(),
+                    rejections=rejections,
+                )
+            )
+            return
         opens = h.state is BreakerState.HALF_OPEN or failures >= self.failure_threshold
         self._set(
             ProviderHealth(
                 self.provider,
                 state=BreakerState.OPEN if opens else BreakerState.CLOSED,
                 consecutive_failures=failures,
-                last_error=error.message,
+                last_error=scrub(error.message),
                 last_status=error.upstream_status,
-                key_rejected=h.key_rejected or isinstance(error, UpstreamAuthError),
-                retry_at=self._clock() + self.cooldown_s if opens else None,
+                key_rejected=h.key_rejected,
+                retry_at=now + self.cooldown_s if opens else None,
+                rejected_at=h.rejected_at,
+                rejections=h.rejections,
             )
         )
 

@@ -8,7 +8,7 @@ await and leaves connect to httpx.
 
 Every failure leaves this module as one `UpstreamError` subclass whose message
 names the provider, says what happened and what to do, and never contains
-the API key (provider text goes through `core.errors.scrub`).
+the API key (provider text goes through `core.redact.scrub`).
 """
 
 from __future__ import annotations
@@ -31,12 +31,13 @@ from routerdesk.core.errors import (
     UpstreamBadRequest,
     UpstreamConnectionError,
     UpstreamError,
+    UpstreamForbidden,
     UpstreamProtocolError,
     UpstreamRateLimited,
     UpstreamServerError,
     UpstreamTimeout,
-    scrub,
 )
+from routerdesk.core.redact import scrub
 from routerdesk.core.settings import Timeouts
 
 # Many concurrent streams to a handful of hosts: keep enough idle connections
@@ -196,7 +197,7 @@ def error_for_status(
     provider: str, status: int, headers: Mapping[str, str], body: bytes, key: str | None
 ) -> UpstreamError:
     """Map a provider's HTTP error status to the right `UpstreamError` subclass."""
-    detail = scrub(provider_message(body), key or "") or "no details given"
+    detail = scrub(provider_message(body), key or "").rstrip(". ") or "no details given"
     if status == 429:
         retry_after = parse_retry_after(headers)
         wait = f"; it asks us to retry after {retry_after:.0f} s" if retry_after is not None else ""
@@ -206,10 +207,17 @@ def error_for_status(
             status=status,
             retry_after=retry_after,
         )
-    if status in (401, 403):
+    if status == 401:
         return UpstreamAuthError(
-            f"{provider} rejected the API key (HTTP {status}): {detail}. "
-            f"Check or replace the {provider} key under Keys.",
+            f"{provider} rejected the API key (HTTP {status}): {detail}. Replace it with "
+            f"`routerdesk keys set {provider}` or on the Providers page.",
+            provider=provider,
+            status=status,
+        )
+    if status == 403:
+        return UpstreamForbidden(
+            f"{provider} refused access (HTTP 403): {detail}. The key works but may not be "
+            "allowed to use this model (plan, organisation or region).",
             provider=provider,
             status=status,
         )

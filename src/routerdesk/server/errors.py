@@ -3,7 +3,8 @@
 OpenAI:    ``{"error": {"message", "type", "param", "code"}}``
 Anthropic: ``{"type": "error", "error": {"type", "message"}}``
 
-`error_for(exc)` turns any exception into (status, RouterError-like fields);
+`error_for(exc)` turns any exception into (status, RouterError-like fields),
+its message passed through `core.redact.scrub` (no key, by value or by shape);
 anything that is not a `RouterError` becomes a generic 500 whose message never
 includes the exception text (it may hold a key or a prompt); the traceback goes
 to the server log only.
@@ -23,6 +24,7 @@ from routerdesk.core.errors import (
     UpstreamAuthError,
     UpstreamError,
 )
+from routerdesk.core.redact import scrub
 from routerdesk.core.types import InboundFormat
 
 # Anthropic's error types by status (https://docs.anthropic.com/en/api/errors).
@@ -110,6 +112,7 @@ def error_for(exc: BaseException) -> ApiError:
         if exc.upstream_status is not None and code is None:
             code = f"upstream_{exc.upstream_status}"
     status = exc.status if 400 <= exc.status <= 599 else 500
+    message = scrub(message)
     retryable = not isinstance(exc, BudgetExceeded | NoUsableModel | UpstreamAuthError)
     return ApiError(status, message, exc.kind, param, code, retryable)
 

@@ -7,7 +7,8 @@ Parameters we do not model (seed, logit_bias, ...) travel in `ChatRequest.extra`
 `render_completion` builds a ``chat.completion`` object; `ChunkRenderer` turns
 `StreamEvent`s into ``chat.completion.chunk`` SSE lines (``data: ...\\n\\n``, a
 usage chunk only when the client asked for ``stream_options.include_usage``, then
-``data: [DONE]``). Chunk JSON shares a prebuilt prefix so each event costs one
+``data: [DONE]``; after an error event the stream ends without ``[DONE]``, as OpenAI's
+does, so a client that waits for ``[DONE]`` sees the failure). Chunk JSON shares a prebuilt prefix so each event costs one
 small `json.dumps`.
 """
 
@@ -233,8 +234,10 @@ class ChunkRenderer:
 
     @staticmethod
     def error(body: dict[str, Any]) -> bytes:
-        """A mid-stream failure: the openai SDK raises APIError on a ``data: {"error": ...}`` event."""
-        return b"data: " + json.dumps(body).encode() + b"\n\ndata: [DONE]\n\n"
+        """A mid-stream failure: the openai SDK raises APIError on a ``data: {"error": ...}`` event.
+
+        No ``[DONE]`` follows: it would tell a hand-written client the answer ended normally."""
+        return b"data: " + json.dumps(body).encode() + b"\n\n"
 
 
 def render_models(model_ids: list[str], created: int) -> dict[str, Any]:

@@ -19,6 +19,10 @@ Semantics kept from httpx's own transport:
 - closing a response that was not read to the end closes its connection, so
   the provider sees the disconnect and stops generating.
 
+Every upstream socket has TCP keep-alive on (probes after `KEEPALIVE_IDLE_S` of
+silence): a non-streamed answer may take minutes with nothing on the wire, and
+the probes tell a provider that is thinking from a connection that died.
+
 This module lives under server/ because it is the package allowed to import
 aiohttp; it knows nothing about routing.
 """
@@ -26,6 +30,7 @@ aiohttp; it knows nothing about routing.
 from __future__ import annotations
 
 import asyncio
+import socket
 import ssl
 from collections.abc import AsyncIterator
 
@@ -36,6 +41,25 @@ KEEPALIVE_S = (
     45.0  # like providers.http.DEFAULT_LIMITS: before providers' balancers drop idle sockets
 )
 MAX_CONNECTIONS = 100
+KEEPALIVE_IDLE_S = 15  # then a probe every KEEPALIVE_INTERVAL_S; dead after KEEPALIVE_PROBES
+KEEPALIVE_INTERVAL_S = 5
+KEEPALIVE_PROBES = 3
+
+
+def keepalive_socket(addr_info: tuple[int, int, int, str, tuple[object, ...]]) -> socket.socket:
+    """A TCP socket with keep-alive probes: a dead connection fails in ~30 s, not at the deadline."""
+    family, kind, proto = addr_info[0], addr_info[1], addr_info[2]
+    sock = socket.socket(family=family, type=kind, proto=proto)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
+    for name, value in (
+        ("TCP_KEEPIDLE", KEEPALIVE_IDLE_S),
+        ("TCP_KEEPINTVL", KEEPALIVE_INTERVAL_S),
+        ("TCP_KEEPCNT", KEEPALIVE_PROBES),
+    ):
+        option = getattr(socket, name, None)  # Linux names; macOS and Windows lack some
+        if option is not None:
+            sock.setsockopt(socket.IPPROTO_TCP, option, value)
+    return sock
 
 
 def _ssl_context() -> ssl.SSLContext:
@@ -88,7 +112,10 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
     def _get_session(self) -> aiohttp.ClientSession:
         if self._session is None or self._session.closed:
             connector = aiohttp.TCPConnector(
-                limit=self._max_connections, keepalive_timeout=self._keepalive_s, ssl=self._ssl
+                limit=self._max_connections,
+                keepalive_timeout=self._keepalive_s,
+                ssl=self._ssl,
+                socket_factory=keepalive_socket,
             )
             self._session = aiohttp.ClientSession(
                 connector=connector,

@@ -2,8 +2,11 @@
 
 A separate file (`paths.audits_db_path()`) because, unlike the usage log, it
 holds answer text: the routed model's and the baseline model's answer of every
-audited request (never the prompt). Deleting the file forgets every audit and
-nothing else; `prune` applies the same retention as the usage log.
+audited request (never the prompt). Every text column goes through
+`core.redact.scrub` on the way in, as in the usage log: an answer that echoes a
+key (or a judge's reason quoting one) is stored without it. Deleting the file
+forgets every audit and nothing else; `prune` applies the same retention as the
+usage log.
 
 Audits are rare (a few percent of requests), so rows are written at once, in
 the caller's thread; the runtime calls every method through `asyncio.to_thread`.
@@ -21,6 +24,7 @@ from typing import Any
 
 from routerdesk.core.audit import AuditResult
 from routerdesk.core.quality import Judged
+from routerdesk.core.redact import scrub
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS audits (
@@ -70,7 +74,7 @@ class AuditStore:
         )
 
     def add(self, result: AuditResult) -> None:
-        row = [getattr(result, c) for c in COLUMNS]
+        row = [_scrubbed(getattr(result, c)) for c in COLUMNS]
         with self._lock:
             self._conn.execute(self._insert, row)
 
@@ -130,6 +134,10 @@ class AuditStore:
     def close(self) -> None:
         with self._lock:
             self._conn.close()
+
+
+def _scrubbed(value: object) -> object:
+    return scrub(value) if isinstance(value, str) else value
 
 
 def _result(row: sqlite3.Row) -> AuditResult:

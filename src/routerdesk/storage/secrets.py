@@ -6,8 +6,12 @@ local access token clients present to the server lives in the same service
 under ``ACCESS_TOKEN_ENTRY``, or comes from ``ROUTERDESK_TOKEN``.
 
 Keyring calls may cross D-Bus and block, so `KeyStore.load()` reads every entry
-once (call it off the event loop) and `key()` answers from that cache; the
-request path never touches the keyring. When no usable backend exists
+(call it off the event loop) and `key()` answers from that cache; the request
+path never touches the keyring. `refresh()` re-reads the keyring and the
+environment and says which providers' keys changed: the runtime calls it on a
+timer, so a key set with `routerdesk keys set` in another shell is picked up
+without a restart. Every key seen is handed to `core.redact.remember`, so it
+is scrubbed by value from whatever leaves the process. When no usable backend exists
 (``keyring.backends.fail``/``null``, or a chainer with nothing in it) every
 write raises `SecretStoreError` saying so and what to install; there is no
 plaintext fallback.
@@ -25,6 +29,7 @@ import keyring
 import keyring.errors
 
 from routerdesk.core.errors import SecretStoreError
+from routerdesk.core.redact import remember
 from routerdesk.core.registry import LOCAL_PROVIDERS, PROVIDERS
 
 SERVICE = "routerdesk"
@@ -94,11 +99,16 @@ class KeyStore:
         self._keyring: dict[str, str] = {}
         self._keyring_error: str | None = None
         self._loaded = False
+        self._seen: dict[str, str | None] = {}  # each provider's key at the last refresh
 
     # --- reading -----------------------------------------------------------------
 
     def load(self) -> None:
-        """Read every provider entry from the keyring once. Blocking: run it off the event loop."""
+        """Read every provider entry from the keyring. Blocking: run it off the event loop."""
+        self.refresh()
+
+    def refresh(self) -> list[str]:
+        """Re-read the keyring (blocking) and the environment; the providers whose key changed."""
         found: dict[str, str] = {}
         problem = backend_problem()
         if problem is None:
@@ -110,10 +120,18 @@ class KeyStore:
                     break
                 if value:
                     found[provider] = value
+        if problem is not None and self._loaded:
+            found = dict(self._keyring)  # a keyring that failed this time keeps what we had
         with self._lock:
             self._keyring = found
             self._keyring_error = problem
-            self._loaded = True
+            was_loaded, self._loaded = self._loaded, True
+        now = {p: self.key(p) for p in PROVIDERS}
+        remember(*now.values())
+        before, self._seen = self._seen, now
+        if not was_loaded:
+            return []
+        return [p for p in PROVIDERS if now[p] != before.get(p)]
 
     @property
     def keyring_error(self) -> str | None:
@@ -168,8 +186,10 @@ class KeyStore:
             raise SecretStoreError(
                 f"could not store the {provider} key in the keyring: {exc}"
             ) from exc
+        remember(key)
         with self._lock:
             self._keyring[provider] = key
+            self._seen[provider] = self.key(provider)  # the caller handles this change
 
     def delete(self, provider: str) -> bool:
         """Remove the keyring entry; False if there was none."""
@@ -185,6 +205,7 @@ class KeyStore:
             existed = True
         with self._lock:
             self._keyring.pop(provider, None)
+            self._seen[provider] = self.key(provider)
         return existed
 
 
@@ -209,6 +230,7 @@ def access_token(env: dict[str, str] | None = None) -> AccessToken:
     environ = env if env is not None else os.environ
     value = environ.get(TOKEN_ENV, "").strip()
     if value:
+        remember(value)
         return AccessToken(value, f"env:{TOKEN_ENV}")
     problem = backend_problem()
     if problem:
@@ -219,8 +241,10 @@ def access_token(env: dict[str, str] | None = None) -> AccessToken:
     try:
         stored = keyring.get_password(SERVICE, ACCESS_TOKEN_ENTRY)
         if stored:
+            remember(stored)
             return AccessToken(stored, "keyring")
         fresh = "rd-" + secrets.token_urlsafe(32)
+        remember(fresh)
         keyring.set_password(SERVICE, ACCESS_TOKEN_ENTRY, fresh)
     except keyring.errors.KeyringError as exc:
         raise SecretStoreError(
@@ -238,6 +262,7 @@ def regenerate_access_token(env: dict[str, str] | None = None) -> AccessToken:
         )
     _require_backend()
     fresh = "rd-" + secrets.token_urlsafe(32)
+    remember(fresh)
     try:
         keyring.set_password(SERVICE, ACCESS_TOKEN_ENTRY, fresh)
     except keyring.errors.KeyringError as exc:

@@ -4,7 +4,18 @@
 flushes the queue every `FLUSH_INTERVAL_S` (or once `FLUSH_ROWS` rows wait) with
 one `executemany` in one transaction. The database runs in WAL mode with
 ``synchronous=NORMAL``: a crash or kill loses at most the rows still queued
-(well under a second) and never corrupts the file. `close()` flushes everything.
+and never corrupts the file. `close()` flushes everything.
+
+The queue is bounded: at most `MAX_BACKLOG` rows (about a second of the
+server's peak throughput, `benchmarks/bench_usage.py`) wait in memory. The
+engine awaits `wait_for_room()` before it takes a new request while the
+queue is full, so a slow disk slows the intake instead of growing memory or
+dropping rows; `submit` itself blocks once the queue reaches twice that (rows
+of requests already in flight). So a kill -9 loses at most about a second of rows.
+
+Rows are small (~0.6 KB on average): the decision's candidate list, most of a
+row's bytes, is stored deflated against a dictionary (`storage/compact.py`).
+The file is created with mode 0600 (it can hold prompt previews).
 
 Prompt text is never stored, except a truncated preview when the user turned
 previews on (the engine decides; the record carries it). The classification's
@@ -20,9 +31,11 @@ Queries (`recent`, `totals`, `overall`, `timeseries`, `spend_since`, `rows`,
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import json
 import logging
+import os
 import sqlite3
 import threading
 import time
@@ -35,12 +48,16 @@ from pathlib import Path
 from typing import Any, Literal
 
 from routerdesk.core import fastjson
+from routerdesk.core.redact import scrub
 from routerdesk.core.types import Candidate, Decision, UsageRecord
+from routerdesk.storage.compact import SCHEMA as ZDICTS_SCHEMA
+from routerdesk.storage.compact import CandidateCodec
 
 log = logging.getLogger(__name__)
 
 FLUSH_INTERVAL_S = 0.25
 FLUSH_ROWS = 256
+MAX_BACKLOG = 2_000  # rows queued in memory before the intake is slowed
 
 COLUMNS: tuple[str, ...] = (
     "request_id",
@@ -80,7 +97,7 @@ COLUMNS: tuple[str, ...] = (
     "features",
     "preview",
     "est_prompt_tokens",  # replay re-routes from it (schema 2)
-    "person",  # person token's name, NULL for the local token (schema 3)
+    "person",  # person token's name, NULL for the local token (schema 4)
 )
 JSON_COLUMNS = frozenset(
     {"hops", "decision_fallbacks", "decision_notes", "candidates", "signals", "features"}
@@ -134,7 +151,9 @@ MIGRATIONS: tuple[str, ...] = (
     """
     ALTER TABLE requests ADD COLUMN est_prompt_tokens INTEGER NOT NULL DEFAULT 0;
     """,
-    # 2 -> 3: who sent it, on a team server with person tokens (NULL: the local token).
+    # 2 -> 3: dictionaries the candidate lists are compressed against (storage/compact.py)
+    ZDICTS_SCHEMA,
+    # 3 -> 4: who sent it, on a team server with person tokens (NULL: the local token).
     """
     ALTER TABLE requests ADD COLUMN person TEXT;
     """,
@@ -201,11 +220,11 @@ def candidates_summary(d: Decision) -> list[dict[str, Any]]:
     return out
 
 
-def record_row(r: UsageRecord) -> tuple[Any, ...]:
-    """The record as a row in `COLUMNS` order."""
+def record_row(r: UsageRecord) -> list[Any]:
+    """The record as a row in `COLUMNS` order (a list: the writer compresses the candidates in place)."""
     d, c, u = r.decision, r.classification, r.usage
     dumps = fastjson.dumps_str
-    return (
+    return [
         r.request_id,
         r.started_at,
         r.client,
@@ -224,7 +243,7 @@ def record_row(r: UsageRecord) -> tuple[Any, ...]:
                     "model_id": h.model_id,
                     "provider": h.provider,
                     "status": h.status,
-                    "error": h.error,
+                    "error": scrub(h.error),
                     "ms": round(h.ms, 2),
                 }
                 for h in r.hops
@@ -242,7 +261,7 @@ def record_row(r: UsageRecord) -> tuple[Any, ...]:
         r.ttft_ms,
         r.status,
         r.status_code,
-        r.error,
+        scrub(r.error),
         int(r.stream),
         int(r.demo),
         d.primary if d else "",
@@ -252,10 +271,26 @@ def record_row(r: UsageRecord) -> tuple[Any, ...]:
         dumps(candidates_summary(d) if d else []),
         dumps(c.signals if c else []),
         dumps(c.features if c else {}),
-        r.preview,
+        scrub(r.preview),
         d.est_prompt_tokens if d else 0,
         r.person or None,
-    )
+    ]
+
+
+_CANDIDATES = COLUMNS.index("candidates")
+_FEATURES = COLUMNS.index("features")
+# storage/compact.py; the signals too: the learned classifier explains itself in ~250 bytes
+COMPRESSED_COLUMNS = ("candidates", "signals", "features")
+_ALSO_COMPRESSED = tuple(COLUMNS.index(c) for c in COMPRESSED_COLUMNS[1:])
+
+
+def _create_private(path: Path) -> None:
+    """Create the database file 0600 before SQLite does (its -wal and -shm files copy the
+    mode); tighten an older file's mode too."""
+    fd = os.open(path, os.O_CREAT | os.O_RDWR, 0o600)
+    os.close(fd)
+    if path.stat().st_mode & 0o077:
+        path.chmod(0o600)
 
 
 def _connect(path: Path) -> sqlite3.Connection:
@@ -292,19 +327,27 @@ class UsageStore:
     def __init__(self, path: Path, *, flush_interval_s: float = FLUSH_INTERVAL_S) -> None:
         self.path = path
         path.parent.mkdir(parents=True, exist_ok=True)
+        _create_private(path)
         self._write_conn = _connect(path)
         migrate(self._write_conn)
+        self._codec = CandidateCodec()
+        self._codec.load(self._write_conn)
         self._read_conn = _connect(path)
         self._read_lock = threading.Lock()
-        self._queue: deque[tuple[Any, ...]] = deque()
+        self._insert = f"INSERT OR REPLACE INTO requests ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})"
+        self._start_writer(flush_interval_s, "usage-writer")
+
+    def _start_writer(self, flush_interval_s: float, name: str) -> None:
+        """The bounded queue and the writer thread (PgUsageStore shares them)."""
+        self._queue: deque[list[Any]] = deque()
+        self.max_backlog = MAX_BACKLOG
         self._wake = threading.Condition()
         self._flushed = threading.Condition()
         self._submitted = 0
         self._written = 0
         self._interval = flush_interval_s
         self._closing = False
-        self._insert = f"INSERT OR REPLACE INTO requests ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})"
-        self._thread = threading.Thread(target=self._run, name="usage-writer", daemon=True)
+        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
         self._thread.start()
 
     # --- writing -----------------------------------------------------------------
@@ -317,11 +360,40 @@ class UsageStore:
         allocates, and the desktop app must not have Qt objects collected off
         the GUI thread.
         """
-        self._queue.append(record_row(record))
+        row = record_row(record)
+        if self._submitted - self._written >= 2 * self.max_backlog:
+            self._wait_below(self.max_backlog)
+        self._queue.append(row)
         self._submitted += 1
         if len(self._queue) >= FLUSH_ROWS:
             with self._wake:
                 self._wake.notify()
+
+    @property
+    def backlog(self) -> int:
+        """Rows in memory, not yet committed (queued, or in the batch being written)."""
+        return self._submitted - self._written
+
+    async def wait_for_room(self) -> None:
+        """Return once the backlog is below `max_backlog` (at once, normally): the
+        engine awaits this before taking a request, so a slow disk slows the intake."""
+        while self._submitted - self._written >= self.max_backlog and self._thread.is_alive():
+            with self._wake:
+                self._wake.notify()
+            await asyncio.sleep(0.005)
+
+    def _wait_below(self, rows: int) -> None:
+        """Block the caller until the writer has the backlog below `rows` (last resort)."""
+        with self._wake:
+            self._wake.notify()
+        deadline = time.monotonic() + 30.0
+        with self._flushed:
+            while self._submitted - self._written >= rows and self._thread.is_alive():
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    log.error("the usage log writer is stuck; %d rows wait", len(self._queue))
+                    return
+                self._flushed.wait(min(left, 0.05))
 
     def _run(self) -> None:
         while True:
@@ -334,21 +406,37 @@ class UsageStore:
                 return
 
     def _write_pending(self) -> None:
-        batch: list[tuple[Any, ...]] = []
-        while self._queue:
+        batch: list[list[Any]] = []
+        while self._queue and len(batch) < 4 * FLUSH_ROWS:  # others wait on a short transaction
             batch.append(self._queue.popleft())
         if batch:
+            conn = self._write_conn
             try:
-                self._write_conn.execute("BEGIN")
+                conn.execute("BEGIN")
+                for row in batch:
+                    self._compact(conn, row)
                 self._write_conn.executemany(self._insert, batch)
                 self._write_conn.execute("COMMIT")
             except Exception:
                 log.exception("could not write %d usage rows", len(batch))
                 if self._write_conn.in_transaction:
                     self._write_conn.execute("ROLLBACK")
+                self._codec.load(conn)  # a dictionary made in the failed batch is gone
         with self._flushed:
             self._written += len(batch)
             self._flushed.notify_all()
+
+    def _compact(self, conn: Any, row: list[Any]) -> None:
+        """Compress a row's candidates, signals and features (storage/compact.py) inside the
+        batch's transaction; in place: no new containers on this thread (see submit)."""
+        compress = self._codec.compress
+        text = row[_CANDIDATES]
+        if len(text) > 64:
+            seed = "".join(map(row.__getitem__, _ALSO_COMPRESSED))
+            row[_CANDIDATES] = compress(conn, text, seed)
+        for i in _ALSO_COMPRESSED:
+            if len(row[i]) > 64:
+                row[i] = compress(conn, row[i])
 
     def flush(self, timeout: float = 5.0) -> None:
         """Wait until everything submitted so far is on disk."""
@@ -369,7 +457,8 @@ class UsageStore:
             self._closing = True
             self._wake.notify()
         self._thread.join(timeout=30)
-        self._write_pending()
+        while self._queue:
+            self._write_pending()
         self._write_conn.close()
         with self._read_lock:
             self._read_conn.close()
@@ -393,18 +482,31 @@ class UsageStore:
         rows = self._query(
             "SELECT * FROM requests ORDER BY started_at DESC LIMIT ? OFFSET ?", (limit, offset)
         )
-        return [_decode(r) for r in rows]
+        return [self._decode(r) for r in rows]
 
     def get(self, request_id: str) -> dict[str, Any] | None:
         rows = self._query("SELECT * FROM requests WHERE request_id = ?", (request_id,))
-        return _decode(rows[0]) if rows else None
+        return self._decode(rows[0]) if rows else None
 
     def rows(self, since: float | None = None) -> Iterator[dict[str, Any]]:
         """Every row since `since`, oldest first (for export and re-routing)."""
         for r in self._query(
             "SELECT * FROM requests WHERE started_at >= ? ORDER BY started_at", (since or 0.0,)
         ):
-            yield _decode(r)
+            yield self._decode(r)
+
+    def _expanded(self, row: sqlite3.Row) -> dict[str, str]:
+        """The compressed columns of a row as JSON text (rows stored as text need nothing)."""
+        out = {}
+        with self._read_lock:
+            for col in COMPRESSED_COLUMNS:
+                value = row[col]
+                if isinstance(value, bytes):
+                    out[col] = self._codec.expand(self._read_conn, value)
+        return out
+
+    def _decode(self, row: sqlite3.Row) -> dict[str, Any]:
+        return _decode(row, self._expanded(row))
 
     # Demo rows carry simulated costs (what the answer would have cost for real):
     # every aggregate looks at real rows or demo rows, never both mixed.
@@ -469,7 +571,11 @@ class UsageStore:
             for r in self._query(
                 "SELECT * FROM requests WHERE started_at >= ? ORDER BY started_at", (since or 0.0,)
             ):
-                writer.writerow([r[c] for c in COLUMNS])
+                # rows are scrubbed when written; exports are scrubbed again in case an
+                # older routerdesk stored something it did not recognise as a key
+                expanded = self._expanded(r)
+                values = [expanded.get(c, r[c]) for c in COLUMNS]
+                writer.writerow([scrub(v) if isinstance(v, str) else v for v in values])
                 n += 1
         return n
 
@@ -495,8 +601,9 @@ def _totals(r: sqlite3.Row) -> Totals:
     )
 
 
-def _decode(row: sqlite3.Row) -> dict[str, Any]:
+def _decode(row: sqlite3.Row, expanded: dict[str, str]) -> dict[str, Any]:
     out = dict(row)
+    out.update(expanded)
     for col in JSON_COLUMNS:
         if col in out and isinstance(out[col], str):
             out[col] = json.loads(out[col])

@@ -1,16 +1,21 @@
 """The usage log in PostgreSQL, for a team server (`settings.toml [storage] url`).
 
-Same rows (`usage.COLUMNS`, built by `usage.record_row`), same batching (a
-writer thread, one pipelined ``executemany`` per batch, off the request path)
-and the same query API as the SQLite `UsageStore`, so the commands, the engine
-and the runtime use either through `open_usage_store`. Several routerdesk
-instances and workers can write one database.
+Same rows (`usage.COLUMNS`, built and scrubbed by `usage.record_row`), stored
+in the same compact form (candidates, signals and features deflated against
+dictionaries in a ``zdicts`` table, `storage/compact.py`), same batching and
+backlog bound (the inherited writer thread and `wait_for_room`, one pipelined
+``executemany`` per batch, off the request path) and the same query API as the
+SQLite `UsageStore`, so the commands, the engine and the runtime use either
+through `open_usage_store`. Several routerdesk instances and workers can write
+one database: each adds its own dictionaries (ids from a sequence) and reads
+the others' from the table.
 
 The schema is versioned in ``routerdesk_schema`` (PostgreSQL's own numbering,
 not SQLite's ``user_version``); migrations run under a transaction-level
 advisory lock, so instances starting together never race. Types are chosen so
 values read back exactly as SQLite gives them: DOUBLE PRECISION for REAL,
-BIGINT for INTEGER, JSON columns as TEXT.
+BIGINT for INTEGER, JSON columns as TEXT, except the three compressed ones:
+BYTEA, every value prefixed by its dictionary id (0: plain UTF-8 text).
 
 The URL never holds a password (settings validation refuses one): libpq reads
 PGPASSWORD or ~/.pgpass, or the server trusts the local user.
@@ -18,12 +23,10 @@ PGPASSWORD or ~/.pgpass, or the server trusts the local user.
 
 from __future__ import annotations
 
-import csv
 import logging
 import threading
 import time
-from collections import deque
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -31,15 +34,17 @@ from urllib.parse import urlsplit
 import psycopg
 from psycopg.rows import dict_row
 
+from routerdesk.storage.compact import CandidateCodec, plain
 from routerdesk.storage.usage import (
     _GROUPS,
     COLUMNS,
+    COMPRESSED_COLUMNS,
     FLUSH_INTERVAL_S,
+    FLUSH_ROWS,
     GroupBy,
     SeriesPoint,
     Totals,
     UsageStore,
-    _decode,
     _totals,
 )
 
@@ -100,6 +105,19 @@ PG_MIGRATIONS: tuple[str, ...] = (
         revoked_at DOUBLE PRECISION
     );
     """,
+    # 2 -> 3: compact rows as in SQLite (storage/compact.py); older rows become plain values
+    """
+    CREATE TABLE zdicts (id BIGSERIAL PRIMARY KEY, data BYTEA NOT NULL);
+    """
+    + "".join(
+        f"""
+    ALTER TABLE requests ALTER COLUMN {col} DROP DEFAULT;
+    ALTER TABLE requests ALTER COLUMN {col} TYPE BYTEA
+        USING decode('00000000', 'hex') || convert_to({col}, 'UTF8');
+    ALTER TABLE requests ALTER COLUMN {col} SET DEFAULT decode('00000000{empty}', 'hex');
+    """
+        for col, empty in (("candidates", "5b5d"), ("signals", "5b5d"), ("features", "7b7d"))
+    ),
 )
 PG_SCHEMA_VERSION = len(PG_MIGRATIONS)
 _LOCK_ID = 0x726F7574  # advisory lock key for migrations ("rout")
@@ -134,44 +152,58 @@ def migrate(conn: psycopg.Connection[Any]) -> None:
             conn.execute("UPDATE routerdesk_schema SET version = %s", (target,))
 
 
+class PgCandidateCodec(CandidateCodec):
+    """The dictionary table's two statements in PostgreSQL's dialect."""
+
+    select_dict = "SELECT data FROM zdicts WHERE id = %s"
+
+    def _insert(self, conn: Any, data: bytes) -> int:
+        return int(
+            conn.execute("INSERT INTO zdicts (data) VALUES (%s) RETURNING id", (data,)).fetchone()[
+                0
+            ]
+        )
+
+
+_PACKED = tuple(COLUMNS.index(c) for c in COMPRESSED_COLUMNS)
+
+
 class PgUsageStore(UsageStore):
-    """`UsageStore` over PostgreSQL: the queue, writer thread, flush and close are inherited;
-    connecting, the batch write and the SQL of each query are PostgreSQL's."""
+    """`UsageStore` over PostgreSQL: the bounded queue, writer thread, backpressure,
+    compression, flush, close and row decoding are inherited; connecting, the batch write
+    and the SQL of the aggregates are PostgreSQL's."""
 
     def __init__(self, url: str, *, flush_interval_s: float = FLUSH_INTERVAL_S) -> None:
         self.url = url
         self.path = Path(urlsplit(url).path.lstrip("/") or "postgresql")  # a name for messages
         self._write_conn = psycopg.connect(url, autocommit=True)  # type: ignore[assignment]
         migrate(self._write_conn)  # type: ignore[arg-type]
-        self._read_conn = psycopg.connect(url, autocommit=True, row_factory=dict_row)  # type: ignore[assignment]
+        self._codec = PgCandidateCodec()
+        self._codec.load(self._write_conn)
+        self._read_conn = psycopg.connect(url, autocommit=True)  # type: ignore[assignment]
         self._read_lock = threading.Lock()
-        self._queue = deque()
-        self._wake = threading.Condition()
-        self._flushed = threading.Condition()
-        self._submitted = 0
-        self._written = 0
-        self._interval = flush_interval_s
-        self._closing = False
         cols = ", ".join(COLUMNS)
         updates = ", ".join(f"{c} = EXCLUDED.{c}" for c in COLUMNS[1:])
         self._insert = (
             f"INSERT INTO requests ({cols}) VALUES ({', '.join(['%s'] * len(COLUMNS))}) "
             f"ON CONFLICT (request_id) DO UPDATE SET {updates}"
         )
-        self._thread = threading.Thread(target=self._run, name="usage-writer-pg", daemon=True)
-        self._thread.start()
+        self._start_writer(flush_interval_s, "usage-writer-pg")
 
     def _write_pending(self) -> None:
-        batch: list[tuple[Any, ...]] = []
-        while self._queue:
+        batch: list[list[Any]] = []
+        while self._queue and len(batch) < 4 * FLUSH_ROWS:  # as in UsageStore._write_pending
             batch.append(self._queue.popleft())
         if batch:
             conn: psycopg.Connection[Any] = self._write_conn  # type: ignore[assignment]
             try:
                 with conn.transaction(), conn.cursor() as cur:
+                    for row in batch:
+                        self._compact(conn, row)
                     cur.executemany(self._insert, batch)
             except Exception:
                 log.exception("could not write %d usage rows", len(batch))
+                self._codec.load(conn)  # type: ignore[arg-type]  # its dictionaries are gone
         with self._flushed:
             self._written += len(batch)
             self._flushed.notify_all()
@@ -182,27 +214,21 @@ class PgUsageStore(UsageStore):
             cur = self._read_conn.execute("DELETE FROM requests WHERE started_at < %s", (cutoff,))
             return int(cur.rowcount)
 
+    def _compact(self, conn: Any, row: list[Any]) -> None:
+        super()._compact(conn, row)
+        for i in _PACKED:  # BYTEA columns: what stays uncompressed is stored as plain bytes
+            if isinstance(row[i], str):
+                row[i] = plain(row[i])
+
     # --- reading ---------------------------------------------------------------------
 
     def _query(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
-        with self._read_lock:
-            return self._read_conn.execute(sql, params).fetchall()
-
-    def recent(self, limit: int = 100, offset: int = 0) -> list[dict[str, Any]]:
-        rows = self._query(
-            "SELECT * FROM requests ORDER BY started_at DESC LIMIT %s OFFSET %s", (limit, offset)
-        )
-        return [_decode(r) for r in rows]
-
-    def get(self, request_id: str) -> dict[str, Any] | None:
-        rows = self._query("SELECT * FROM requests WHERE request_id = %s", (request_id,))
-        return _decode(rows[0]) if rows else None
-
-    def rows(self, since: float | None = None) -> Iterator[dict[str, Any]]:
-        for r in self._query(
-            "SELECT * FROM requests WHERE started_at >= %s ORDER BY started_at", (since or 0.0,)
-        ):
-            yield _decode(r)
+        """Rows as dicts. The inherited plain queries (recent, get, rows, export_csv) are
+        written with SQLite's ``?`` placeholders; PostgreSQL's are ``%s``."""
+        conn: psycopg.Connection[Any] = self._read_conn  # type: ignore[assignment]
+        with self._read_lock, conn.cursor(row_factory=dict_row) as cur:
+            rows: list[dict[str, Any]] = cur.execute(sql.replace("?", "%s"), params).fetchall()
+            return rows
 
     def totals(
         self, by: GroupBy = "model_id", since: float | None = None, *, demo: bool = False
@@ -251,16 +277,3 @@ class PgUsageStore(UsageStore):
             (since,),
         )
         return {str(r["person"]): float(r["s"]) for r in rows}
-
-    def export_csv(self, path: Path, since: float | None = None) -> int:
-        n = 0
-        with path.open("w", newline="", encoding="utf-8") as fh:
-            writer = csv.writer(fh)
-            writer.writerow(COLUMNS)
-            for r in self._query(
-                "SELECT * FROM requests WHERE started_at >= %s ORDER BY started_at",
-                (since or 0.0,),
-            ):
-                writer.writerow([r[c] for c in COLUMNS])
-                n += 1
-        return n

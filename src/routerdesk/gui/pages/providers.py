@@ -1,4 +1,5 @@
-"""Providers page: per provider, set or clear the API key, override the base URL, test, see health."""
+"""Providers page: per provider, set or clear the API key, override the base URL, edit the
+timeouts, test, see health."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import logging
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
+    QDoubleSpinBox,
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
@@ -21,6 +23,7 @@ from PySide6.QtWidgets import (
 
 from routerdesk.core.errors import ConfigError, RouterError
 from routerdesk.core.registry import LOCAL_PROVIDERS, PROVIDERS
+from routerdesk.core.settings import Timeouts
 from routerdesk.gui.backend import Backend, HealthView
 from routerdesk.gui.tasks import spawn
 from routerdesk.gui.widgets import Banner, pad_items
@@ -44,7 +47,7 @@ def health_text(h: HealthView) -> str:
     else:
         text = STATE_TEXT.get(h.state, h.state)
     if h.key_rejected:
-        text += " · the provider rejected the key"
+        text += f" · {h.rejected}" if h.rejected else " · the provider rejected the key"
     if h.last_error:
         text += f" · {'last' if h.failures or h.state != 'closed' else 'earlier'} error: "
         text += h.last_error
@@ -98,6 +101,20 @@ class ProvidersPage(QWidget):
         self.save_url = QPushButton("Save &URL")
         self.save_url.setToolTip("Save the base URL override to settings.toml (empty: default)")
         self.save_url.clicked.connect(self._save_url)
+        # one spin box per Timeouts field, titled from the settings model
+        self.timeouts: dict[str, QDoubleSpinBox] = {}
+        for name, info in Timeouts.model_fields.items():
+            spin = QDoubleSpinBox()
+            spin.setRange(0.1, 3600.0)
+            spin.setDecimals(1)
+            spin.setSuffix(" s")
+            spin.setMaximumWidth(self.fontMetrics().horizontalAdvance("0000.0 s") + 40)
+            spin.setToolTip(info.title or name)
+            spin.setAccessibleName(info.title or name)
+            self.timeouts[name] = spin
+        self.save_timeouts = QPushButton("Save ti&meouts")
+        self.save_timeouts.setToolTip("Save this provider's timeouts to settings.toml")
+        self.save_timeouts.clicked.connect(self._save_timeouts)
         self.test = QPushButton("&Test connection")
         self.test.setToolTip(
             "List this provider's models with its key: checks key and endpoint, spends nothing"
@@ -118,6 +135,14 @@ class ProvidersPage(QWidget):
         url_row = QHBoxLayout()
         url_row.addWidget(self.base_url, 1)
         url_row.addWidget(self.save_url)
+        timeouts_form = QFormLayout()
+        for name, spin in self.timeouts.items():
+            title = (Timeouts.model_fields[name].title or name).removesuffix(" (s)")
+            timeouts_form.addRow(title + ":", spin)
+        save_row = QHBoxLayout()
+        save_row.addWidget(self.save_timeouts)
+        save_row.addStretch(1)
+        timeouts_form.addRow(save_row)
         test_row = QHBoxLayout()
         test_row.addWidget(self.test)
         test_row.addWidget(self.test_result, 1)
@@ -131,6 +156,7 @@ class ProvidersPage(QWidget):
         url_label = QLabel("&Base URL:")
         url_label.setBuddy(self.base_url)
         form.addRow(url_label, url_row)
+        form.addRow("Timeouts:", timeouts_form)
         form.addRow("Connection:", test_row)
         form.addRow("Health:", self.health_label)
         right = QVBoxLayout()
@@ -180,6 +206,9 @@ class ProvidersPage(QWidget):
             self.key_state.setText("not set")
         self.clear_key.setEnabled(key.present and key.source == "keyring")
         self.base_url.setText(self.backend.settings.provider(p).base_url or "")
+        current = self.backend.settings.provider(p).timeouts
+        for name, spin in self.timeouts.items():
+            spin.setValue(float(getattr(current, name)))
         if p not in LOCAL_PROVIDERS and not key.present and not self.backend.demo:
             self.health_label.setText("not used: no key")
         else:
@@ -262,6 +291,22 @@ class ProvidersPage(QWidget):
             return
         self.banner.show_message(
             f"{p}: {'base URL ' + url if url else 'default endpoint'} saved.", "ok"
+        )
+
+    def _save_timeouts(self) -> None:
+        p = self.provider
+        s = self.backend.settings.model_copy(deep=True)
+        timeouts = Timeouts(**{name: spin.value() for name, spin in self.timeouts.items()})
+        s.providers[p] = s.provider(p).model_copy(update={"timeouts": timeouts})
+        try:
+            self.backend.save_settings(s)
+        except (ConfigError, OSError) as exc:
+            self.banner.show_message(f"Not saved: {exc}", "error")
+            return
+        self.banner.show_message(
+            f"{p}: timeouts saved (streams give up after {timeouts.first_event:g} s "
+            f"without a first event).",
+            "ok",
         )
 
     def _test(self) -> None:

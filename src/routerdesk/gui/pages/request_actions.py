@@ -1,7 +1,9 @@
 """What a user can do with requests in the table: copy an id or a curl, export the rows as CSV.
 
 Nothing here ever writes the access token: a copied curl reads it from
-``$ROUTERDESK_TOKEN``, so it can be pasted into a ticket or a chat safely.
+``$ROUTERDESK_TOKEN``, so it can be pasted into a ticket or a chat safely. Rows
+shown live come from the engine, not from the (scrubbed) usage log, so the CSV
+cells and the curl's prompt go through `core.redact.scrub` as every export does.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import time
 from collections.abc import Iterable
 from pathlib import Path
 
+from routerdesk.core.redact import scrub
 from routerdesk.gui.models.request_row import RequestRow
 
 NO_PROMPT = "(prompt not stored: turn on previews in Settings to keep the first characters)"
@@ -26,7 +29,7 @@ CSV_FIELDS = (
 def curl_for(row: RequestRow, base: str) -> str:
     """The request again as a curl command: same model field, the stored preview as the prompt."""
     anthropic = (row.client or "").lower().startswith(("anthropic", "claude"))
-    prompt = row.preview or NO_PROMPT
+    prompt = scrub(row.preview) or NO_PROMPT
     message = json.dumps([{"role": "user", "content": prompt}], ensure_ascii=False)
     model = json.dumps(row.requested_model or "auto")
     if anthropic:
@@ -76,6 +79,6 @@ def write_csv(rows: Iterable[RequestRow], path: Path) -> int:
         writer = csv.writer(f)
         writer.writerow(CSV_FIELDS)
         for r in rows:
-            writer.writerow(csv_row(r))
+            writer.writerow([scrub(v) if isinstance(v, str) else v for v in csv_row(r)])
             n += 1
     return n
