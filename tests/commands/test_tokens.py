@@ -74,14 +74,18 @@ def test_stats_has_no_person_table_for_one_person(capsys: pytest.CaptureFixture[
     assert "person" not in capsys.readouterr().out
 
 
-def test_schema_2_database_gains_a_null_person_column(tmp_path: Path) -> None:
+@pytest.mark.parametrize("version", [2, 3])
+def test_older_database_gains_a_null_person_column(tmp_path: Path, version: int) -> None:
     db = tmp_path / "u.db"
     store = UsageStore(db)
     store.submit(_row(1, "", 0.5))
     store.close()
-    conn = sqlite3.connect(db)  # turn it back into a schema-2 file with a row in it
+    # back into a schema-2 file (before compact rows) or a schema-3 one (before person)
+    conn = sqlite3.connect(db)
     conn.execute("ALTER TABLE requests DROP COLUMN person")
-    conn.execute("PRAGMA user_version=2")
+    if version == 2:
+        conn.execute("DROP TABLE zdicts")
+    conn.execute(f"PRAGMA user_version={version}")
     conn.commit()
     conn.close()
     store = UsageStore(db)
@@ -92,3 +96,12 @@ def test_schema_2_database_gains_a_null_person_column(tmp_path: Path) -> None:
     conn = sqlite3.connect(db)
     assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
     conn.close()
+
+
+def test_a_broken_token_database_is_a_clear_error(capsys: pytest.CaptureFixture[str]) -> None:
+    people_db_path().parent.mkdir(parents=True, exist_ok=True)
+    people_db_path().write_text("not a database, " * 8)
+    assert main(["tokens", "create", "bob"]) == 1
+    out, err = capsys.readouterr()
+    assert out == "" and "Traceback" not in err
+    assert "person-token database failed: file is not a database" in err

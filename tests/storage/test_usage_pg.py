@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
 import threading
 from dataclasses import asdict
 from pathlib import Path
@@ -11,9 +13,10 @@ import psycopg
 import pytest
 
 from routerdesk.storage.usage import UsageStore
-from routerdesk.storage.usage_pg import PG_SCHEMA_VERSION, PgUsageStore
+from routerdesk.storage.usage_pg import PG_MIGRATIONS, PG_SCHEMA_VERSION, PgUsageStore
 
 from .test_usage import record
+from .test_usage_backlog import routed_records
 
 pytestmark = pytest.mark.usefixtures("pg_cluster")
 
@@ -141,3 +144,83 @@ def test_settings_refuse_a_password_in_the_url() -> None:
         assert "storage.url" in str(e.value) and "s3cret" not in str(e.value)
     with pytest.raises(ConfigError, match="postgresql:// URL"):
         parse_settings({"storage": {"url": "mysql://db/rd"}}, "settings.toml")
+
+
+def test_rows_are_stored_compact_as_in_sqlite(pg_url: str, tmp_path: Path) -> None:
+    records = routed_records(60)
+    lite, pg = UsageStore(tmp_path / "u.db"), PgUsageStore(pg_url)
+    try:
+        for r in records:
+            lite.submit(r)
+            pg.submit(r)
+        lite.flush()
+        pg.flush()
+        assert list(pg.rows()) == list(lite.rows())  # every candidate, signal and feature back
+        with psycopg.connect(pg_url) as conn:
+            stored = conn.execute("SELECT candidates, features FROM requests").fetchall()
+            dicts = conn.execute("SELECT COUNT(*) FROM zdicts").fetchone()
+        assert dicts is not None and dicts[0] >= 1
+        for candidates, features in stored:  # deflated against a dictionary (id > 0)
+            assert int.from_bytes(candidates[:4], "big") > 0
+            assert int.from_bytes(features[:4], "big") > 0
+        raw = sum(len(json.dumps(r["candidates"])) for r in lite.rows())
+        assert sum(len(c) for c, _ in stored) < raw / 4
+    finally:
+        lite.close()
+        pg.close()
+
+
+def test_rows_written_before_compression_still_read(pg_url: str) -> None:
+    with psycopg.connect(pg_url, autocommit=True) as conn:  # a schema-2 database, as #15 made
+        conn.execute("CREATE TABLE routerdesk_schema (version INTEGER NOT NULL)")
+        conn.execute("INSERT INTO routerdesk_schema (version) VALUES (2)")
+        for migration in PG_MIGRATIONS[:2]:
+            for statement in migration.split(";"):
+                if statement.strip():
+                    conn.execute(statement)
+        old = [{"model_id": "gpt-x", "kept": True, "reason": "qualified", "score": 4.0}]
+        conn.execute(
+            "INSERT INTO requests (request_id, started_at, candidates, features) "
+            "VALUES ('old', 1, %s, '{\"chars\": 3.0}')",
+            (json.dumps(old),),
+        )
+    store = PgUsageStore(pg_url)
+    try:
+        row = store.get("old")
+        assert row is not None and row["candidates"] == old and row["features"] == {"chars": 3.0}
+        assert row["signals"] == []
+        store.submit(routed_records(1)[0])
+        store.flush()
+        assert len(store.recent()) == 2
+    finally:
+        store.close()
+
+
+async def test_a_stalled_database_slows_the_intake_and_loses_nothing(pg_url: str) -> None:
+    store = PgUsageStore(pg_url)
+    store.max_backlog = 50
+    blocker = psycopg.connect(pg_url)
+    blocker.execute("LOCK TABLE requests IN EXCLUSIVE MODE")  # our writer's INSERT must wait
+    peak = taken = 0
+
+    async def intake() -> None:
+        nonlocal peak, taken
+        for i in range(300):
+            await store.wait_for_room()  # what the engine does before taking a request
+            store.submit(record(i))
+            taken += 1
+            peak = max(peak, store.backlog)
+
+    task = asyncio.create_task(intake())
+    try:
+        await asyncio.sleep(0.5)
+        assert not task.done() and taken <= store.max_backlog  # the intake waits
+        assert store.backlog <= store.max_backlog
+        blocker.commit()
+        await asyncio.wait_for(task, 20)
+        store.flush()
+        assert peak <= store.max_backlog
+        assert len(store.recent(limit=1_000)) == 300
+    finally:
+        blocker.close()
+        store.close()

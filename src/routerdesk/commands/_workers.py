@@ -72,12 +72,12 @@ def run_workers(args: argparse.Namespace) -> int:
     if not hasattr(socket, "SO_REUSEPORT"):
         print("routerdesk: --workers needs SO_REUSEPORT (Linux, BSD)", file=sys.stderr)
         return 2
-    from routerdesk.storage.usage_open import open_configured_usage_store
+    from routerdesk.storage.usage_open import database_error, open_configured_usage_store
 
     try:
         open_configured_usage_store().close()  # schema migrated once, before the workers race
     except Exception as exc:
-        print(f"routerdesk: cannot open the usage log: {exc}", file=sys.stderr)
+        print(f"routerdesk: cannot open the usage log: {database_error(exc)}", file=sys.stderr)
         return 1
     host, port = _address(args)
     try:

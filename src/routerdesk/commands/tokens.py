@@ -78,7 +78,7 @@ def _list() -> int:
 
 def run(args: argparse.Namespace) -> int:
     from routerdesk.core.errors import ConfigError
-    from routerdesk.storage.usage_open import configured_url, open_person_tokens
+    from routerdesk.storage.usage_open import configured_url, database_error, open_person_tokens
 
     try:
         tokens = open_person_tokens(configured_url())
@@ -112,5 +112,10 @@ def run(args: argparse.Namespace) -> int:
             return 1
     except ValueError as exc:
         print(f"routerdesk: {exc}", file=sys.stderr)
+        return 1
+    except Exception as exc:  # the database (SQLite or PostgreSQL) failed: say so, no traceback
+        print(
+            f"routerdesk: the person-token database failed: {database_error(exc)}", file=sys.stderr
+        )
         return 1
     return 2

@@ -11,6 +11,7 @@ import logging
 from typing import TYPE_CHECKING
 
 from routerdesk.core.errors import ConfigError
+from routerdesk.core.redact import scrub
 from routerdesk.core.settings_file import load_settings
 from routerdesk.storage import paths
 from routerdesk.storage.people import PersonTokens
@@ -30,6 +31,12 @@ def _no_psycopg(exc: ImportError) -> ConfigError:
     )
 
 
+def database_error(exc: BaseException) -> str:
+    """A database error's first line, scrubbed (a driver may echo what it was given)."""
+    text = str(exc).strip()
+    return scrub(text.splitlines()[0]) if text else type(exc).__name__
+
+
 def open_usage_store(url: str = "") -> UsageStore:
     """The SQLite log for an empty `url`, else the PostgreSQL one at `url`."""
     if not url:
@@ -43,11 +50,11 @@ def open_usage_store(url: str = "") -> UsageStore:
     try:
         return PgUsageStore(url)
     except psycopg.Error as exc:
-        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        reason = database_error(exc)
         raise ConfigError(
             str(paths.settings_path()),
             "storage.url",
-            f"cannot open the PostgreSQL usage log at {url}: {reason}",
+            f"cannot open the PostgreSQL usage log at {scrub(url)}: {reason}",
         ) from None
 
 
@@ -78,9 +85,9 @@ def open_person_tokens(url: str = "") -> PersonTokens | PgPersonTokens:
     try:
         return PgPersonTokens(url)
     except psycopg.Error as exc:
-        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        reason = database_error(exc)
         raise ConfigError(
             str(paths.settings_path()),
             "storage.url",
-            f"cannot read person tokens from the PostgreSQL database at {url}: {reason}",
+            f"cannot read person tokens from the PostgreSQL database at {scrub(url)}: {reason}",
         ) from None
