@@ -63,8 +63,12 @@ class CandidateCodec:
         self._rows_on_current = 0
 
     def load(self, conn: sqlite3.Connection) -> None:
-        """Use the newest dictionary in the database for new rows."""
+        """Use the newest dictionary in the database for new rows. Called again after a
+        failed batch: the dictionaries it made are gone, and another process sharing the
+        file (serve --workers) may reuse their ids, so nothing cached is trusted."""
         self._current = None
+        with self._lock:
+            self._dicts.clear()  # read again from the table when a row needs one
         row = conn.execute("SELECT id, data FROM zdicts ORDER BY id DESC LIMIT 1").fetchone()
         if row is not None:
             self._use(int(row[0]), bytes(row[1]))
