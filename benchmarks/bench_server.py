@@ -266,9 +266,17 @@ def start_upstream() -> tuple[subprocess.Popen[str], str]:
 
 
 def start_router(
-    upstream: str, home: Path, profile: Path | None = None, loop: str = "auto"
+    upstream: str,
+    home: Path,
+    profile: Path | None = None,
+    loop: str = "auto",
+    extra: tuple[str, ...] = (),
+    storage_url: str | None = None,
 ) -> tuple[subprocess.Popen[str], str]:
-    (home / "settings.toml").write_text(SETTINGS.format(base=upstream))
+    settings = SETTINGS.format(base=upstream)
+    if storage_url:
+        settings += f'[storage]\nurl = "{storage_url}"\n'
+    (home / "settings.toml").write_text(settings)
     env = {
         **os.environ,
         "ROUTERDESK_HOME": str(home),
@@ -280,7 +288,7 @@ def start_router(
         env.pop(var, None)
     prof = ["-m", "cProfile", "-o", str(profile)] if profile else []
     proc = subprocess.Popen(
-        [sys.executable, *prof, "-m", "routerdesk", "serve", "--port", "0", "--loop", loop],
+        [sys.executable, *prof, "-m", "routerdesk", "serve", "--port", "0", "--loop", loop, *extra],
         stdout=subprocess.PIPE,
         env=env,
         text=True,

@@ -46,3 +46,31 @@ def routerdesk_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator
         monkeypatch.delenv(var, raising=False)
         monkeypatch.delenv(var.lower(), raising=False)
     yield home
+
+
+@pytest.fixture(scope="session")
+def pg_cluster() -> Iterator[object]:
+    """A temporary PostgreSQL cluster (see tests/pgcluster.py), started once per session."""
+    from pgcluster import PgCluster
+
+    try:
+        import psycopg  # noqa: F401
+    except ImportError:
+        pytest.skip("psycopg is not installed (pip install -e '.[test]' installs it)")
+    try:
+        cluster = PgCluster()
+    except FileNotFoundError:
+        pytest.skip("PostgreSQL server not installed (scripts/system-deps.sh installs it)")
+    try:
+        yield cluster
+    finally:
+        cluster.stop()
+
+
+@pytest.fixture
+def pg_url(pg_cluster: object) -> str:
+    """A fresh, empty PostgreSQL database for one test."""
+    from pgcluster import PgCluster
+
+    assert isinstance(pg_cluster, PgCluster)
+    return pg_cluster.new_database()

@@ -16,7 +16,7 @@ from routerdesk import __version__
 
 # each command is the module routerdesk.commands.<name>
 COMMANDS: tuple[str, ...] = (
-    "route", "prices", "serve", "keys", "stats", "export", "replay", "audit",
+    "route", "prices", "serve", "keys", "tokens", "stats", "export", "replay", "audit",
 )  # fmt: skip
 
 

@@ -37,6 +37,8 @@ Engine API (the GUI builds on this; keep it stable)
                                      result goes to its breaker and out as provider_health_changed
     .baseline -> ModelSpec | None      the model savings are measured against
     .spend (SpendTracker), .route_info(resp, rec), .clean(text) (scrub keys)
+    .person_spend (core.people.PersonSpend)   today's spend per person token: a request
+                                     with `ChatRequest.person` over their daily budget is refused
     await .ask(req, model) -> ChatResponse   one direct call, no routing (L2, "test connection")
     .record_external(rec)              log a record made elsewhere (L2 calls) and count its spend
     .auditor                           core.audit.Auditor or None: offered every answered request
@@ -72,6 +74,7 @@ from routerdesk.core.budget import SpendTracker, enforce, exceeded_error, is_fre
 from routerdesk.core.errors import NoUsableModel, RouterError, UpstreamError
 from routerdesk.core.events import EventBus
 from routerdesk.core.l2 import L2Call
+from routerdesk.core.people import PersonSpend, check_person_budget
 from routerdesk.core.pinning import ConversationPins
 from routerdesk.core.prices import baseline_model, cost_usd
 from routerdesk.core.redact import scrub
@@ -275,6 +278,7 @@ class Engine:
             demo_adapter = DemoAdapter()
         self.demo_adapter = demo_adapter
         self.spend = spend or SpendTracker()
+        self.person_spend = PersonSpend()
         self._health = health or HealthBoard()
         self._health.on_change = self._health_changed
         self.pins = ConversationPins(settings.routing.pin_window_s)
@@ -516,9 +520,13 @@ class Engine:
             stream=req.stream,
             demo=self.demo,
             preview=req.last_user_text()[: privacy.preview_chars] if privacy.previews else "",
+            person=req.person.name if req.person is not None else "",
         )
 
     async def _prepare(self, req: ChatRequest, rec: UsageRecord) -> list[ModelSpec]:
+        person = req.person
+        if person is not None and person.budget_daily_usd is not None:
+            check_person_budget(person, self.person_spend.today(person.name))
         # One pass over the conversation serves the classifier and the router.
         shape = measure(req)
         classification = self.classifier.classify(req, shape)
@@ -562,10 +570,18 @@ class Engine:
         return CallContext(base_url=base, key=self.keys.key(model.provider), timeouts=timeouts)
 
     def record_rejected(
-        self, *, client: str, inbound: InboundFormat, status: int, message: str, started: float
+        self,
+        *,
+        client: str,
+        inbound: InboundFormat,
+        status: int,
+        message: str,
+        started: float,
+        person: str = "",
     ) -> str:
         """Log a request the server refused before routing; returns its request id."""
         rec = self._new_record(ChatRequest(messages=[], model="", client=client, inbound=inbound))
+        rec.person = person
         self._finish(rec, started, "error", status, self.clean(message))
         return rec.request_id
 
@@ -778,6 +794,8 @@ class Engine:
         rec.overhead_ms += (now - p0) * 1000
         if not rec.demo:
             self.spend.add(rec.cost)
+            if rec.person:
+                self.person_spend.add(rec.person, rec.cost)
         if self.usage_sink is not None:
             try:
                 # after the response went out: turning the record into a row is not the client's wait

@@ -17,10 +17,12 @@ fatal (`SecretStoreError`): the server would have no token to check.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import gc
 import logging
 from collections.abc import Callable
-from typing import TypeVar
+from datetime import datetime
+from typing import TYPE_CHECKING, TypeVar
 
 import httpx
 from aiohttp import web
@@ -46,12 +48,18 @@ from routerdesk.server.guard import Guard, is_loopback
 from routerdesk.server.upstream_transport import AiohttpTransport
 from routerdesk.storage import paths
 from routerdesk.storage.audits import AuditStore
+from routerdesk.storage.people import PersonTokens
 from routerdesk.storage.secrets import AccessToken, KeyStore, access_token, regenerate_access_token
 from routerdesk.storage.usage import UsageStore
+from routerdesk.storage.usage_open import open_person_tokens, open_usage_store
+
+if TYPE_CHECKING:  # psycopg is loaded only for a [storage] url
+    from routerdesk.storage.people_pg import PgPersonTokens
 
 log = logging.getLogger(__name__)
 
 PRUNE_EVERY_S = 6 * 3600.0
+SHARED_SPEND_REFRESH_S = 2.0
 # How often the keyring and the environment are read again, so a key set in another
 # shell (`routerdesk keys set`) or the keyring's own UI is used without a restart.
 # A timer, not a per-request read: a keyring read may cross D-Bus.
@@ -94,6 +102,15 @@ def settle_gc() -> None:
     gc.set_threshold(*REQUEST_GC_THRESHOLDS)
 
 
+def _shared_spend(usage: UsageStore, now: datetime) -> tuple[float, float, dict[str, float]]:
+    day = day_start(now).timestamp()
+    return (
+        usage.spend_since(day),
+        usage.spend_since(month_start(now).timestamp()),
+        usage.spend_by_person_since(day),
+    )
+
+
 class Runtime:
     """Owns every long-lived object of a running router; see the module docstring."""
 
@@ -105,6 +122,7 @@ class Runtime:
         settings: Settings | None = None,
         registry: Registry | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
+        shared_usage: bool = False,
         key_refresh_s: float = KEY_REFRESH_S,
     ) -> None:
         install_log_redaction()  # before anything can log a key
@@ -113,6 +131,8 @@ class Runtime:
         self._given_settings = settings
         self._given_registry = registry
         self._transport = transport
+        # other processes write the same usage log (serve --workers): budgets re-read it
+        self._shared_usage = shared_usage
         self.events = EventBus()
         self.settings_error: ConfigError | None = None
         self.registry_error: ConfigError | None = None
@@ -120,12 +140,14 @@ class Runtime:
         self.keys = KeyStore()
         self.token: AccessToken | None = None
         self.usage: UsageStore | None = None
+        self.people: PersonTokens | PgPersonTokens | None = None  # a team server's tokens
         self.audits: AuditStore | None = None  # quality audits (core/audit.py)
         self.auditor: Auditor | None = None
         self.client: httpx.AsyncClient | None = None
         self._engine: Engine | None = None
         self._runner: web.AppRunner | None = None
         self._upkeep: asyncio.Task[None] | None = None
+        self._spend_refresh: asyncio.Task[None] | None = None
         self._key_watch: asyncio.Task[None] | None = None
         self.key_refresh_s = key_refresh_s
         self.host = ""
@@ -174,7 +196,8 @@ class Runtime:
                 "%s Provider keys come only from environment variables.", self.keys.keyring_error
             )
         self.token = access_token()
-        self.usage = UsageStore(paths.usage_db_path())
+        self.people = open_person_tokens(settings.storage.url)
+        self.usage = open_usage_store(settings.storage.url)
         pruned = self.usage.prune(settings.privacy.retention_days)
         if pruned:
             log.info(
@@ -210,9 +233,16 @@ class Runtime:
             await asyncio.to_thread(self.usage.spend_since, month_start(now).timestamp()),
             now,
         )
+        engine.person_spend.seed(
+            await asyncio.to_thread(self.usage.spend_by_person_since, day_start(now).timestamp()),
+            now,
+        )
         loop = asyncio.get_running_loop()
         self._upkeep = loop.create_task(self._prune_daily(), name="usage-prune")
         self._key_watch = loop.create_task(self._watch_keys(), name="key-refresh")
+        # other workers or instances write the same log: budgets must see their spend
+        if self._shared_usage or settings.storage.url:
+            self._spend_refresh = loop.create_task(self._refresh_spend(), name="spend-refresh")
         # Made even in demo mode: the engine skips L2 while demo is on, and the
         # GUI can switch demo off at run time.
         engine.l2 = L2Classifier(
@@ -246,6 +276,26 @@ class Runtime:
             except Exception:  # a busy database must not stop the upkeep
                 log.exception("pruning the usage log failed")
 
+    async def _refresh_spend(self) -> None:
+        """With several workers, take the others' spend from the shared log every
+        `SHARED_SPEND_REFRESH_S`; our own not-yet-written costs are kept (the larger wins)."""
+        while True:
+            await asyncio.sleep(SHARED_SPEND_REFRESH_S)
+            usage, engine = self.usage, self._engine
+            if usage is None or engine is None:
+                return
+            now = local_now()
+            try:
+                today, month, people = await asyncio.to_thread(_shared_spend, usage, now)
+                if self.people is not None:  # revocations and budgets from other instances
+                    await asyncio.to_thread(self.people.refresh)
+            except Exception:  # a busy database must not stop the refresh
+                log.exception("reading spend or tokens from the shared database failed")
+                continue
+            ours = engine.spend.totals(now)
+            engine.spend.seed(max(today, ours.today), max(month, ours.month), now)
+            engine.person_spend.seed(people, now)
+
     async def refresh_keys(self) -> list[str]:
         """Read the keyring and environment again; a changed key un-benches its provider."""
         changed = await asyncio.to_thread(_without_gc, self.keys.refresh)
@@ -273,9 +323,17 @@ class Runtime:
     # --- serving ---------------------------------------------------------------------
 
     async def start(
-        self, host: str | None = None, port: int | None = None, *, allow_remote: bool = False
+        self,
+        host: str | None = None,
+        port: int | None = None,
+        *,
+        allow_remote: bool = False,
+        reuse_port: bool = False,
     ) -> str:
-        """Listen on host:port (settings by default; port 0 picks a free port); returns the URL."""
+        """Listen on host:port (settings by default; port 0 picks a free port); returns the URL.
+
+        `reuse_port` joins other processes listening on the same port (SO_REUSEPORT).
+        """
         engine = await self.open()
         server = engine.settings.server
         host = host if host is not None else server.host
@@ -290,7 +348,10 @@ class Runtime:
         assert self.token is not None
         config = ServerConfig(
             guard=Guard(
-                self.token.value, host, frozenset(o.rstrip("/") for o in server.allowed_origins)
+                self.token.value,
+                host,
+                frozenset(o.rstrip("/") for o in server.allowed_origins),
+                people=self.people,
             ),
             max_body_bytes=int(server.max_body_mb * 1024 * 1024),
         )
@@ -301,7 +362,7 @@ class Runtime:
             shutdown_timeout=2.0,
         )
         await runner.setup()
-        site = web.TCPSite(runner, host, port, backlog=1024)
+        site = web.TCPSite(runner, host, port, backlog=1024, reuse_port=reuse_port or None)
         try:
             await site.start()
         except OSError:
@@ -315,10 +376,10 @@ class Runtime:
 
     async def stop(self) -> None:
         """Stop listening, close upstream connections, flush the usage log."""
-        for task in (self._upkeep, self._key_watch):
+        for task in (self._upkeep, self._spend_refresh, self._key_watch):
             if task is not None:
                 task.cancel()
-        self._upkeep = self._key_watch = None
+        self._upkeep = self._spend_refresh = self._key_watch = None
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
@@ -354,7 +415,5 @@ class Runtime:
         self.token = regenerate_access_token()
         if self._runner is not None:
             config = self._runner.app[CONFIG_KEY]
-            config.guard = Guard(
-                self.token.value, config.guard.bound_host, config.guard.allowed_origins
-            )
+            config.guard = dataclasses.replace(config.guard, token=self.token.value)
         return self.token.value

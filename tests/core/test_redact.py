@@ -46,3 +46,11 @@ def test_log_records_are_scrubbed_message_and_traceback(caplog: pytest.LogCaptur
     assert secret not in caplog.text
     assert "sent [redacted] upstream" in caplog.text
     assert "ValueError: upstream said [redacted]" in caplog.text
+
+
+def test_person_tokens_are_removed_by_shape() -> None:
+    from routerdesk.core.people import new_token
+
+    token = new_token()  # the server keeps only its hash: nothing to remember by value
+    assert scrub(f"401 for key {token}.") == "401 for key [redacted]."
+    assert token not in scrub(f"Authorization: Bearer {token}")

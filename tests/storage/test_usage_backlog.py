@@ -162,3 +162,21 @@ def test_submit_blocks_at_twice_the_bound_instead_of_growing(tmp_path: Path) -> 
     assert len(store.recent(limit=1_000)) == 100
     store.close()
     blocker.close()
+
+
+def test_a_failed_batch_leaves_no_stale_dictionary(tmp_path: Path) -> None:
+    path = tmp_path / "usage.sqlite3"
+    a, b = UsageStore(path), UsageStore(path)  # two workers on one file
+    first, second = routed_records(2)
+    insert = a._insert
+    a._insert = "INSERT INTO nowhere VALUES (1)"  # the batch fails after making a dictionary
+    a.submit(first)
+    a.flush()
+    a._insert = insert
+    b.submit(second)  # the other worker's dictionary may take the rolled-back id
+    b.flush()
+    row = a.get(second.request_id)
+    assert row is not None and second.decision is not None
+    assert row["candidates"] == json.loads(json.dumps(candidates_summary(second.decision)))
+    a.close()
+    b.close()

@@ -105,8 +105,8 @@ def run(args: argparse.Namespace) -> int:
     from routerdesk.commands._registry import registry_document, settings
     from routerdesk.core.prices import baseline_model
     from routerdesk.storage.audits import AuditStore
-    from routerdesk.storage.paths import audits_db_path, usage_db_path
-    from routerdesk.storage.usage import UsageStore
+    from routerdesk.storage.paths import audits_db_path
+    from routerdesk.storage.usage_open import open_configured_usage_store
 
     try:
         since = parse_since(args.since)
@@ -130,7 +130,7 @@ def run(args: argparse.Namespace) -> int:
     except RouterError:
         baseline_id = ""
     found = suggestions(summary, doc.registry, baseline_id=baseline_id, dismissed=dismissed)
-    usage = UsageStore(usage_db_path())
+    usage = open_configured_usage_store()  # a team server's PostgreSQL log when configured
     try:
         total = usage.overall(since, demo=demo)
     finally:

@@ -17,15 +17,14 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
 
 def run(args: argparse.Namespace) -> int:
     from routerdesk.core.replay import parse_since
-    from routerdesk.storage.paths import usage_db_path
-    from routerdesk.storage.usage import UsageStore
+    from routerdesk.storage.usage_open import open_configured_usage_store
 
     try:
         since = parse_since(args.since) if args.since else None
     except ValueError as exc:
         print(f"routerdesk: {exc}", file=sys.stderr)
         return 2
-    store = UsageStore(usage_db_path())
+    store = open_configured_usage_store()
     try:
         n = store.export_csv(args.csv, since)
     except OSError as exc:

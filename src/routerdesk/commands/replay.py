@@ -59,10 +59,6 @@ def run(args: argparse.Namespace) -> int:
     except ValueError as exc:
         print(f"routerdesk replay: {exc}", file=sys.stderr)
         return 2
-    db = paths.usage_db_path()
-    if not db.exists():
-        print(f"No usage recorded yet ({db}).")
-        return 0
     try:
         doc, registry_file = _registry.registry_document(args.registry)
         current = _registry.registry_document(None)[0].registry if args.registry else None
@@ -70,6 +66,10 @@ def run(args: argparse.Namespace) -> int:
     except ConfigError as exc:
         print(f"routerdesk replay: {exc}", file=sys.stderr)
         return 2
+    db = paths.usage_db_path()
+    if not settings.storage.url and not db.exists():  # (a team's PostgreSQL log: just open it)
+        print(f"No usage recorded yet ({db}).")
+        return 0
     strategy: str = args.strategy or settings.routing.strategy
     usable: set[str] | None = None
     if not args.all_providers:
@@ -81,9 +81,13 @@ def run(args: argparse.Namespace) -> int:
             )
             usable = None
 
-    from routerdesk.storage.usage import UsageStore
+    from routerdesk.storage.usage_open import open_usage_store
 
-    store = UsageStore(db)
+    try:
+        store = open_usage_store(settings.storage.url)
+    except ConfigError as exc:
+        print(f"routerdesk replay: {exc}", file=sys.stderr)
+        return 2
     try:
         projection = project(
             store.rows(since),

@@ -3,7 +3,7 @@
 Prints exactly one line on stdout, ``listening on http://HOST:PORT``, once the
 socket accepts connections (``--port 0`` picks a free port and prints it);
 everything else goes to stderr. SIGINT/SIGTERM stop it cleanly, flushing the
-usage log.
+usage log. ``--workers N`` runs N processes on the one port (see `_workers`).
 """
 
 from __future__ import annotations
@@ -15,8 +15,12 @@ import logging
 import signal
 import sys
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from routerdesk.core.errors import RouterError
+
+if TYPE_CHECKING:
+    from routerdesk.runtime import Runtime
 
 
 def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -40,6 +44,15 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     )
     p.add_argument("--log-level", default="WARNING", help="stderr log level (default WARNING)")
     p.add_argument(
+        "--workers",
+        type=_positive,
+        default=1,
+        metavar="N",
+        help="server processes sharing the port (SO_REUSEPORT) and the usage log (default 1)",
+    )
+    # set by the --workers supervisor on each worker it starts: join the port, share the log
+    p.add_argument("--worker", type=int, default=None, help=argparse.SUPPRESS)
+    p.add_argument(
         "--loop",
         choices=("auto", "asyncio", "uvloop"),
         default="auto",
@@ -47,23 +60,50 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     )
 
 
+def _positive(text: str) -> int:
+    try:
+        n = int(text)
+    except ValueError:
+        n = 0
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {text!r}")
+    return n
+
+
 async def _serve(args: argparse.Namespace) -> int:
     from routerdesk.runtime import Runtime, settle_gc
 
-    runtime = Runtime(demo=args.demo, demo_latency_scale=args.demo_latency)
+    worker = args.worker
+    runtime = Runtime(
+        demo=args.demo, demo_latency_scale=args.demo_latency, shared_usage=worker is not None
+    )
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError):
             loop.add_signal_handler(sig, stop.set)
     try:
-        url = await runtime.start(args.host, args.port, allow_remote=args.allow_remote)
+        url = await runtime.start(
+            args.host, args.port, allow_remote=args.allow_remote, reuse_port=worker is not None
+        )
     except (RouterError, OSError) as exc:
         await runtime.stop()
         print(
             f"routerdesk: cannot start the server: {getattr(exc, 'message', exc)}", file=sys.stderr
         )
         return 1
+    if not worker:  # workers after the first would only repeat these
+        _hints(runtime, url)
+    settle_gc()
+    print(f"listening on {url}", flush=True)
+    try:
+        await stop.wait()
+    finally:
+        await runtime.stop()
+    return 0
+
+
+def _hints(runtime: Runtime, url: str) -> None:
     for err in (runtime.settings_error, runtime.registry_error):
         if err is not None:
             print(f"routerdesk: warning: {err.message}", file=sys.stderr)
@@ -89,13 +129,6 @@ async def _serve(args: argparse.Namespace) -> int:
         f"routerdesk: OpenAI clients: base URL {url}/v1; Claude Code: ANTHROPIC_BASE_URL={url}",
         file=sys.stderr,
     )
-    settle_gc()
-    print(f"listening on {url}", flush=True)
-    try:
-        await stop.wait()
-    finally:
-        await runtime.stop()
-    return 0
 
 
 def _loop_factory(choice: str) -> Callable[[], asyncio.AbstractEventLoop] | None:
@@ -118,6 +151,10 @@ def run(args: argparse.Namespace) -> int:
         stream=sys.stderr,
         format="%(levelname)s %(name)s: %(message)s",
     )
+    if args.workers > 1 and args.worker is None:
+        from routerdesk.commands._workers import run_workers
+
+        return run_workers(args)
     try:
         with asyncio.Runner(loop_factory=_loop_factory(args.loop)) as runner:
             return runner.run(_serve(args))

@@ -1,8 +1,13 @@
-"""`routerdesk stats [--since 1d|7d|30d|ISO]`: spend and savings by model and by task."""
+"""`routerdesk stats [--since 1d|7d|30d|ISO]`: spend and savings by model, task and person.
+
+The per-person table appears once a team server has served person tokens
+(`routerdesk tokens`); requests made with the local token show as "(local token)".
+"""
 
 from __future__ import annotations
 
 import argparse
+from dataclasses import replace
 from datetime import datetime
 
 from routerdesk.core.replay import parse_since
@@ -32,15 +37,14 @@ def _table(title: str, rows: list[Totals]) -> list[str]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from routerdesk.storage.paths import usage_db_path
-    from routerdesk.storage.usage import UsageStore
+    from routerdesk.storage.usage_open import open_configured_usage_store
 
     try:
         since = parse_since(args.since)
     except ValueError as exc:
         print(f"routerdesk: {exc}")
         return 2
-    store = UsageStore(usage_db_path())
+    store = open_configured_usage_store()
     try:
         demo = bool(args.demo)
         total = store.overall(since, demo=demo)
@@ -48,6 +52,10 @@ def run(args: argparse.Namespace) -> int:
         lines = [f"since {when}" + (" (demo provider: simulated costs)" if demo else "")]
         lines += [*_table("model", store.totals("model_id", since, demo=demo)), ""]
         lines += [*_table("task", store.totals("task", since, demo=demo)), ""]
+        people = store.totals("person", since, demo=demo)
+        if any(t.key for t in people):
+            named = [replace(t, key=t.key or "(local token)") for t in people]
+            lines += [*_table("person", named), ""]
         pct = (total.savings / total.baseline_cost * 100) if total.baseline_cost else 0.0
         lines.append(
             f"total: {total.requests} requests, spent ${total.cost:.4f}, "

@@ -28,9 +28,12 @@ MIN_SECRET_LEN = 8
 REDACTED = "[redacted]"
 
 # A key starts a word: "x-routerdesk-request-id" holds "sk-request-id" but is no key.
+# ``rdp_`` starts a team server's person token (core/people.py): the server keeps only
+# hashes, so it has no value to remember and recognises them by shape.
 _SECRETISH = re.compile(
     r"(?<![A-Za-z0-9_\-])(sk-[A-Za-z0-9_\-]{8,}|AIza[0-9A-Za-z_\-]{20,}|"
-    r"gsk_[A-Za-z0-9]{8,}|xai-[A-Za-z0-9]{8,}|(?i:bearer)\s+[A-Za-z0-9._\-]{8,})"
+    r"gsk_[A-Za-z0-9]{8,}|xai-[A-Za-z0-9]{8,}|rdp_[A-Za-z0-9_\-]{8,}|"
+    r"(?i:bearer)\s+[A-Za-z0-9._\-]{8,})"
 )
 
 _lock = threading.Lock()

@@ -8,8 +8,9 @@ overwritten.
 from __future__ import annotations
 
 from typing import Literal
+from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 DEFAULT_PORT = 8787
 
@@ -102,6 +103,31 @@ class PrivacySettings(BaseModel):
     retention_days: int = Field(default=90, ge=1, title="Keep usage rows for (days)")
 
 
+class StorageSettings(BaseModel):
+    """Where the usage log lives: SQLite in the data folder (default) or a team's PostgreSQL."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    url: str = Field(
+        default="",
+        title="Usage log database (empty: SQLite; postgresql://user@host/db for a team)",
+    )
+
+    @field_validator("url")
+    @classmethod
+    def _postgres_without_password(cls, url: str) -> str:
+        if not url:
+            return url
+        parts = urlsplit(url)
+        if parts.scheme not in ("postgresql", "postgres"):
+            raise ValueError("must be empty (SQLite) or a postgresql:// URL")
+        if parts.password is not None or "password=" in parts.query:
+            raise ValueError(
+                "holds a password; keep it out of settings.toml and use PGPASSWORD or ~/.pgpass"
+            )
+        return url
+
+
 class AuditSettings(BaseModel):
     """Quality audits (core/audit.py): sampled shadow comparisons against the baseline model."""
 
@@ -132,6 +158,7 @@ class Settings(BaseModel):
     privacy: PrivacySettings = Field(default_factory=PrivacySettings)
     audit: AuditSettings = Field(default_factory=AuditSettings)
     providers: dict[str, ProviderSettings] = Field(default_factory=dict)
+    storage: StorageSettings = Field(default_factory=StorageSettings)
     demo: bool = Field(default=False, title="Serve every model from the offline demo provider")
 
     def provider(self, provider_id: str) -> ProviderSettings:

@@ -33,6 +33,14 @@ QUALITY_TIERS: tuple[str, ...] = ("standard", "enhanced")
 # --- request -------------------------------------------------------------------
 
 
+@dataclass(frozen=True, slots=True)
+class Person:
+    """The owner of a person token on a team server (see core/people.py)."""
+
+    name: str
+    budget_daily_usd: float | None = None
+
+
 @dataclass(slots=True)
 class TextPart:
     text: str
@@ -126,6 +134,7 @@ class ChatRequest:
     user: str | None = None
     client: str = ""  # User-Agent of the calling tool
     inbound: InboundFormat = "openai"
+    person: Person | None = None  # set by the server for a person token; None: the local token
     # Parameters we do not model but pass to OpenAI-compatible upstreams (seed, logit_bias...).
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -300,6 +309,7 @@ class UsageRecord:
     decision: Decision | None = None
     classification: Classification | None = None
     preview: str = ""  # truncated prompt, only when the user turned previews on
+    person: str = ""  # the person token's name ("" for the local access token)
 
     @property
     def savings(self) -> float:

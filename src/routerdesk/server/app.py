@@ -36,8 +36,8 @@ from routerdesk.core.tokens import estimate_prompt_tokens
 from routerdesk.core.types import ChatRequest, InboundFormat
 from routerdesk.engine import AUTO_MODELS, Engine, RouteInfo, StreamHandle
 from routerdesk.server import anthropic_api, openai_api
-from routerdesk.server.errors import INTERNAL, ApiError, auth_error, error_for
-from routerdesk.server.guard import Guard
+from routerdesk.server.errors import INTERNAL, ApiError, auth_error, error_for, revoked_error
+from routerdesk.server.guard import LOCAL_CALLER, Caller, Guard
 from routerdesk.server.validate import MAX_DEPTH, MAX_MESSAGES, load_json
 
 log = logging.getLogger(__name__)
@@ -46,6 +46,7 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 ENGINE_KEY = web.AppKey("engine", Engine)
 CONFIG_KEY: web.AppKey[ServerConfig] = web.AppKey("config")
+CALLER_KEY = web.RequestKey("caller", Caller)
 
 _JSON = "application/json"
 
@@ -144,10 +145,13 @@ async def guard_and_errors(request: web.Request, handler: Handler) -> web.Stream
                 "Access-Control-Allow-Headers": "authorization, content-type, x-api-key, anthropic-version",
             },
         )
-    if not _open(request) and not guard.token_ok(
-        headers.get("Authorization"), headers.get("x-api-key")
-    ):
-        return error_response(auth_error(), fmt, cors)
+    if not _open(request):
+        caller = guard.caller(headers.get("Authorization"), headers.get("x-api-key"))
+        if caller is None:
+            return error_response(auth_error(), fmt, cors)
+        if caller.revoked and caller.person is not None:
+            return error_response(revoked_error(caller.person.name), fmt, cors)
+        request[CALLER_KEY] = caller
     started = time.perf_counter()
     try:
         resp = await handler(request)
@@ -191,12 +195,18 @@ def _rejected(
         return cors
     rid = request.app[ENGINE_KEY].record_rejected(
         client=request.headers.get("User-Agent", ""),
+        person=_person_name(request),
         inbound=fmt,
         status=err.status,
         message=err.message,
         started=started,
     )
     return {**(cors or {}), "x-routerdesk-request-id": rid}
+
+
+def _person_name(request: web.Request) -> str:
+    person = request.get(CALLER_KEY, LOCAL_CALLER).person
+    return person.name if person is not None else ""
 
 
 def _http_error(exc: web.HTTPException, request: web.Request, config: ServerConfig) -> ApiError:
@@ -253,6 +263,7 @@ async def chat_completions(request: web.Request) -> web.StreamResponse:
         client=request.headers.get("User-Agent", ""),
         max_messages=request.app[CONFIG_KEY].max_messages,
     )
+    req.person = request.get(CALLER_KEY, LOCAL_CALLER).person
     if req.stream:
         handle = await engine.stream(req, started=t0)
         info = handle.info
@@ -293,6 +304,7 @@ async def messages(request: web.Request) -> web.StreamResponse:
         client=request.headers.get("User-Agent", ""),
         max_messages=request.app[CONFIG_KEY].max_messages,
     )
+    req.person = request.get(CALLER_KEY, LOCAL_CALLER).person
     if req.stream:
         handle = await engine.stream(req, started=t0)
         info = handle.info

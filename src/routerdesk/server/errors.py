@@ -126,3 +126,14 @@ def auth_error() -> ApiError:
         "authentication_error",
         code="invalid_api_key",
     )
+
+
+def revoked_error(name: str) -> ApiError:
+    return ApiError(
+        401,
+        f"This routerdesk token (issued to {name!r}) was revoked. Ask the server's admin "
+        "for a new one (`routerdesk tokens create`).",
+        "authentication_error",
+        code="token_revoked",
+        retryable=False,
+    )

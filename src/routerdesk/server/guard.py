@@ -8,6 +8,8 @@ A local HTTP server is reachable from every web page the user opens, so:
   [::1], any port), which defeats DNS rebinding; when the user deliberately
   binds a non-loopback address the bound name is accepted as well (a wildcard
   bind accepts any Host, and the token is still required);
+- on a team server a person token (`routerdesk tokens create NAME`) is accepted
+  as well; the request is then that person's (usage log, per-person budget);
 - a request with an ``Origin`` header comes from a browser and is refused with
   403 unless that origin is in ``settings.server.allowed_origins``.
 """
@@ -17,6 +19,10 @@ from __future__ import annotations
 import hmac
 import ipaddress
 from dataclasses import dataclass
+from typing import Protocol
+
+from routerdesk.core.people import TOKEN_PREFIX
+from routerdesk.core.types import Person
 
 LOOPBACK_NAMES: frozenset[str] = frozenset({"127.0.0.1", "localhost", "::1"})
 WILDCARD_HOSTS: frozenset[str] = frozenset({"0.0.0.0", "::", ""})
@@ -43,11 +49,31 @@ def host_name(header: str) -> str:
     return name
 
 
+class PersonLookup(Protocol):
+    """Where person tokens are checked (storage.people.PersonTokens)."""
+
+    def find(self, token: str) -> tuple[Person, bool] | None:
+        """(person, revoked) for a presented token, or None."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class Caller:
+    """Who sent a request: `person` is None for the local access token."""
+
+    person: Person | None = None
+    revoked: bool = False  # a person token that was revoked: refuse, saying so
+
+
+LOCAL_CALLER = Caller()
+
+
 @dataclass(frozen=True, slots=True)
 class Guard:
     token: str
     bound_host: str = "127.0.0.1"
     allowed_origins: frozenset[str] = frozenset()
+    people: PersonLookup | None = None
 
     def host_ok(self, header: str | None) -> bool:
         if self.bound_host in WILDCARD_HOSTS:
@@ -71,3 +97,30 @@ class Guard:
         if api_key:
             ok |= hmac.compare_digest(api_key.strip().encode(), want)
         return ok
+
+    def caller(self, authorization: str | None, api_key: str | None) -> Caller | None:
+        """Who the request's token belongs to; None when it is nobody's (401)."""
+        if self.token_ok(authorization, api_key):
+            return LOCAL_CALLER
+        people = self.people
+        if people is None:
+            return None
+        presented = _presented(authorization, api_key)
+        if presented is None:
+            return None
+        found = people.find(presented)
+        if found is None:
+            return None
+        person, revoked = found
+        return Caller(person, revoked)
+
+
+def _presented(authorization: str | None, api_key: str | None) -> str | None:
+    """The person token the request carries, if it carries one (by its prefix)."""
+    if api_key and api_key.strip().startswith(TOKEN_PREFIX):
+        return api_key.strip()
+    if authorization:
+        scheme, _, value = authorization.partition(" ")
+        if scheme.lower() == "bearer" and value.strip().startswith(TOKEN_PREFIX):
+            return value.strip()
+    return None

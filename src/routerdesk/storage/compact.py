@@ -12,7 +12,9 @@ than what differs: the costs and the few reasons that mention them
 out, so the Requests page and `routerdesk replay` read exactly what was routed.
 
 Stored value: 4 bytes of dictionary id (big-endian) + raw deflate data.
-Rows written before this (JSON text) are read as they are.
+Rows written before this (JSON text) are read as they are. Dictionary id 0
+means "not deflated, UTF-8 text follows": PostgreSQL keeps these columns as
+BYTEA (`storage/usage_pg.py`), so its short values and older rows take that form.
 
 Rows differ by task (reasons, scores, the classifier's signals), so while the
 dictionary is small a row that compresses worse than `GROW_RATIO` is appended
@@ -38,10 +40,21 @@ REFRESH_MIN_ROWS = 1_000
 MAX_DICT_BYTES = 32 * 1024  # deflate looks back at most 32 KiB
 
 SCHEMA = "CREATE TABLE IF NOT EXISTS zdicts (id INTEGER PRIMARY KEY, data BLOB NOT NULL)"
+PLAIN = (0).to_bytes(4, "big")  # dictionary id 0: the text as it is
+
+
+def plain(text: str) -> bytes:
+    """`text` stored without deflate where a column holds only bytes (PostgreSQL)."""
+    return PLAIN + text.encode()
 
 
 class CandidateCodec:
-    """Compresses (writer thread) and expands (any thread) candidate lists."""
+    """Compresses (writer thread) and expands (any thread) candidate lists.
+
+    The SQL is SQLite's; `PgCandidateCodec` (storage/usage_pg.py) swaps the two
+    statements that differ."""
+
+    select_dict = "SELECT data FROM zdicts WHERE id = ?"
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
@@ -50,8 +63,12 @@ class CandidateCodec:
         self._rows_on_current = 0
 
     def load(self, conn: sqlite3.Connection) -> None:
-        """Use the newest dictionary in the database for new rows."""
+        """Use the newest dictionary in the database for new rows. Called again after a
+        failed batch: the dictionaries it made are gone, and another process sharing the
+        file (serve --workers) may reuse their ids, so nothing cached is trusted."""
         self._current = None
+        with self._lock:
+            self._dicts.clear()  # read again from the table when a row needs one
         row = conn.execute("SELECT id, data FROM zdicts ORDER BY id DESC LIMIT 1").fetchone()
         if row is not None:
             self._use(int(row[0]), bytes(row[1]))
@@ -90,19 +107,24 @@ class CandidateCodec:
 
     def _new_dict(self, conn: sqlite3.Connection, raw: bytes) -> tuple[int, zlib._Compress]:
         data = raw[-MAX_DICT_BYTES:]
-        cur = conn.execute("INSERT INTO zdicts (data) VALUES (?)", (data,))
-        dict_id = int(cur.lastrowid or 0)
+        dict_id = self._insert(conn, data)
         self._use(dict_id, data)
         assert self._current is not None
         return self._current
 
+    def _insert(self, conn: sqlite3.Connection, data: bytes) -> int:
+        """Store a new dictionary; its id."""
+        return int(conn.execute("INSERT INTO zdicts (data) VALUES (?)", (data,)).lastrowid or 0)
+
     def expand(self, conn: sqlite3.Connection, value: bytes) -> str:
         """The candidate JSON of a stored value (`conn` reads unknown dictionaries)."""
         dict_id = int.from_bytes(value[:4], "big")
+        if dict_id == 0:
+            return value[4:].decode()
         with self._lock:
             data = self._dicts.get(dict_id)
         if data is None:
-            row = conn.execute("SELECT data FROM zdicts WHERE id = ?", (dict_id,)).fetchone()
+            row = conn.execute(self.select_dict, (dict_id,)).fetchone()
             if row is None:
                 raise ValueError(f"usage log: compression dictionary {dict_id} is missing")
             data = bytes(row[0])

@@ -38,6 +38,11 @@ def usage_db_path() -> Path:
     return data_dir() / "usage.sqlite3"
 
 
+def people_db_path() -> Path:
+    """Person tokens of a team server (hashes only; see storage/people.py)."""
+    return state_dir() / "people.sqlite3"
+
+
 def audits_db_path() -> Path:
     """Quality audits (both answers of each audited request), apart from the usage log."""
     return data_dir() / "audits.sqlite3"

@@ -97,6 +97,7 @@ COLUMNS: tuple[str, ...] = (
     "features",
     "preview",
     "est_prompt_tokens",  # replay re-routes from it (schema 2)
+    "person",  # person token's name, NULL for the local token (schema 4)
 )
 JSON_COLUMNS = frozenset(
     {"hops", "decision_fallbacks", "decision_notes", "candidates", "signals", "features"}
@@ -152,12 +153,16 @@ MIGRATIONS: tuple[str, ...] = (
     """,
     # 2 -> 3: dictionaries the candidate lists are compressed against (storage/compact.py)
     ZDICTS_SCHEMA,
+    # 3 -> 4: who sent it, on a team server with person tokens (NULL: the local token).
+    """
+    ALTER TABLE requests ADD COLUMN person TEXT;
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
-GroupBy = Literal["model_id", "task", "provider", "strategy", "client", "status"]
+GroupBy = Literal["model_id", "task", "provider", "strategy", "client", "status", "person"]
 _GROUPS: frozenset[str] = frozenset(
-    {"model_id", "task", "provider", "strategy", "client", "status"}
+    {"model_id", "task", "provider", "strategy", "client", "status", "person"}
 )
 
 
@@ -268,6 +273,7 @@ def record_row(r: UsageRecord) -> list[Any]:
         dumps(c.features if c else {}),
         scrub(r.preview),
         d.est_prompt_tokens if d else 0,
+        r.person or None,
     ]
 
 
@@ -328,6 +334,11 @@ class UsageStore:
         self._codec.load(self._write_conn)
         self._read_conn = _connect(path)
         self._read_lock = threading.Lock()
+        self._insert = f"INSERT OR REPLACE INTO requests ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})"
+        self._start_writer(flush_interval_s, "usage-writer")
+
+    def _start_writer(self, flush_interval_s: float, name: str) -> None:
+        """The bounded queue and the writer thread (PgUsageStore shares them)."""
         self._queue: deque[list[Any]] = deque()
         self.max_backlog = MAX_BACKLOG
         self._wake = threading.Condition()
@@ -336,8 +347,7 @@ class UsageStore:
         self._written = 0
         self._interval = flush_interval_s
         self._closing = False
-        self._insert = f"INSERT OR REPLACE INTO requests ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})"
-        self._thread = threading.Thread(target=self._run, name="usage-writer", daemon=True)
+        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
         self._thread.start()
 
     # --- writing -----------------------------------------------------------------
@@ -400,17 +410,11 @@ class UsageStore:
         while self._queue and len(batch) < 4 * FLUSH_ROWS:  # others wait on a short transaction
             batch.append(self._queue.popleft())
         if batch:
-            conn, compress = self._write_conn, self._codec.compress
+            conn = self._write_conn
             try:
                 conn.execute("BEGIN")
-                for row in batch:  # in place: no new containers on this thread (see submit)
-                    text = row[_CANDIDATES]
-                    if len(text) > 64:
-                        seed = "".join(map(row.__getitem__, _ALSO_COMPRESSED))
-                        row[_CANDIDATES] = compress(conn, text, seed)
-                    for i in _ALSO_COMPRESSED:
-                        if len(row[i]) > 64:
-                            row[i] = compress(conn, row[i])
+                for row in batch:
+                    self._compact(conn, row)
                 self._write_conn.executemany(self._insert, batch)
                 self._write_conn.execute("COMMIT")
             except Exception:
@@ -421,6 +425,18 @@ class UsageStore:
         with self._flushed:
             self._written += len(batch)
             self._flushed.notify_all()
+
+    def _compact(self, conn: Any, row: list[Any]) -> None:
+        """Compress a row's candidates, signals and features (storage/compact.py) inside the
+        batch's transaction; in place: no new containers on this thread (see submit)."""
+        compress = self._codec.compress
+        text = row[_CANDIDATES]
+        if len(text) > 64:
+            seed = "".join(map(row.__getitem__, _ALSO_COMPRESSED))
+            row[_CANDIDATES] = compress(conn, text, seed)
+        for i in _ALSO_COMPRESSED:
+            if len(row[i]) > 64:
+                row[i] = compress(conn, row[i])
 
     def flush(self, timeout: float = 5.0) -> None:
         """Wait until everything submitted so far is on disk."""
@@ -537,6 +553,15 @@ class UsageStore:
         )
         return float(rows[0][0])
 
+    def spend_by_person_since(self, since: float) -> dict[str, float]:
+        """Real money spent since `since` per person token (per-person budgets)."""
+        rows = self._query(
+            "SELECT person, TOTAL(cost) FROM requests WHERE started_at >= ? AND demo = 0 "
+            "AND person IS NOT NULL GROUP BY person",
+            (since,),
+        )
+        return {str(r[0]): float(r[1]) for r in rows}
+
     def export_csv(self, path: Path, since: float | None = None) -> int:
         """Write every row since `since` to a CSV file; returns the row count."""
         n = 0
@@ -564,7 +589,7 @@ _AGGREGATES = (
 
 def _totals(r: sqlite3.Row) -> Totals:
     return Totals(
-        key=str(r["key"]),
+        key="" if r["key"] is None else str(r["key"]),  # NULL person: the local token
         requests=int(r["requests"] or 0),
         errors=int(r["errors"] or 0),
         input_tokens=int(r["input_tokens"] or 0),

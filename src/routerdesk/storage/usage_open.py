@@ -1,0 +1,93 @@
+"""Open the usage log and the person tokens where the settings say: SQLite files in the
+state folders, or the team's PostgreSQL database.
+
+psycopg is imported only when a ``postgresql://`` URL is configured, so the
+desktop app never loads it.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+from routerdesk.core.errors import ConfigError
+from routerdesk.core.redact import scrub
+from routerdesk.core.settings_file import load_settings
+from routerdesk.storage import paths
+from routerdesk.storage.people import PersonTokens
+from routerdesk.storage.usage import UsageStore
+
+if TYPE_CHECKING:
+    from routerdesk.storage.people_pg import PgPersonTokens
+
+log = logging.getLogger(__name__)
+
+
+def _no_psycopg(exc: ImportError) -> ConfigError:
+    return ConfigError(
+        str(paths.settings_path()),
+        "storage.url",
+        f"a PostgreSQL usage log needs psycopg ({exc.name}): pip install 'routerdesk[team]'",
+    )
+
+
+def database_error(exc: BaseException) -> str:
+    """A database error's first line, scrubbed (a driver may echo what it was given)."""
+    text = str(exc).strip()
+    return scrub(text.splitlines()[0]) if text else type(exc).__name__
+
+
+def open_usage_store(url: str = "") -> UsageStore:
+    """The SQLite log for an empty `url`, else the PostgreSQL one at `url`."""
+    if not url:
+        return UsageStore(paths.usage_db_path())
+    try:
+        from routerdesk.storage.usage_pg import PgUsageStore
+    except ImportError as exc:
+        raise _no_psycopg(exc) from None
+    import psycopg
+
+    try:
+        return PgUsageStore(url)
+    except psycopg.Error as exc:
+        reason = database_error(exc)
+        raise ConfigError(
+            str(paths.settings_path()),
+            "storage.url",
+            f"cannot open the PostgreSQL usage log at {scrub(url)}: {reason}",
+        ) from None
+
+
+def configured_url() -> str:
+    """`[storage] url` from settings.toml ("" when unset, or when the file is invalid)."""
+    try:
+        return load_settings(paths.settings_path()).storage.url
+    except ConfigError as exc:
+        log.error("%s; using the SQLite usage log", exc)
+        return ""
+
+
+def open_configured_usage_store() -> UsageStore:
+    """The usage log the settings name (for commands that read or prepare it)."""
+    return open_usage_store(configured_url())
+
+
+def open_person_tokens(url: str = "") -> PersonTokens | PgPersonTokens:
+    """people.sqlite3 for an empty `url`, else the person_tokens table at `url`."""
+    if not url:
+        return PersonTokens(paths.people_db_path())
+    try:
+        import psycopg
+
+        from routerdesk.storage.people_pg import PgPersonTokens
+    except ImportError as exc:
+        raise _no_psycopg(exc) from None
+    try:
+        return PgPersonTokens(url)
+    except psycopg.Error as exc:
+        reason = database_error(exc)
+        raise ConfigError(
+            str(paths.settings_path()),
+            "storage.url",
+            f"cannot read person tokens from the PostgreSQL database at {scrub(url)}: {reason}",
+        ) from None
