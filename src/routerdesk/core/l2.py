@@ -1,4 +1,4 @@
-"""The L2 classifier: when the L1 rules are unsure, ask a cheap model what the prompt is.
+"""The L2 classifier: when the L1 classifier is unsure, ask a cheap model what the prompt is.
 
 The engine calls `L2Classifier.classify(req, l1, ...)` after L1. Nothing happens
 unless L2 is enabled and L1's confidence is below `settings.routing.l2.threshold`.
