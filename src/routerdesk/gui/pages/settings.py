@@ -162,7 +162,10 @@ class SettingsPage(QWidget):
 
     def _build_l2(self) -> None:
         self.l2 = QCheckBox("As&k a cheap model when the rules are unsure")
-        _tip(self.l2, "L2 classification: one cheap call when the L1 classifier's calibrated confidence is low")
+        _tip(
+            self.l2,
+            "L2 classification: one cheap call when the L1 classifier's calibrated confidence is low",
+        )
         self.threshold = QDoubleSpinBox()
         self.threshold.setRange(0.0, 1.0)
         self.threshold.setSingleStep(0.05)
