@@ -133,6 +133,7 @@ def test_explanations_name_the_words_that_pushed_the_decision() -> None:
         ("f:fenced", "fenced code"),
         ("f:len3", "len level 3"),
         ("kh:translation", "cue (instruction) translation"),
+        ("KS:translation", "strong cue (system prompt) translation"),
         ("s:agent", 'system prompt "agent"'),
     ],
 )

@@ -157,9 +157,9 @@ class LinearModel:
 
 _KINDS = {
     "w": "word", "b": "words", "h": "opening word", "x": "stem", "c": "code word",
-    "p": "previous turn", "s": "system prompt", "kh": "cue (instruction)", "Kh": "strong cue (instruction)",
-    "km": "cue (body)", "Km": "strong cue (body)", "kp": "cue (previous turn)",
-    "Kp": "strong cue (previous turn)", "ks": "cue (system prompt)", "Ks": "strong cue (system prompt)",
+    "p": "previous turn", "s": "system prompt", "kh": "cue (instruction)",
+    "KH": "strong cue (instruction)", "kp": "cue (previous turn)",
+    "KP": "strong cue (previous turn)", "ks": "cue (system prompt)", "KS": "strong cue (system prompt)",
 }  # fmt: skip
 _FLAGS = {
     "fenced": "fenced code", "trace": "stack trace", "diff": "diff", "unfenced_code": "unfenced code",
