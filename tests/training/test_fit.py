@@ -84,5 +84,6 @@ def test_leave_one_source_out_scores_every_row_with_a_model_that_never_saw_it() 
     c = _tiny_corpus()
     settings = dict(fit.SETTINGS, min_df=1, max_iter=200)
     logits, comp = fit.leave_one_source_out(c, settings)
+    assert np.isfinite(comp).all()
     assert np.isfinite(logits[:, [TASKS.index(t) for t in ("translation", "summarization")]]).all()
     assert fit.macro_accuracy(c.y, logits.argmax(axis=1)) > 0.8  # the same templates recur
