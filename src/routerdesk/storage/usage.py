@@ -324,6 +324,9 @@ def migrate(conn: sqlite3.Connection) -> None:
 class UsageStore:
     """Batched writer and query API over the usage database."""
 
+    # The one query that is not portable SQL: a start time's time bucket (``?`` = seconds).
+    _BUCKET = "CAST(started_at / ? AS INTEGER) * ?"
+
     def __init__(self, path: Path, *, flush_interval_s: float = FLUSH_INTERVAL_S) -> None:
         self.path = path
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -536,9 +539,9 @@ class UsageStore:
     ) -> list[SeriesPoint]:
         """Requests, spend and baseline spend per time bucket, oldest first (empty buckets left out)."""
         rows = self._query(
-            "SELECT CAST(started_at / ? AS INTEGER) * ? AS bucket, COUNT(*) AS n, "
-            "TOTAL(cost) AS cost, TOTAL(baseline_cost) AS base FROM requests "
-            "WHERE started_at >= ? AND demo = ? GROUP BY bucket ORDER BY bucket",
+            f"SELECT {self._BUCKET} AS bucket, COUNT(*) AS n, "
+            "COALESCE(SUM(cost), 0) AS cost, COALESCE(SUM(baseline_cost), 0) AS base "
+            "FROM requests WHERE started_at >= ? AND demo = ? GROUP BY bucket ORDER BY bucket",
             (bucket_s, bucket_s, since, int(demo)),
         )
         return [
@@ -549,18 +552,19 @@ class UsageStore:
     def spend_since(self, since: float) -> float:
         """Real money spent since `since` (demo rows excluded): what budgets count."""
         rows = self._query(
-            "SELECT TOTAL(cost) FROM requests WHERE started_at >= ? AND demo = 0", (since,)
+            "SELECT COALESCE(SUM(cost), 0) AS s FROM requests WHERE started_at >= ? AND demo = 0",
+            (since,),
         )
-        return float(rows[0][0])
+        return float(rows[0]["s"])
 
     def spend_by_person_since(self, since: float) -> dict[str, float]:
         """Real money spent since `since` per person token (per-person budgets)."""
         rows = self._query(
-            "SELECT person, TOTAL(cost) FROM requests WHERE started_at >= ? AND demo = 0 "
-            "AND person IS NOT NULL GROUP BY person",
+            "SELECT person, COALESCE(SUM(cost), 0) AS s FROM requests WHERE started_at >= ? "
+            "AND demo = 0 AND person IS NOT NULL GROUP BY person",
             (since,),
         )
-        return {str(r[0]): float(r[1]) for r in rows}
+        return {str(r["person"]): float(r["s"]) for r in rows}
 
     def export_csv(self, path: Path, since: float | None = None) -> int:
         """Write every row since `since` to a CSV file; returns the row count."""
@@ -580,9 +584,12 @@ class UsageStore:
         return n
 
 
+# Portable SQL: the PostgreSQL store (usage_pg) runs these same queries.
 _AGGREGATES = (
-    "COUNT(*) AS requests, SUM(status != 'ok') AS errors, TOTAL(input_tokens) AS input_tokens, "
-    "TOTAL(output_tokens) AS output_tokens, TOTAL(cost) AS cost, TOTAL(baseline_cost) AS baseline_cost, "
+    "COUNT(*) AS requests, SUM(CASE WHEN status <> 'ok' THEN 1 ELSE 0 END) AS errors, "
+    "COALESCE(SUM(input_tokens), 0) AS input_tokens, "
+    "COALESCE(SUM(output_tokens), 0) AS output_tokens, COALESCE(SUM(cost), 0) AS cost, "
+    "COALESCE(SUM(baseline_cost), 0) AS baseline_cost, "
     "AVG(latency_ms) AS avg_latency_ms, AVG(overhead_ms) AS avg_overhead_ms"
 )
 

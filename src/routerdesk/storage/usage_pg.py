@@ -36,16 +36,11 @@ from psycopg.rows import dict_row
 
 from routerdesk.storage.compact import CandidateCodec, plain
 from routerdesk.storage.usage import (
-    _GROUPS,
     COLUMNS,
     COMPRESSED_COLUMNS,
     FLUSH_INTERVAL_S,
     FLUSH_ROWS,
-    GroupBy,
-    SeriesPoint,
-    Totals,
     UsageStore,
-    _totals,
 )
 
 log = logging.getLogger(__name__)
@@ -122,14 +117,6 @@ PG_MIGRATIONS: tuple[str, ...] = (
 PG_SCHEMA_VERSION = len(PG_MIGRATIONS)
 _LOCK_ID = 0x726F7574  # advisory lock key for migrations ("rout")
 
-_AGGREGATES = (
-    "COUNT(*) AS requests, SUM(CASE WHEN status <> 'ok' THEN 1 ELSE 0 END) AS errors, "
-    "COALESCE(SUM(input_tokens), 0) AS input_tokens, "
-    "COALESCE(SUM(output_tokens), 0) AS output_tokens, COALESCE(SUM(cost), 0) AS cost, "
-    "COALESCE(SUM(baseline_cost), 0) AS baseline_cost, "
-    "AVG(latency_ms) AS avg_latency_ms, AVG(overhead_ms) AS avg_overhead_ms"
-)
-
 
 def migrate(conn: psycopg.Connection[Any]) -> None:
     """Bring the schema to `PG_SCHEMA_VERSION`; safe with several instances starting at once."""
@@ -170,8 +157,11 @@ _PACKED = tuple(COLUMNS.index(c) for c in COMPRESSED_COLUMNS)
 
 class PgUsageStore(UsageStore):
     """`UsageStore` over PostgreSQL: the bounded queue, writer thread, backpressure,
-    compression, flush, close and row decoding are inherited; connecting, the batch write
-    and the SQL of the aggregates are PostgreSQL's."""
+    compression, flush, close, row decoding and every query are inherited (the queries are
+    portable SQL; `_query` swaps the placeholders); connecting, the batch write and the
+    time bucket are PostgreSQL's."""
+
+    _BUCKET = "FLOOR(started_at / ?) * ?"  # PostgreSQL's integer cast rounds; SQLite's truncates
 
     def __init__(self, url: str, *, flush_interval_s: float = FLUSH_INTERVAL_S) -> None:
         self.url = url
@@ -229,51 +219,3 @@ class PgUsageStore(UsageStore):
         with self._read_lock, conn.cursor(row_factory=dict_row) as cur:
             rows: list[dict[str, Any]] = cur.execute(sql.replace("?", "%s"), params).fetchall()
             return rows
-
-    def totals(
-        self, by: GroupBy = "model_id", since: float | None = None, *, demo: bool = False
-    ) -> list[Totals]:
-        if by not in _GROUPS:
-            raise ValueError(f"cannot group by {by!r}")
-        rows = self._query(
-            f"SELECT {by} AS key, {_AGGREGATES} FROM requests WHERE started_at >= %s AND demo = %s "
-            f"GROUP BY {by} ORDER BY cost DESC, requests DESC",
-            (since or 0.0, int(demo)),
-        )
-        return [_totals(r) for r in rows]
-
-    def overall(self, since: float | None = None, *, demo: bool = False) -> Totals:
-        rows = self._query(
-            f"SELECT 'all' AS key, {_AGGREGATES} FROM requests WHERE started_at >= %s AND demo = %s",
-            (since or 0.0, int(demo)),
-        )
-        return _totals(rows[0])
-
-    def timeseries(
-        self, since: float, bucket_s: float = 3600.0, *, demo: bool = False
-    ) -> list[SeriesPoint]:
-        rows = self._query(
-            "SELECT FLOOR(started_at / %s) * %s AS bucket, COUNT(*) AS n, "
-            "COALESCE(SUM(cost), 0) AS cost, COALESCE(SUM(baseline_cost), 0) AS base "
-            "FROM requests WHERE started_at >= %s AND demo = %s GROUP BY bucket ORDER BY bucket",
-            (bucket_s, bucket_s, since, int(demo)),
-        )
-        return [
-            SeriesPoint(float(r["bucket"]), int(r["n"]), float(r["cost"]), float(r["base"]))
-            for r in rows
-        ]
-
-    def spend_since(self, since: float) -> float:
-        rows = self._query(
-            "SELECT COALESCE(SUM(cost), 0) AS s FROM requests WHERE started_at >= %s AND demo = 0",
-            (since,),
-        )
-        return float(rows[0]["s"])
-
-    def spend_by_person_since(self, since: float) -> dict[str, float]:
-        rows = self._query(
-            "SELECT person, COALESCE(SUM(cost), 0) AS s FROM requests WHERE started_at >= %s "
-            "AND demo = 0 AND person IS NOT NULL GROUP BY person",
-            (since,),
-        )
-        return {str(r["person"]): float(r["s"]) for r in rows}
