@@ -8,7 +8,8 @@ desktop app never loads it.
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from typing import TYPE_CHECKING, TypeVar
 
 from routerdesk.core.errors import ConfigError
 from routerdesk.core.redact import scrub
@@ -21,6 +22,7 @@ if TYPE_CHECKING:
     from routerdesk.storage.people_pg import PgPersonTokens
 
 log = logging.getLogger(__name__)
+_T = TypeVar("_T")
 
 
 def _no_psycopg(exc: ImportError) -> ConfigError:
@@ -45,17 +47,7 @@ def open_usage_store(url: str = "") -> UsageStore:
         from routerdesk.storage.usage_pg import PgUsageStore
     except ImportError as exc:
         raise _no_psycopg(exc) from None
-    import psycopg
-
-    try:
-        return PgUsageStore(url)
-    except psycopg.Error as exc:
-        reason = database_error(exc)
-        raise ConfigError(
-            str(paths.settings_path()),
-            "storage.url",
-            f"cannot open the PostgreSQL usage log at {scrub(url)}: {reason}",
-        ) from None
+    return _open_pg(PgUsageStore, url, "open the PostgreSQL usage log at")
 
 
 def configured_url() -> str:
@@ -77,17 +69,21 @@ def open_person_tokens(url: str = "") -> PersonTokens | PgPersonTokens:
     if not url:
         return PersonTokens(paths.people_db_path())
     try:
-        import psycopg
-
         from routerdesk.storage.people_pg import PgPersonTokens
     except ImportError as exc:
         raise _no_psycopg(exc) from None
+    return _open_pg(PgPersonTokens, url, "read person tokens from the PostgreSQL database at")
+
+
+def _open_pg(factory: Callable[[str], _T], url: str, doing: str) -> _T:
+    """`factory(url)`, a database error said as a `ConfigError` naming storage.url."""
+    import psycopg
+
     try:
-        return PgPersonTokens(url)
+        return factory(url)
     except psycopg.Error as exc:
-        reason = database_error(exc)
         raise ConfigError(
             str(paths.settings_path()),
             "storage.url",
-            f"cannot read person tokens from the PostgreSQL database at {scrub(url)}: {reason}",
+            f"cannot {doing} {scrub(url)}: {database_error(exc)}",
         ) from None
