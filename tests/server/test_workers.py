@@ -12,8 +12,10 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import IO
 
 import openai
 import pytest
@@ -40,13 +42,33 @@ pytestmark = pytest.mark.skipif(
 )
 
 
+def _spawn(argv: list[str], env: dict[str, str]) -> subprocess.Popen[str]:
+    """Start a server; its stderr goes to a temporary file that `_stop` shows on a failure."""
+    err = tempfile.TemporaryFile("w+")  # noqa: SIM115  # closed by _stop, after the server
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=err, text=True, env=env)
+    _STDERR[proc.pid] = err
+    return proc
+
+
+_STDERR: dict[int, IO[str]] = {}
+
+
 async def _stop(proc: subprocess.Popen[str]) -> int:
+    """SIGTERM, wait (past the supervisor's own grace for its workers), return the exit
+    code; a server that exits unclean or hangs fails with its stderr in the message."""
     proc.send_signal(signal.SIGTERM)
     try:
-        return await asyncio.to_thread(proc.wait, 30)
+        code = await asyncio.to_thread(proc.wait, 60)
     except subprocess.TimeoutExpired:
         proc.kill()
-        raise
+        code = None
+    err = _STDERR.pop(proc.pid, None)
+    if err is not None:
+        with err:
+            if code != 0:
+                err.seek(0)
+                raise AssertionError(f"server exit {code}; its stderr:\n{err.read()[-20000:]}")
+    return code if code is not None else -9
 
 
 @pytest.fixture
@@ -59,12 +81,8 @@ async def two_workers(routerdesk_home: Path) -> AsyncIterator[tuple[subprocess.P
             "OPENAI_API_KEY": "sk-test-workers-0000000000",
             "PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring",
         }
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "routerdesk", "serve", "--workers", "2", "--port", "0"],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
-            text=True,
-            env=env,
+        proc = _spawn(
+            [sys.executable, "-m", "routerdesk", "serve", "--workers", "2", "--port", "0"], env
         )
         try:
             assert proc.stdout is not None
@@ -157,3 +175,41 @@ def test_workers_must_be_a_positive_number(capsys: pytest.CaptureFixture[str]) -
             main(["serve", "--workers", bad])
         assert e.value.code == 2
         assert "expected a whole number >= 1" in capsys.readouterr().err
+
+
+def test_supervisor_aborts_a_worker_stuck_in_shutdown_and_shows_where() -> None:
+    """A worker that ignores SIGTERM is aborted after the grace: it prints its stacks, the
+    supervisor reports an unclean stop; one that exits on SIGTERM counts as clean."""
+    from routerdesk.commands._workers import _stop as stop_workers
+
+    stuck = (
+        "import faulthandler, signal, sys, time\n"
+        "faulthandler.enable(file=sys.stderr, all_threads=True)\n"
+        "signal.signal(signal.SIGTERM, signal.SIG_IGN)\n"
+        "print('up', flush=True)\n"
+        "def flushing_rows_forever():\n"
+        "    time.sleep(600)\n"
+        "flushing_rows_forever()\n"
+    )
+    polite = (
+        "import signal, sys, time\n"
+        "signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))\n"
+        "print('up', flush=True)\n"
+        "time.sleep(600)\n"
+    )
+    with tempfile.TemporaryFile("w+") as err:
+        procs = [
+            subprocess.Popen(
+                [sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=err, text=True
+            )
+            for code in (polite, stuck)
+        ]
+        for p in procs:
+            assert p.stdout is not None and p.stdout.readline() == "up\n"
+        assert stop_workers([procs[0]], grace_s=5.0)
+        assert procs[0].returncode == 0
+        assert not stop_workers([procs[1]], grace_s=1.0)
+        assert procs[1].returncode == -signal.SIGABRT
+        err.seek(0)
+        stacks = err.read()
+    assert "flushing_rows_forever" in stacks, stacks

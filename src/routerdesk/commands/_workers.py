@@ -11,9 +11,12 @@ spend from the log every couple of seconds so budgets hold across workers
 The supervisor migrates the usage log once before the workers start (so they
 never race to create it), picks the port when asked for port 0, waits for every
 worker to listen, then prints the one ``listening on`` line. SIGINT/SIGTERM are
-passed on to the workers, which flush their usage rows and exit. A worker that
-dies on its own stops the whole server (exit 1): a supervisor under systemd is
-restarted as a whole; a half-dead server is harder to notice.
+passed on to the workers, which flush their usage rows and exit. A worker still
+running `STOP_GRACE_S` later gets SIGABRT, which makes it print every thread's
+stack to stderr (faulthandler) before it dies, and the supervisor exits 1: a
+stuck shutdown is bounded and says where it was stuck. A worker that dies on its
+own stops the whole server (exit 1): a supervisor under systemd is restarted as
+a whole; a half-dead server is harder to notice.
 """
 
 from __future__ import annotations
@@ -31,6 +34,8 @@ from types import FrameType
 from routerdesk.core.errors import ConfigError
 
 START_TIMEOUT_S = 60.0
+# a worker flushes its usage rows on SIGTERM (the writer gets up to 30 s, see UsageStore.close)
+STOP_GRACE_S = 40.0
 
 
 def _address(args: argparse.Namespace) -> tuple[str, int]:
@@ -113,9 +118,10 @@ def run_workers(args: argparse.Namespace) -> int:
                     file=sys.stderr,
                 )
                 return 1
-        return 0
+        return 0 if _stop(workers) else 1
     finally:
-        _stop(workers)
+        if any(w.poll() is None for w in workers):
+            _stop(workers)
 
 
 def _wait_listening(workers: list[subprocess.Popen[str]]) -> str | None:
@@ -140,14 +146,31 @@ def _wait_listening(workers: list[subprocess.Popen[str]]) -> str | None:
     return lines[0].removeprefix("listening on ")
 
 
-def _stop(workers: list[subprocess.Popen[str]]) -> None:
+def _stop(workers: list[subprocess.Popen[str]], grace_s: float = STOP_GRACE_S) -> bool:
+    """SIGTERM every worker, then wait for all of them within one `grace_s`; SIGABRT (stacks
+    on stderr) and then SIGKILL for any still running. True if all exited cleanly (0)."""
     for w in workers:
         if w.poll() is None:
             with contextlib.suppress(ProcessLookupError):
                 w.send_signal(signal.SIGTERM)
+    deadline = time.monotonic() + grace_s
+    clean = True
     for w in workers:
         try:
-            w.wait(30)
+            w.wait(max(0.0, deadline - time.monotonic()))
         except subprocess.TimeoutExpired:
-            w.kill()
-            w.wait()
+            print(
+                f"routerdesk: worker pid {w.pid} still running {grace_s:.0f} s after SIGTERM; "
+                "aborting it (its threads' stacks follow)",
+                file=sys.stderr,
+                flush=True,
+            )
+            with contextlib.suppress(ProcessLookupError):
+                w.send_signal(signal.SIGABRT)
+            try:
+                w.wait(5)
+            except subprocess.TimeoutExpired:
+                w.kill()
+                w.wait()
+        clean = clean and w.returncode == 0
+    return clean

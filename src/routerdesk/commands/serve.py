@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import faulthandler
 import logging
 import signal
 import sys
@@ -151,6 +152,12 @@ def run(args: argparse.Namespace) -> int:
         stream=sys.stderr,
         format="%(levelname)s %(name)s: %(message)s",
     )
+    # a crash, SIGABRT (what the --workers supervisor sends a worker stuck in its shutdown) or
+    # SIGUSR1 (ask a live server where it is) prints every thread's Python stack to stderr
+    with contextlib.suppress(ValueError, OSError):  # stderr without a file descriptor: skip
+        faulthandler.enable(file=sys.stderr, all_threads=True)
+        if hasattr(signal, "SIGUSR1"):
+            faulthandler.register(signal.SIGUSR1, file=sys.stderr, all_threads=True)
     if args.workers > 1 and args.worker is None:
         from routerdesk.commands._workers import run_workers
 
