@@ -14,7 +14,7 @@ $(STAMP): pyproject.toml
 
 # The classifier: `make corpus` rebuilds training/data/corpus.jsonl.gz from the public
 # repositories pinned in training/SOURCES.md (MIRRORS holds their git snapshots);
-# `make train` fits the weights in src/routerdesk/resources/classifier.npz from it.
+# `make train` fits the weights in src/routerdesk/resources/classifier.bin from it.
 MIRRORS ?= /work/.mirror
 corpus: $(STAMP)
 	$(PY) training/build_corpus.py --mirrors $(MIRRORS)

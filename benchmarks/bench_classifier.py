@@ -2,7 +2,7 @@
 400,000-char coding-agent conversation (goals: p50 <= 100 us at 2,000 chars, p99 <= 1 ms
 at 400,000). Each case runs thousands of timed calls; the figures are the medians of
 five rounds. Also the one-off cost the learned model adds to start-up (loading
-resources/classifier.npz; goal <= 100 ms). Run: `.venv/bin/python benchmarks/bench_classifier.py`.
+resources/classifier.bin; goal <= 100 ms). Run: `.venv/bin/python benchmarks/bench_classifier.py`.
 `--baseline REF` also times the classifier of git ref REF side by side (its `src/` in a
 temporary worktree, fresh interpreters, alternating rounds) and prints the ratios.
 """

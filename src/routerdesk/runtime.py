@@ -30,6 +30,7 @@ from aiohttp import web
 from routerdesk.core.audit import AUDIT_TASK, Auditor, AuditResult
 from routerdesk.core.budget import day_start, local_now, month_start
 from routerdesk.core.classify import L1Classifier
+from routerdesk.core.classify_model import preload_shipped_model
 from routerdesk.core.errors import ConfigError
 from routerdesk.core.events import EventBus
 from routerdesk.core.l2 import L2Call, L2Classifier, L2Outcome, l2_usage_record
@@ -369,6 +370,7 @@ class Runtime:
             await runner.cleanup()
             raise
         self._runner = runner
+        preload_shipped_model()  # the classifier's weights load while clients connect
         sockets = runner.addresses
         self.host = host
         self.port = int(sockets[0][1]) if sockets else port

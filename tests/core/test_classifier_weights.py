@@ -139,3 +139,50 @@ def test_explanations_name_the_words_that_pushed_the_decision() -> None:
 )
 def test_feature_names_read_as_phrases(name: str, phrase: str) -> None:
     assert describe(name) == phrase
+
+
+def test_explanations_rank_fired_features_by_their_push_and_by_complexity_weight() -> None:
+    """`explain` (C-level ranking over the prediction's columns) names exactly the
+    features a brute-force ranking over `row()` names, with the same weights."""
+    model = shipped_model()
+    text = "Refactor this function and explain the bug:\n```python\ndef f(x):\n    return x\n```"
+    names = feature_names(read_request(ChatRequest([Message("user", [TextPart(text)])])))
+    pred = model.predict(names)
+    assert len(pred.rows) > 10
+    task, against = 1, 4
+    push = sorted(((model.row(r)[task] - model.row(r)[against], r) for r in pred.rows), reverse=True)
+    want = [f"{describe(model.vocab[r])} ({v:+.2f})" for v, r in push[:3] if v > 0]
+    hard = sorted(pred.rows, key=lambda r: abs(model.row(r)[-1]), reverse=True)[:2]
+    got = model.explain(pred, task, against)
+    assert got[: len(want)] == want
+    assert [g.split(" (")[0] for g in got[len(want) :]] == [describe(model.vocab[r]) for r in hard]
+    assert model.explain(model.predict([]), task, against) == []
+
+
+def test_the_shipped_weights_load_once_even_when_threads_race(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """`serve` starts loading the weights on a thread while the first request may ask for
+    them: every caller must get the one model, loaded once."""
+    import threading
+
+    from routerdesk.core import classify_model
+
+    monkeypatch.setattr(classify_model, "_shipped", None)
+    loads = []
+    real = classify_model.LinearModel
+
+    def counting() -> LinearModel:
+        loads.append(1)
+        return real()
+
+    monkeypatch.setattr(classify_model, "LinearModel", counting)
+    got: list[LinearModel] = []
+    threads = [threading.Thread(target=lambda: got.append(shipped_model())) for _ in range(4)]
+    classify_model.preload_shipped_model()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(loads) == 1
+    assert len(got) == 4 and all(m is got[0] for m in got)

@@ -45,16 +45,21 @@ class L1Classifier:
     """The learned first tier; an optional L2 model checks it when confidence is low."""
 
     def __init__(self, model: LinearModel | None = None) -> None:
-        self.model = model or shipped_model()
+        self._model = model  # None: the shipped weights, loaded on first use
+
+    @property
+    def model(self) -> LinearModel:
+        return self._model or shipped_model()
 
     def classify(self, req: ChatRequest, shape: PromptShape | None = None) -> Classification:
         """Classify `req`; pass the request's `measure()` when routing will need it anyway."""
         reading = read_request(req, shape)
-        pred = self.model.predict(feature_names(reading))
+        model = self.model
+        pred = model.predict(feature_names(reading))
         probs = pred.probs
         signals: list[str] = []
         if reading.prev and "f:follow_up" in reading.flags and max(probs) < FOLLOW_UP_OWN:
-            thread = self.model.predict(feature_names(_alone(reading.prev)))
+            thread = model.predict(feature_names(_alone(reading.prev)))
             probs = [(a + b) / 2 for a, b in zip(probs, thread.probs, strict=True)]
             thread_task = TASKS[thread.probs.index(max(thread.probs))]
             signals.append(f"short follow-up: keeps the thread's task ({thread_task})")
@@ -65,7 +70,7 @@ class L1Classifier:
         if not reading.has_user:
             confidence = min(confidence, 0.4)
             signals.append("no user text")
-        signals.extend(self.model.explain(pred, top, second))
+        signals.extend(model.explain(pred, top, second))
         features = dict(reading.log_features)
         features["p_second"] = round(float(probs[second]), 3)
         return Classification(
