@@ -19,7 +19,15 @@ from routerdesk.cli import main
 from routerdesk.storage.paths import people_db_path
 from routerdesk.storage.usage_pg import PgUsageStore
 
-from .test_workers import SETTINGS, TOKEN, _fresh_clients, _spawn, _stop, _workers_of
+from .test_workers import (
+    SETTINGS,
+    TOKEN,
+    _fresh_clients,
+    _listening,
+    _spawn,
+    _stop,
+    _workers_of,
+)
 
 pytestmark = pytest.mark.skipif(
     not sys.platform.startswith("linux"), reason="--workers uses Linux's SO_REUSEPORT"
@@ -34,10 +42,7 @@ async def _serve(*extra: str) -> tuple[subprocess.Popen[str], str]:
         "PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring",
     }
     proc = _spawn([sys.executable, "-m", "routerdesk", "serve", "--port", "0", *extra], env)
-    assert proc.stdout is not None
-    line = await asyncio.to_thread(proc.stdout.readline)
-    assert line.startswith("listening on http://127.0.0.1:"), line
-    return proc, line.removeprefix("listening on ").strip()
+    return proc, await _listening(proc)
 
 
 async def test_two_instances_one_database(

@@ -53,6 +53,21 @@ def _spawn(argv: list[str], env: dict[str, str]) -> subprocess.Popen[str]:
 _STDERR: dict[int, IO[str]] = {}
 
 
+async def _listening(proc: subprocess.Popen[str]) -> str:
+    """The server's URL from its one stdout line; a server that fails to start fails the
+    test with its stderr."""
+    assert proc.stdout is not None
+    line = await asyncio.to_thread(proc.stdout.readline)
+    if not line.startswith("listening on http://127.0.0.1:"):
+        proc.kill()
+        proc.wait(10)
+        err = _STDERR.pop(proc.pid)
+        with err:
+            err.seek(0)
+            raise AssertionError(f"server did not start ({line!r}); its stderr:\n{err.read()}")
+    return line.removeprefix("listening on ").strip()
+
+
 async def _stop(proc: subprocess.Popen[str]) -> int:
     """SIGTERM, wait (past the supervisor's own grace for its workers), return the exit
     code; a server that exits unclean or hangs fails with its stderr in the message."""
@@ -85,10 +100,7 @@ async def two_workers(routerdesk_home: Path) -> AsyncIterator[tuple[subprocess.P
             [sys.executable, "-m", "routerdesk", "serve", "--workers", "2", "--port", "0"], env
         )
         try:
-            assert proc.stdout is not None
-            line = await asyncio.to_thread(proc.stdout.readline)
-            assert line.startswith("listening on http://127.0.0.1:"), line
-            yield proc, line.removeprefix("listening on ").strip()
+            yield proc, await _listening(proc)
         finally:
             if proc.poll() is None:
                 await _stop(proc)
