@@ -128,7 +128,11 @@ async def test_kill_9_of_one_instance_loses_at_most_its_last_batch(
         try:
             tasks = [asyncio.create_task(keep_asking(url_a, "a")) for _ in range(6)]
             tasks += [asyncio.create_task(keep_asking(url_b, "b")) for _ in range(2)]
-            await asyncio.sleep(3.0)
+            # enough answered (however loaded the machine), then a second more: those are settled
+            deadline = time.monotonic() + 60
+            while sum(name == "a" for _, name, _ in answered) < 60 and time.monotonic() < deadline:
+                await asyncio.sleep(0.05)
+            await asyncio.sleep(1.2)
             doomed.kill()  # SIGKILL: no flush
             killed_at = time.monotonic()
             await asyncio.wait_for(asyncio.gather(*tasks), 20)
