@@ -51,8 +51,13 @@ class PgPinStore(PinStore):
         return rows
 
     def _write(self, conn: Any, rows: list[tuple[str, str, int, float]]) -> None:
-        with conn.transaction(), conn.cursor() as cur:
-            cur.executemany(UPSERT.replace("?", "%s"), rows)
+        # one statement, one round trip (no BEGIN/COMMIT): a pin lands sooner, so a turn
+        # sent to another instance right after finds it. A batch holds each fingerprint
+        # once, which a multi-row upsert requires.
+        head, tail = UPSERT.replace("?", "%s").split(" ON CONFLICT ", 1)
+        values = ", ".join(["(%s, %s, %s, %s)"] * len(rows))
+        sql = head.removesuffix("(%s, %s, %s, %s)") + values + " ON CONFLICT " + tail
+        conn.execute(sql, [v for row in rows for v in row])
 
     def _prune(self, conn: Any, before: float) -> None:
         conn.execute(PRUNE.replace("?", "%s"), (before,))
