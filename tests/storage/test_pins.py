@@ -213,7 +213,7 @@ def test_a_stalled_store_costs_one_timeout_then_nothing(
         assert 0.04 < waited < 0.5
         [line] = [r.getMessage() for r in caplog.records]
         assert "the database did not answer within 50 ms" in line
-        assert "routed without its pin, and lookups pause for 5 s" in line
+        assert "routed without the shared pin, and lookups pause for 5 s" in line
         # meanwhile other conversations do not wait at all
         started = time.perf_counter()
         route(pins, conversation("other", "more"), 0.1)
@@ -269,7 +269,7 @@ def test_an_unreachable_database_means_no_pin_not_a_stall(
         assert d.primary == "small"
         [line] = [r.getMessage() for r in caplog.records]
         assert line.startswith("shared conversation pins: the lookup failed: connection failed")
-        assert "routed without its pin" in line
+        assert "routed without the shared pin" in line
         store.save("after-the-end", StoredPin("large", 2, time.time()))  # does not raise
     finally:
         started = time.perf_counter()
@@ -277,3 +277,22 @@ def test_an_unreachable_database_means_no_pin_not_a_stall(
         assert time.perf_counter() - started < 15
         if not stopped:
             own.stop()
+
+
+def test_lookups_timing_out_together_log_one_line(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    store = StalledStore(tmp_path / "pins.sqlite3")
+    try:
+        pins = ConversationPins(shared=store, lookup_timeout_s=0.05)
+
+        async def together() -> None:
+            await asyncio.gather(
+                *(pins.recall(conversation(f"conversation {i}", "more")) for i in range(5))
+            )
+
+        with caplog.at_level(logging.WARNING, "routerdesk.core.pinning"):
+            asyncio.run(together())
+        assert len(caplog.records) == 1
+    finally:
+        store.close()

@@ -200,9 +200,12 @@ class ConversationPins:
         self._trim(self._clock())
 
     def _pause_lookups(self, why: str, fp: str) -> None:
-        self._lookups_resume = self._clock() + LOOKUP_BACKOFF_S
+        now = self._clock()
+        if now < self._lookups_resume:
+            return  # a concurrent lookup already paused them and said so
+        self._lookups_resume = now + LOOKUP_BACKOFF_S
         log.warning(
-            "shared conversation pins: %s; conversation %s is routed without its pin, "
+            "shared conversation pins: %s; conversation %s is routed without the shared pin, "
             "and lookups pause for %.0f s",
             why,
             fp,
