@@ -37,6 +37,8 @@ Engine API (the GUI builds on this; keep it stable)
                                      result goes to its breaker and out as provider_health_changed
     .baseline -> ModelSpec | None      the model savings are measured against
     .spend (SpendTracker), .route_info(resp, rec), .clean(text) (scrub keys)
+    .pins (core.pinning.ConversationPins)   conversation pins; the runtime sets `.pins.shared`
+                                     when other processes route the same conversations
     .person_spend (core.people.PersonSpend)   today's spend per person token: a request
                                      with `ChatRequest.person` over their daily budget is refused
     await .ask(req, model) -> ChatResponse   one direct call, no routing (L2, "test connection")
@@ -527,6 +529,10 @@ class Engine:
         person = req.person
         if person is not None and person.budget_daily_usd is not None:
             check_person_budget(person, self.person_spend.today(person.name))
+        # only auto requests are pinned; the wait is bounded and off the event loop
+        pinned = self.pins.shared is not None and self._settings.routing.pinning
+        if pinned and is_auto(req.model) and not self.paused:
+            await self.pins.recall(req)
         # One pass over the conversation serves the classifier and the router.
         shape = measure(req)
         classification = self.classifier.classify(req, shape)

@@ -50,9 +50,10 @@ from routerdesk.server.upstream_transport import AiohttpTransport
 from routerdesk.storage import paths
 from routerdesk.storage.audits import AuditStore
 from routerdesk.storage.people import PersonTokens
+from routerdesk.storage.pins import PinStore
 from routerdesk.storage.secrets import AccessToken, KeyStore, access_token, regenerate_access_token
 from routerdesk.storage.usage import UsageStore
-from routerdesk.storage.usage_open import open_person_tokens, open_usage_store
+from routerdesk.storage.usage_open import open_person_tokens, open_pin_store, open_usage_store
 
 if TYPE_CHECKING:  # psycopg is loaded only for a [storage] url
     from routerdesk.storage.people_pg import PgPersonTokens
@@ -143,6 +144,7 @@ class Runtime:
         self.usage: UsageStore | None = None
         self.people: PersonTokens | PgPersonTokens | None = None  # a team server's tokens
         self.audits: AuditStore | None = None  # quality audits (core/audit.py)
+        self.pin_store: PinStore | None = None  # conversation pins shared with other processes
         self.auditor: Auditor | None = None
         self.client: httpx.AsyncClient | None = None
         self._engine: Engine | None = None
@@ -206,6 +208,11 @@ class Runtime:
             )
         self.audits = AuditStore(paths.audits_db_path())
         self.audits.prune(settings.privacy.retention_days)
+        # other processes route the same conversations (workers, or instances behind a
+        # load balancer): a conversation keeps its model whichever of them gets a turn
+        routing = settings.routing
+        if routing.pinning and (settings.storage.url or self._shared_usage):
+            self.pin_store = open_pin_store(settings.storage.url, window_s=routing.pin_window_s)
         return settings, registry
 
     async def open(self) -> Engine:
@@ -228,6 +235,7 @@ class Runtime:
             demo=demo,
             demo_adapter=DemoAdapter(latency_scale=self._demo_latency_scale) if demo else None,
         )
+        engine.pins.shared = self.pin_store
         now = local_now()
         engine.spend.seed(
             await asyncio.to_thread(self.usage.spend_since, day_start(now).timestamp()),
@@ -397,6 +405,11 @@ class Runtime:
         if self.audits is not None:
             await asyncio.to_thread(self.audits.close)
             self.audits = None
+        if self.pin_store is not None:
+            if self._engine is not None:
+                self._engine.pins.shared = None
+            await asyncio.to_thread(self.pin_store.close)
+            self.pin_store = None
         self._engine = None
 
     # --- keys and token (blocking: call through asyncio.to_thread from the loop) -----------

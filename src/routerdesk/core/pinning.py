@@ -26,22 +26,46 @@ Explicit model requests are neither pinned nor re-pinned.
 
 Memory is bounded: at most `max_conversations` pins (least recently used go
 first), each forgotten `window_s` after its last use.
+
+Shared pins (several workers or instances behind one address, `SharedPins`)
+    The pins above stay the first place looked at, so the request path gains
+    no database round trip when this process routed the conversation's previous
+    turn. Every pin set is also handed to the shared store, which writes it in
+    the background. Before a continuing turn whose previous turn this process
+    did not route (no pin, or an older turn's), `recall` asks the store off the
+    event loop and waits at most `LOOKUP_TIMEOUT_S`; a slow or unreachable
+    store means "no pin" for that turn (logged), and no further lookups for
+    `LOOKUP_BACKOFF_S`, so a sick database costs each request nothing. Staleness:
+    a turn that reaches another instance before this one's write landed (a few
+    ms) is routed afresh; a first turn regenerated elsewhere is not seen by an
+    instance that routed the conversation's previous turn itself.
 """
 
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
 import hashlib
+import logging
 import time
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from typing import NamedTuple, Protocol
 
 from routerdesk.core.errors import NoUsableModel, UnknownModel
+from routerdesk.core.redact import scrub
 from routerdesk.core.routing import MAX_FALLBACKS, balanced_target
 from routerdesk.core.types import ChatRequest, Classification, Decision
 
 FINGERPRINT_CHARS = 2_000  # of the system prompt and of the first user turn
 MAX_CONVERSATIONS = 4_096
+# A shared-store lookup waits this long at most (a local database answers in about a
+# millisecond; the LLM call that follows takes seconds), then the turn goes unpinned.
+LOOKUP_TIMEOUT_S = 0.05
+LOOKUP_BACKOFF_S = 5.0  # after a slow or failed lookup, skip lookups this long
+
+log = logging.getLogger(__name__)
 
 
 def conversation_fingerprint(req: ChatRequest) -> str | None:
@@ -69,6 +93,24 @@ class Pin:
     last_used: float  # clock seconds
 
 
+class StoredPin(NamedTuple):
+    """A pin as the shared store keeps it: `used_at` is wall-clock seconds (time.time)."""
+
+    model_id: str
+    turn: int
+    used_at: float
+
+
+class SharedPins(Protocol):
+    """Pins shared by every process routing for one team (storage.pins, storage.pins_pg)."""
+
+    def save(self, fingerprint: str, pin: StoredPin) -> None:
+        """Queue a write; never blocks on the database, never raises."""
+
+    def lookup(self, fingerprint: str) -> concurrent.futures.Future[StoredPin | None]:
+        """Start a read on the store's own thread; the future holds the pin or None."""
+
+
 def needed_score(decision: Decision, complexity: float) -> int:
     """The task score the fresh decision's strategy asks of a model on this turn."""
     kept = [c.score for c in decision.candidates if c.kept]
@@ -91,11 +133,18 @@ class ConversationPins:
         *,
         max_conversations: int = MAX_CONVERSATIONS,
         clock: Callable[[], float] = time.monotonic,
+        shared: SharedPins | None = None,
+        wall_clock: Callable[[], float] = time.time,
+        lookup_timeout_s: float = LOOKUP_TIMEOUT_S,
     ) -> None:
         self.window_s = window_s
         self._max = max_conversations
         self._clock = clock
         self._pins: OrderedDict[str, Pin] = OrderedDict()
+        self.shared = shared
+        self._wall = wall_clock
+        self.lookup_timeout_s = lookup_timeout_s
+        self._lookups_resume = float("-inf")  # clock time: lookups are paused until then
 
     def __len__(self) -> int:
         return len(self._pins)
@@ -109,6 +158,59 @@ class ConversationPins:
 
     def clear(self) -> None:
         self._pins.clear()
+
+    async def recall(self, req: ChatRequest) -> None:
+        """Before `apply` on a continuing turn: bring in the shared store's pin when this
+        process did not route the previous turn. Waits `lookup_timeout_s` at most."""
+        shared = self.shared
+        if shared is None:
+            return
+        turn = turn_number(req)
+        fp = conversation_fingerprint(req) if turn > 1 else None
+        if fp is None:
+            return
+        local = self.get(fp)
+        if local is not None and local.turn >= turn - 1:
+            return  # this process routed the previous turn: its pin is the latest
+        now = self._clock()
+        if now < self._lookups_resume:
+            return
+        try:
+            found = await asyncio.wait_for(
+                asyncio.wrap_future(shared.lookup(fp)), self.lookup_timeout_s
+            )
+        except TimeoutError:
+            self._pause_lookups(
+                f"the database did not answer within {self.lookup_timeout_s * 1000:.0f} ms", fp
+            )
+            return
+        except Exception as exc:
+            lines = str(exc).strip().splitlines()
+            why = scrub(lines[0]) if lines else type(exc).__name__
+            self._pause_lookups(f"the lookup failed: {why}", fp)
+            return
+        if found is None:
+            return
+        age = max(0.0, self._wall() - found.used_at)
+        local = self.get(fp)  # other requests ran while we waited
+        if age > self.window_s or (local is not None and local.turn >= found.turn):
+            return
+        self._pins[fp] = Pin(found.model_id, found.turn, self._clock() - age)
+        self._pins.move_to_end(fp)
+        self._trim(self._clock())
+
+    def _pause_lookups(self, why: str, fp: str) -> None:
+        now = self._clock()
+        if now < self._lookups_resume:
+            return  # a concurrent lookup already paused them and said so
+        self._lookups_resume = now + LOOKUP_BACKOFF_S
+        log.warning(
+            "shared conversation pins: %s; conversation %s is routed without the shared pin, "
+            "and lookups pause for %.0f s",
+            why,
+            fp,
+            LOOKUP_BACKOFF_S,
+        )
 
     def apply(
         self,
@@ -199,9 +301,14 @@ class ConversationPins:
         )
 
     def _set(self, fp: str, model_id: str, turn: int) -> None:
-        self._pins[fp] = Pin(model_id, turn, self._clock())
-        self._pins.move_to_end(fp)
         now = self._clock()
+        self._pins[fp] = Pin(model_id, turn, now)
+        self._pins.move_to_end(fp)
+        if self.shared is not None:
+            self.shared.save(fp, StoredPin(model_id, turn, self._wall()))
+        self._trim(now)
+
+    def _trim(self, now: float) -> None:
         while self._pins:  # expired pins at the old end go first, then the least recent
             oldest_fp, oldest = next(iter(self._pins.items()))
             if len(self._pins) <= self._max and now - oldest.last_used <= self.window_s:

@@ -43,6 +43,11 @@ def people_db_path() -> Path:
     return state_dir() / "people.sqlite3"
 
 
+def pins_db_path() -> Path:
+    """Conversation pins shared by `serve --workers N` without a database URL (storage/pins.py)."""
+    return data_dir() / "pins.sqlite3"
+
+
 def audits_db_path() -> Path:
     """Quality audits (both answers of each audited request), apart from the usage log."""
     return data_dir() / "audits.sqlite3"

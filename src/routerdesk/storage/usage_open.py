@@ -1,5 +1,5 @@
-"""Open the usage log and the person tokens where the settings say: SQLite files in the
-state folders, or the team's PostgreSQL database.
+"""Open the usage log, the person tokens and the shared conversation pins where the settings
+say: SQLite files in the state folders, or the team's PostgreSQL database.
 
 psycopg is imported only when a ``postgresql://`` URL is configured, so the
 desktop app never loads it.
@@ -16,6 +16,7 @@ from routerdesk.core.redact import scrub
 from routerdesk.core.settings_file import load_settings
 from routerdesk.storage import paths
 from routerdesk.storage.people import PersonTokens
+from routerdesk.storage.pins import PinStore
 from routerdesk.storage.usage import UsageStore
 
 if TYPE_CHECKING:
@@ -73,6 +74,21 @@ def open_person_tokens(url: str = "") -> PersonTokens | PgPersonTokens:
     except ImportError as exc:
         raise _no_psycopg(exc) from None
     return _open_pg(PgPersonTokens, url, "read person tokens from the PostgreSQL database at")
+
+
+def open_pin_store(url: str = "", *, window_s: float = 3600.0) -> PinStore:
+    """pins.sqlite3 for an empty `url`, else the conversation_pins table at `url`."""
+    if not url:
+        return PinStore(paths.pins_db_path(), window_s=window_s)
+    try:
+        from routerdesk.storage.pins_pg import PgPinStore
+    except ImportError as exc:
+        raise _no_psycopg(exc) from None
+    return _open_pg(
+        lambda u: PgPinStore(u, window_s=window_s),
+        url,
+        "share conversation pins through the PostgreSQL database at",
+    )
 
 
 def _open_pg(factory: Callable[[str], _T], url: str, doing: str) -> _T:

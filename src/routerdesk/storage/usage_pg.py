@@ -113,6 +113,16 @@ PG_MIGRATIONS: tuple[str, ...] = (
     """
         for col, empty in (("candidates", "5b5d"), ("signals", "5b5d"), ("features", "7b7d"))
     ),
+    # 3 -> 4: conversation pins shared by every instance (storage/pins_pg.py)
+    """
+    CREATE TABLE conversation_pins (
+        fingerprint TEXT PRIMARY KEY,
+        model_id TEXT NOT NULL,
+        turn INTEGER NOT NULL,
+        used_at DOUBLE PRECISION NOT NULL
+    );
+    CREATE INDEX conversation_pins_used_at ON conversation_pins (used_at);
+    """,
 )
 PG_SCHEMA_VERSION = len(PG_MIGRATIONS)
 _LOCK_ID = 0x726F7574  # advisory lock key for migrations ("rout")
