@@ -63,7 +63,7 @@ def to_request(row: dict[str, Any]) -> ChatRequest:
 
 def load_corpus(path: Path = CORPUS) -> Corpus:
     raw = gzip.decompress(path.read_bytes())
-    rows = [json.loads(line) for line in raw.decode().splitlines() if line.strip()]
+    rows = [json.loads(line) for line in raw.decode().split("\n") if line.strip()]
     feats = [feature_names(read_request(to_request(r))) for r in rows]
     y = np.array([TASKS.index(r["task"]) for r in rows])
     diff = np.array([np.nan if r.get("difficulty") is None else r["difficulty"] for r in rows])

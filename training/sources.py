@@ -49,7 +49,7 @@ class Snapshot:
         return json.loads(self.read(path))
 
     def jsonl(self, path: str) -> list[Any]:
-        return [json.loads(line) for line in self.read(path).decode().splitlines() if line.strip()]
+        return [json.loads(line) for line in self.read(path).decode().split("\n") if line.strip()]
 
     def ls(self, folder: str) -> list[str]:
         out = subprocess.run(
@@ -298,7 +298,8 @@ def gpteacher(mirrors: Path) -> Iterator[Row]:
 
 def hh_rlhf(mirrors: Path) -> Iterator[Row]:
     snap = Snapshot(mirrors, "anthropics/hh-rlhf", "354e5c3cb8960630860dd5774a6ac2a58313bf4d")
-    for line in gzip.decompress(snap.read("harmless-base/test.jsonl.gz")).decode().splitlines():
+    text = gzip.decompress(snap.read("harmless-base/test.jsonl.gz")).decode()
+    for line in filter(None, text.split("\n")):  # JSON Lines: "\n" only, not U+2028
         turns = json.loads(line)["chosen"].split("\n\nHuman: ")[1:]
         humans = [t.split("\n\nAssistant:")[0].strip() for t in turns]
         if not humans or not humans[0]:

@@ -3,7 +3,8 @@
 Instructions written here, in ten languages, wrapped around public material
 (xquad's parallel Wikipedia paragraphs, CPython's standard library). They add
 what the public sets lack: translation, summarization and extraction requests
-in several languages, writing tasks of every form (plans, proposals, letters,
+in several languages, questions asked in ten languages (about a pasted passage, and
+closed-book lookups), writing tasks of every form (plans, proposals, letters,
 role-play), advice and brainstorming, and code prompts as coding tools send
 them (a bare signature with a docstring, a paste with one line of instruction).
 Held out as one source in the leave-one-source-out evaluation like any other.
@@ -179,6 +180,61 @@ GENERAL = {
     "ko": ["{X}에 대해 조언해 줄 수 있어?", "{X}를 시작하려면 어떻게 해야 해?"],
 }  # fmt: skip
 
+# Questions people ask in their own language: about a pasted passage (the question, not
+# the passage, is the task) and closed-book lookups. Written here, not taken from xquad:
+# xquad stays an independent source in the leave-one-source-out evaluation.
+ASK_PASSAGE = {
+    "en": ["{T}\n\nAccording to the text, who is the most important person mentioned?",
+           "Based on the passage below, when did this happen?\n\n{T}",
+           "{T}\n\nWhat year is mentioned first?", "Which place is this text about?\n{T}",
+           "Answer using only the text: what was the main result?\n\n{T}",
+           "{T}\n\nWhy did it happen, according to the passage?",
+           "Read this and tell me how many people were involved.\n{T}",
+           "{T}\n\nQ: What is the text mainly about?\nA:"],
+    "de": ["{T}\n\nWer ist laut dem Text die wichtigste Person?", "Wann ist das laut Text passiert?\n\n{T}",
+           "{T}\n\nWelcher Ort wird im Text genannt?"],
+    "fr": ["{T}\n\nSelon le texte, qui est la personne la plus importante ?",
+           "D'après ce passage, quand cela s'est-il produit ?\n\n{T}", "{T}\n\nDe quel lieu parle ce texte ?"],
+    "es": ["{T}\n\nSegún el texto, ¿quién es la persona más importante?",
+           "De acuerdo con el pasaje, ¿cuándo ocurrió esto?\n\n{T}", "{T}\n\n¿De qué lugar habla el texto?"],
+    "pt": ["{T}\n\nSegundo o texto, quem é a pessoa mais importante?", "De acordo com o texto, quando isso aconteceu?\n\n{T}"],
+    "it": ["{T}\n\nSecondo il testo, chi è la persona più importante?", "In base al brano, quando è successo?\n\n{T}"],
+    "ru": ["{T}\n\nСогласно тексту, кто здесь главное лицо?", "Когда это произошло, судя по тексту?\n\n{T}",
+           "{T}\n\nО каком месте идёт речь?"],
+    "zh": ["{T}\n\n根据这段文字，最重要的人物是谁？", "根据下文，这件事发生在什么时候？\n\n{T}", "{T}\n\n这段话讲的是哪个地方？"],
+    "ja": ["{T}\n\n本文によると、最も重要な人物は誰ですか？", "この文章によれば、それはいつ起きましたか？\n\n{T}"],
+    "ko": ["{T}\n\n이 글에 따르면 가장 중요한 인물은 누구인가요?", "이 글에 따르면 그 일은 언제 일어났나요?\n\n{T}"],
+}  # fmt: skip
+
+ASK_FACT = {
+    "en": ["What is the capital of {P}?", "Who was the first president of {P}?", "What currency does {P} use?",
+           "How many people live in {P}?", "What language do they speak in {P}?", "when did {P} become independent",
+           "What is the highest mountain in {P}?", "Which continent is {P} on?"],
+    "de": ["Was ist die Hauptstadt von {P}?", "Welche Währung hat {P}?", "Wie viele Einwohner hat {P}?",
+           "Welche Sprache spricht man in {P}?"],
+    "fr": ["Quelle est la capitale de {P} ?", "Quelle monnaie utilise-t-on en {P} ?", "Combien d'habitants compte {P} ?"],
+    "es": ["¿Cuál es la capital de {P}?", "¿Qué moneda se usa en {P}?", "¿Cuántos habitantes tiene {P}?"],
+    "pt": ["Qual é a capital de {P}?", "Que moeda se usa em {P}?", "Quantos habitantes tem {P}?"],
+    "it": ["Qual è la capitale di {P}?", "Che moneta si usa in {P}?", "Quanti abitanti ha {P}?"],
+    "ru": ["Какая столица у страны {P}?", "Какая валюта в стране {P}?", "Сколько людей живёт в стране {P}?"],
+    "zh": ["{P}的首都是哪里？", "{P}使用什么货币？", "{P}有多少人口？", "{P}的官方语言是什么？"],
+    "ja": ["{P}の首都はどこですか？", "{P}の通貨は何ですか？", "{P}の人口はどれくらいですか？"],
+    "ko": ["{P}의 수도는 어디인가요?", "{P}는 어떤 통화를 쓰나요?", "{P}의 인구는 얼마인가요?"],
+}  # fmt: skip
+
+PLACES = {
+    "en": ["France", "Kenya", "Peru", "Vietnam", "Norway", "Egypt", "Chile", "Nepal", "Canada", "Greece"],
+    "de": ["Frankreich", "Kenia", "Peru", "Vietnam", "Norwegen", "Ägypten", "Chile"],
+    "fr": ["France", "Kenya", "Pérou", "Vietnam", "Norvège", "Égypte", "Chili"],
+    "es": ["Francia", "Kenia", "Perú", "Vietnam", "Noruega", "Egipto", "Chile"],
+    "pt": ["França", "Quênia", "Peru", "Vietnã", "Noruega", "Egito", "Chile"],
+    "it": ["Francia", "Kenya", "Perù", "Vietnam", "Norvegia", "Egitto", "Cile"],
+    "ru": ["Франция", "Кения", "Перу", "Вьетнам", "Норвегия", "Египет", "Чили"],
+    "zh": ["法国", "肯尼亚", "秘鲁", "越南", "挪威", "埃及", "智利"],
+    "ja": ["フランス", "ケニア", "ペルー", "ベトナム", "ノルウェー", "エジプト", "チリ"],
+    "ko": ["프랑스", "케냐", "페루", "베트남", "노르웨이", "이집트", "칠레"],
+}  # fmt: skip
+
 TOPICS = [
     "remote work", "learning the guitar", "a trip to Japan", "urban gardening", "saving for retirement",
     "running a first marathon", "a small bakery", "public speaking", "electric cars", "adopting a dog",
@@ -204,6 +260,10 @@ CODE_TASKS = [
     "Port this to JavaScript.\n\n{C}", "Rewrite this in Go.\n{C}", "Make this faster.\n\n{C}",
     "Can you review this code?\n{C}", "Why does this raise an exception on empty input?\n\n{C}",
     "Convert this function to async.\n{C}", "Add logging and error handling:\n\n{C}",
+    # the paste first, a short question after it (how people often ask in chat)
+    "{C}\n\nthoughts?", "{C}\nis this correct?", "{C}\n\nwhat's wrong with it?",
+    "{C}\n\nany way to simplify this?", "{C}\nhow can I make this faster?", "{C}\n\nwhy is this slow?",
+    "{C}\nDoes this handle None?", "{C}\n\nexplain please",
 ]  # fmt: skip
 
 FOLLOW_UPS = {
@@ -304,6 +364,15 @@ def template_rows(rng: random.Random, paras: dict[str, list[tuple[str, list[str]
 
         il = rng.choices(instr_langs, weights)[0]
         yield row("general", il, _pick(rng, GENERAL, il).format(X=rng.choice(TOPICS)), 0.2)
+
+        # questions: three in four about a passage (in its own language where xquad has it)
+        il = rng.choices(instr_langs, weights)[0]
+        if rng.random() < 0.75:
+            _, text = passage(il if il in paras else None)
+            yield row("simple_qa", il, _pick(rng, ASK_PASSAGE, il).format(T=text), 0.15)
+        else:
+            place = rng.choice(PLACES.get(il) or PLACES["en"])
+            yield row("simple_qa", il, _pick(rng, ASK_FACT, il).format(P=place), 0.1)
 
 
 def code_rows(rng: random.Random, n: int) -> Iterator[dict[str, Any]]:
