@@ -148,6 +148,8 @@ class DesktopApp(QObject):
             self.window.hide()
             self.window.deleteLater()
             self.window = None
+        if self.backend is not None:
+            await self.backend.close_team()
         await self.runtime.stop()
         gc.unfreeze()
         if self.instance is not None:

@@ -52,6 +52,9 @@ DEMO_NOTE = (
     "Demo data — simulated costs: what these demo answers would have cost at list prices. "
     "Your real usage shows here again once demo mode is off."
 )
+LOCAL_SOURCE_TIP = (
+    "This app's own usage log; set a team database in Settings to show a team server's usage"
+)
 COST_TILES = {"spend": "Spend", "baseline": "Baseline cost", "savings": "Savings"}
 
 
@@ -114,12 +117,16 @@ class DashboardPage(QWidget):
         self.log_scale.toggled.connect(self._set_log_scale)
         self.live = QLabel("")
         self.live.setToolTip("Requests running right now")
+        self.source = QLabel()
+        self.source.setEnabled(False)  # a quiet label; the banner below says more in team view
         top.addWidget(label)
         top.addWidget(self.range)
         top.addSpacing(12)
         top.addWidget(self.log_scale)
         top.addStretch(1)
         top.addWidget(self.live)
+        top.addSpacing(12)
+        top.addWidget(self.source)
         tiles = self._tiles_row = QHBoxLayout()
         self.tiles = {
             "requests": Tile("Requests", "Requests answered in the range (errors in brackets)"),
@@ -131,6 +138,7 @@ class DashboardPage(QWidget):
         for tile in self.tiles.values():
             tiles.addWidget(tile)
         self.demo_banner = Banner()
+        self.source_banner = Banner()
         self.budget = BudgetBar()
         # pyqtgraph (and numpy's plotting paths) take a noticeable part of start-up:
         # the charts are built just after the window first shows.
@@ -143,6 +151,7 @@ class DashboardPage(QWidget):
         self._charts_slot.setContentsMargins(0, 0, 0, 0)
         self.first_steps = FirstSteps()
         layout.addLayout(top)
+        layout.addWidget(self.source_banner)
         layout.addWidget(self.demo_banner)
         layout.addLayout(tiles)
         layout.addWidget(self.budget)
@@ -213,6 +222,22 @@ class DashboardPage(QWidget):
         (under them on a narrow page); both are owned by gui/pages/quality.py's QualityPanel."""
         self._tiles_row.insertWidget(list(self.tiles).index("savings") + 1, tile)
         self._charts_row.addWidget(chart, 1)
+
+    def add_people(self, box: QWidget) -> None:
+        """The spend-by-person table (gui/pages/people.py), right of the other charts."""
+        self._charts_row.addWidget(box, 0)
+
+    def set_source(self, team: str, note: str, kind: str) -> None:
+        """Which usage log the page shows: this app's (`team` empty) or a team database's,
+        with the feed's note (what was read when, or why it cannot be read)."""
+        self.source.setText(f"Showing: team database {team}" if team else "Showing: this app's log")
+        self.source.setToolTip(
+            "The team database named in Settings, read-only" if team else LOCAL_SOURCE_TIP
+        )
+        if note:
+            self.source_banner.show_message(note, kind)
+        else:
+            self.source_banner.clear_message()
 
     def set_budget(self, status: BudgetStatus) -> None:
         self.budget.show_status(status)
