@@ -18,9 +18,9 @@ from routerdesk.core.registry import Registry
 from routerdesk.core.replay import PastRequest, project
 from routerdesk.core.settings import Settings
 from routerdesk.core.types import Candidate, ChatRequest, Classification, Decision, UsageRecord
-from routerdesk.gui.backend import HealthView, KeyView, QualityView, WhatIf
+from routerdesk.gui.backend import HealthView, KeyView, PersonTotals, QualityView, WhatIf
 from routerdesk.samples import SAMPLES, SampleRun
-from routerdesk.storage.usage import COLUMNS, JSON_COLUMNS, Totals, record_row
+from routerdesk.storage.usage import COLUMNS, JSON_COLUMNS, record_row
 
 
 class FakeBackend:
@@ -186,7 +186,7 @@ class FakeBackend:
     async def recent_records(self, limit: int) -> list[UsageRecord]:
         return self.records[:limit]
 
-    async def people_totals(self, since: float | None, *, demo: bool) -> list[Totals]:
+    async def people_totals(self, since: float | None, *, demo: bool) -> list[PersonTotals]:
         """As the store's GROUP BY person: one line per name ("" : the local token)."""
         shown = self.team_rows if self.team_database else self.records
         people: dict[str, list[UsageRecord]] = {}
@@ -194,8 +194,8 @@ class FakeBackend:
             if r.demo == demo and r.started_at >= (since or 0.0):
                 people.setdefault(r.person, []).append(r)
         lines = [
-            Totals(name, len(rs), sum(r.status != "ok" for r in rs), 0, 0,
-                   sum(r.cost for r in rs), sum(r.baseline_cost for r in rs), 0.0, 0.0)
+            PersonTotals(name, len(rs), sum(r.status != "ok" for r in rs),
+                         sum(r.cost for r in rs), sum(r.baseline_cost for r in rs))
             for name, rs in people.items()
         ]  # fmt: skip
         return sorted(lines, key=lambda t: (-t.cost, -t.requests))

@@ -64,7 +64,7 @@ def test_dashboard_spend_by_person_only_with_more_than_one(qtbot: Any, run: Run)
     backend.records = [record(cost=0.002, person="alice"), record(cost=0.001, person="alice")]
     win = make_window(qtbot, backend)
     run(win.people.load())
-    assert [t.key for t in win.people.people] == ["alice"] and not win.people.box.isVisible()
+    assert [t.name for t in win.people.people] == ["alice"] and not win.people.box.isVisible()
     backend.records.append(record(cost=0.01, person="bob"))
     backend.records.append(record(cost=0.0005))
     run(win.people.load())
@@ -114,7 +114,8 @@ def test_app_shows_a_team_database_read_only(pg_url: str, run: Run) -> None:
             note = win.dashboard.source_banner.text()
             assert note.startswith("Team database t_") and "(read-only)" in note
             assert win.requests.source_banner.text() == note
-            assert win.dashboard.source.text().startswith("Showing: team database t_")
+            assert win.dashboard.source.text() == "Showing: team database (read-only)"
+            assert win.spend_label.text().startswith("This app today: ")
             assert win.requests.model.people == ["alice", "bob"]
             assert not win.requests.table.isColumnHidden(PERSON_COL)
             await until(lambda: win.people.box.isVisible())
@@ -173,11 +174,12 @@ def test_an_unreachable_team_database_is_reported_without_a_password(
         try:
             await until(lambda: bool(win.team.error))
             note = win.dashboard.source_banner.text()
-            assert note.startswith("Team database team on 127.0.0.1:")
-            assert "cannot be read: cannot connect to" in note and "nothing read yet" in note
+            assert note.startswith("Team database not shown: cannot connect to team on 127.0.0.1:")
+            assert "as alice" in note and "nothing read yet" in note
             assert "error" in win.dashboard.source_banner.accessibleName()
             assert win.requests.source_banner.text() == note
             assert not win.dashboard.showing_welcome()
+            assert win.dashboard.first_steps.isHidden()  # no "send your first request" here
             assert win.requests.model.rowCount() == 0
             # the app keeps serving its own tools meanwhile
             reply = await asyncio.to_thread(ask, app.url, "What is 2 + 2?")

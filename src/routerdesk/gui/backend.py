@@ -23,7 +23,6 @@ from routerdesk.core.replay import Projection
 from routerdesk.core.settings import Settings
 from routerdesk.core.types import ChatRequest, Classification, Decision, UsageRecord
 from routerdesk.samples import SampleRun
-from routerdesk.storage.usage import Totals
 
 
 @dataclass(slots=True, frozen=True)
@@ -66,6 +65,22 @@ class QualityView:
     spent_today: float = 0.0  # real audit spend today, USD
     cap_usd: float = 0.0
     last_skip: str = ""  # why the last request picked for an audit was not audited
+
+
+@dataclass(slots=True, frozen=True)
+class PersonTotals:
+    """One sender's line of the dashboard's spend by person (`routerdesk stats`'s per-person
+    query); `name` "" is the server's own access token."""
+
+    name: str
+    requests: int
+    errors: int
+    cost: float  # USD
+    baseline_cost: float
+
+    @property
+    def savings(self) -> float:
+        return self.baseline_cost - self.cost
 
 
 class Backend(Protocol):
@@ -177,7 +192,7 @@ class Backend(Protocol):
         """One request's row as the usage log on show stores it (the team database's when one
         is set; read off the event loop)."""
 
-    async def people_totals(self, since: float | None, *, demo: bool) -> list[Totals]:
+    async def people_totals(self, since: float | None, *, demo: bool) -> list[PersonTotals]:
         """Spend per person token since `since` in the usage log on show, biggest first (key ""
         is the server's own access token): `routerdesk stats`'s per-person query."""
 

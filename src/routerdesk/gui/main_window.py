@@ -237,6 +237,7 @@ class MainWindow(QMainWindow):
         note, kind = self.team.note()
         self.dashboard.set_source(self.team.database, note, kind)
         self.requests.set_source(self.team.database, note, kind)
+        self._show_status()
 
     async def _show_audit(self, request_id: str) -> None:
         audit = await self.backend.audit(parent_id(request_id))
@@ -305,7 +306,9 @@ class MainWindow(QMainWindow):
         state = self.routing_state()
         self.server_label.setText(f"Server: {self.backend.server_url} · {state}")
         today = self.backend.spend().today  # real money only: demo costs are simulated
-        self.spend_label.setText(f"Today: {money(today)}")
+        # This app's own spend, also while the pages show a team database's.
+        own = "This app today" if self.team.active else "Today"
+        self.spend_label.setText(f"{own}: {money(today)}")
         self.status_changed.emit(today, state)
 
     def set_paused(self, paused: bool) -> None:

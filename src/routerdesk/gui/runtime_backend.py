@@ -30,13 +30,13 @@ from routerdesk.core.settings_file import save_settings
 from routerdesk.core.tokens import measure
 from routerdesk.core.types import ChatRequest, Classification, Decision, UsageRecord
 from routerdesk.engine import Engine
-from routerdesk.gui.backend import HealthView, KeyView, QualityView, WhatIf
+from routerdesk.gui.backend import HealthView, KeyView, PersonTotals, QualityView, WhatIf
 from routerdesk.gui.models.usage_rows import record_from_row
 from routerdesk.runtime import Runtime, _without_gc
 from routerdesk.samples import SPREAD_S, SampleRun, send_samples
 from routerdesk.server.openai_api import parse_chat_request
 from routerdesk.storage import paths
-from routerdesk.storage.usage import Totals, UsageStore
+from routerdesk.storage.usage import UsageStore
 from routerdesk.storage.usage_open import describe_database, open_team_usage
 
 ROWS_TTL_S = 30.0  # a what-if re-reads the usage log at most this often
@@ -308,11 +308,12 @@ class RuntimeBackend:
             return None
         return await self._read(usage, usage.get, request_id)
 
-    async def people_totals(self, since: float | None, *, demo: bool) -> list[Totals]:
+    async def people_totals(self, since: float | None, *, demo: bool) -> list[PersonTotals]:
         usage = await self._shown_usage()
         if usage is None:
             return []
-        return await self._read(usage, partial(usage.totals, "person", since, demo=demo))
+        lines = await self._read(usage, partial(usage.totals, "person", since, demo=demo))
+        return [PersonTotals(t.key, t.requests, t.errors, t.cost, t.baseline_cost) for t in lines]
 
     # --- a team's usage, shown read-only ----------------------------------------------
 

@@ -129,17 +129,11 @@ class TeamFeed(QObject):
             "This app's own requests go to its local log and are not shown here; "
             "clear the team database in Settings to see them."
         )
-        if self.error:
-            last = (
-                f"showing what was read at {time.strftime('%H:%M:%S', time.localtime(self.updated_at))}"
-                if self.updated_at is not None
-                else "nothing read yet"
-            )
-            return (
-                f"{where} cannot be read: {self.error}. Retrying every {POLL_MS // 1000} s; {last}.",
-                "error",
-            )
+        when = time.strftime("%H:%M:%S", time.localtime(self.updated_at or 0))
+        if self.error:  # (the error names the database)
+            last = f"showing what was read at {when}" if self.updated_at else "nothing read yet"
+            retry = f"Retrying every {POLL_MS // 1000} s; {last}."
+            return f"Team database not shown: {self.error}. {retry}", "error"
         if self.updated_at is None:
             return f"{where}: reading…", "info"
-        when = time.strftime("%H:%M:%S", time.localtime(self.updated_at))
         return f"{where}, updated {when}. {own}", "info"

@@ -68,6 +68,7 @@ def column(name: str) -> int:
 
 _NUMERIC = frozenset(map(column, ("Conf.", "Cplx.", "Tokens", "Cost", "Saved", "Latency")))
 _STATUS, _CLIENT, _FALLBACKS = column("Status"), column("Client"), column("Fallbacks")
+_PERSON = column("Person")
 
 
 class RequestsModel(QAbstractTableModel):
@@ -122,6 +123,8 @@ class RequestsModel(QAbstractTableModel):
                 return r.error
             if col == _CLIENT:
                 return r.client
+            if col == _PERSON:
+                return r.person or "The local token (the server's own access token)"
             if col == _FALLBACKS and r.hops:
                 return "\n".join(f"{h[0]}: {h[2] or '-'} {h[3]}" for h in r.hops)
         return None

@@ -16,17 +16,17 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QGroupBox,
     QHeaderView,
+    QSizePolicy,
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
 )
 
 from routerdesk.core.errors import RouterError
-from routerdesk.gui.backend import Backend
+from routerdesk.gui.backend import Backend, PersonTotals
 from routerdesk.gui.tasks import spawn_if_running
 from routerdesk.gui.throttle import Throttle
 from routerdesk.gui.widgets import usd as money
-from routerdesk.storage.usage import Totals
 
 if TYPE_CHECKING:
     from routerdesk.gui.pages.dashboard import DashboardPage
@@ -35,6 +35,8 @@ REFRESH_MS = 10_000  # another instance's rows (a team database) arrive without 
 LOCAL_TOKEN = "(local token)"  # as `routerdesk stats` names it
 LOCAL_TIP = "Requests sent with the server's own access token, not a person token"
 HEADERS = ("Person", "Requests", "Spend", "Saved")
+MAX_LINES = 6  # beside the charts
+NARROW_LINES = 3  # under them, where every line is taken from the charts' height
 
 
 class PeopleTable(QGroupBox):
@@ -46,6 +48,8 @@ class PeopleTable(QGroupBox):
         self.table = QTableWidget(0, len(HEADERS))
         self.table.setHorizontalHeaderLabels(HEADERS)
         self.table.verticalHeader().hide()
+        self.table.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 8)
+        self.table.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
         self.table.setFocusPolicy(Qt.FocusPolicy.NoFocus)
@@ -58,17 +62,34 @@ class PeopleTable(QGroupBox):
         layout.setContentsMargins(6, 6, 6, 6)
         layout.addWidget(self.table)
         self.setMinimumWidth(self.fontMetrics().horizontalAdvance("x" * 44))
+        # As tall as its lines (up to MAX_LINES, then it scrolls): under the charts on a
+        # narrow page it must not take their height, beside them it sits at the top.
+        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
 
-    def show_people(self, people: list[Totals]) -> None:
+    max_lines = MAX_LINES
+
+    def set_max_lines(self, lines: int) -> None:
+        """Lines shown before the table scrolls (fewer under the charts on a narrow page)."""
+        self.max_lines = lines
+        self._fit_height()
+
+    def _fit_height(self) -> None:
+        lines = max(1, min(self.table.rowCount(), self.max_lines))
+        rows = self.table.verticalHeader().defaultSectionSize() * lines
+        frame = 2 * self.table.frameWidth()
+        self.table.setFixedHeight(self.table.horizontalHeader().sizeHint().height() + rows + frame)
+
+    def show_people(self, people: list[PersonTotals]) -> None:
         self.table.setRowCount(len(people))
+        self._fit_height()
         right = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
         for i, t in enumerate(people):
-            cells = (t.key or LOCAL_TOKEN, f"{t.requests:,}", money(t.cost), money(t.savings))
+            cells = (t.name or LOCAL_TOKEN, f"{t.requests:,}", money(t.cost), money(t.savings))
             for col, text in enumerate(cells):
                 item = QTableWidgetItem(text)
                 if col:
                     item.setTextAlignment(right)
-                elif not t.key:
+                elif not t.name:
                     item.setToolTip(LOCAL_TIP)
                 self.table.setItem(i, col, item)
 
@@ -88,7 +109,7 @@ class PeoplePanel(QObject):
         self.box = PeopleTable()
         self.box.hide()
         dashboard.add_people(self.box)
-        self.people: list[Totals] = []
+        self.people: list[PersonTotals] = []
         self._running = False
         self._again = False
         # New rows come in bursts (~4 batches a second): one read per couple of seconds.
@@ -125,7 +146,7 @@ class PeoplePanel(QObject):
                 self._again = False
                 self.refresh()
 
-    def show_people(self, people: list[Totals]) -> None:
+    def show_people(self, people: list[PersonTotals]) -> None:
         self.people = people
         if len(people) > 1:
             self.box.show_people(people)

@@ -58,9 +58,13 @@ SAMPLES = {
     "Saved": "-$0.0000123", "Latency": "10,000 ms", "Status": "error 503",
 }  # fmt: skip
 CAPS = {
-    "Client": "routerdesk-samples", "Person": "alice.example", "Model": "claude-sonnet-5-5",
+    "Client": "routerdesk-samples", "Person": "alice.b", "Model": "claude-sonnet-5-5",
     "Fallbacks": "gpt-5 → claude",
 }  # fmt: skip
+# With the Person column on show the Client column gives up the width it takes, so that
+# every column but Fallbacks still fits a 1280 px window (a longer client is elided; its
+# full name is in the tooltip and the detail pane).
+PEOPLE_CAPS = {**CAPS, "Client": "claude-cli"}
 
 STATUS_FILTERS = (
     ("All", ""),
@@ -207,7 +211,9 @@ class RequestsPage(QWidget):
         shown = bool(people) or self.team_view
         for w in (self.person_label, self.person):
             w.setVisible(shown)
-        self.table.setColumnHidden(PERSON_COL, not shown)
+        if shown == self.table.isColumnHidden(PERSON_COL):
+            self.table.setColumnHidden(PERSON_COL, not shown)
+            self._set_widths(initial=not self._sized)
         chosen = self.person.currentData()
         self.person.blockSignals(True)
         self.person.clear()
@@ -271,11 +277,12 @@ class RequestsPage(QWidget):
         """Fixed-format columns fit their widest sample; free text fits its content up to a cap."""
         fm = self.table.fontMetrics()
         hfm = self.table.horizontalHeader().fontMetrics()
+        caps = CAPS if self.table.isColumnHidden(PERSON_COL) else PEOPLE_CAPS
         for col, (name, *_rest) in enumerate(COLUMNS):
             header = hfm.horizontalAdvance(name) + 28  # room for the sort arrow
             content = 0 if initial else self.table.columnWidth(col)
-            if name in CAPS:
-                cap = fm.horizontalAdvance(CAPS[name]) + 16
+            if name in caps:
+                cap = fm.horizontalAdvance(caps[name]) + 16
                 width = max(header, min(content or cap, cap))
             else:
                 width = max(header, content, fm.horizontalAdvance(SAMPLES.get(name, "")) + 16)
