@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
+import uuid
 from collections.abc import Iterator
 
 import psycopg
@@ -86,6 +87,20 @@ def test_the_session_refuses_every_write(team_db: str) -> None:
     finally:
         reader.close()
     assert count(team_db) == before
+
+
+def test_a_role_that_may_only_select_reads_everything(team_db: str) -> None:
+    """The README's advice for viewers: SELECT on three tables is all the reader needs."""
+    role = "viewer_" + uuid.uuid4().hex[:8]
+    with psycopg.connect(team_db, autocommit=True) as conn:
+        conn.execute(f"CREATE ROLE {role} LOGIN")  # type: ignore[arg-type]
+        conn.execute(f"GRANT SELECT ON requests, zdicts, routerdesk_schema TO {role}")  # type: ignore[arg-type]
+    reader = open_team_usage(team_db.replace("routerdesk@", f"{role}@"))
+    try:
+        assert len(reader.recent(100)) == 30 and reader.recent(1)[0]["candidates"]
+        assert f"as {role}" in reader.label
+    finally:
+        reader.close()
 
 
 def test_a_database_without_a_usage_log_is_reported_not_created(pg_url: str) -> None:

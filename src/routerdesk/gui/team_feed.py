@@ -4,8 +4,8 @@
 The newest `history_rows` rows are read once, then every `POLL_MS` what is new.
 A row is written when its request ends, so each poll re-reads the last
 `LOOKBACK_S` of start times and keeps the rows not seen yet; a request that ran
-longer than that shows after the next full read (a restart, or the setting saved
-again). Reads run off the event loop (the backend's worker threads); a failed
+longer than that shows after the next full read (the app's next start, or another
+database chosen and this one again). Reads run off the event loop (the backend's worker threads); a failed
 read is shown, never raised, and the next poll tries again with a new connection.
 """
 
