@@ -16,6 +16,7 @@ import logging
 import time
 from collections.abc import Sequence
 
+import shiboken6
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from routerdesk.core.errors import RouterError
@@ -94,8 +95,8 @@ class TeamFeed(QObject):
             log.exception("reading the team database failed")
             self._failed(database, scrub(f"{type(exc).__name__}: {exc}"))
             return
-        if database != self.database:
-            return  # the setting changed while this read ran
+        if not shiboken6.isValid(self) or database != self.database:
+            return  # the window closed, or the setting changed, while this read ran
         rows = [RequestRow(r) for r in records if r.request_id not in self._seen]
         rows.sort(key=lambda r: r.started_at)
         self._remember(rows)
@@ -107,7 +108,7 @@ class TeamFeed(QObject):
         self.state_changed.emit()
 
     def _failed(self, database: str, message: str) -> None:
-        if database == self.database:
+        if shiboken6.isValid(self) and database == self.database:
             self.error = message
             self.state_changed.emit()
 
