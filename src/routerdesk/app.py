@@ -108,7 +108,9 @@ class DesktopApp(QObject):
         self.window.show()
         if note:
             self.window.statusBar().showMessage(note, 30_000)
-        self.window.load_history(await self.backend.recent_records(HISTORY_ROWS))
+        # (A team database on show: the window's team feed reads that instead.)
+        own = [] if self.window.team.active else await self.backend.recent_records(HISTORY_ROWS)
+        self.window.load_history(own)
         # Everything built so far (Qt wrappers, pyqtgraph, the registry) lives as long as
         # the app: keep it out of the cyclic GC's scans, which run on the loop.
         from routerdesk.runtime import settle_gc
@@ -148,6 +150,8 @@ class DesktopApp(QObject):
             self.window.hide()
             self.window.deleteLater()
             self.window = None
+        if self.backend is not None:
+            await self.backend.close_team()
         await self.runtime.stop()
         gc.unfreeze()
         if self.instance is not None:

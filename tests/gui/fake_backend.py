@@ -10,7 +10,7 @@ from pathlib import Path
 from gui.helpers import record, small_registry
 from routerdesk.core.audit import AuditResult
 from routerdesk.core.budget import BudgetStatus, SpendTotals, budget_status
-from routerdesk.core.errors import ConfigError, NoUsableModel
+from routerdesk.core.errors import ConfigError, NoUsableModel, TeamDatabaseError
 from routerdesk.core.events import REGISTRY_CHANGED, REQUEST_FINISHED, SETTINGS_CHANGED, EventBus
 from routerdesk.core.l2 import Agreement, L2Status, agreement_from_rows
 from routerdesk.core.quality import Judged, suggestions, summarize
@@ -18,7 +18,7 @@ from routerdesk.core.registry import Registry
 from routerdesk.core.replay import PastRequest, project
 from routerdesk.core.settings import Settings
 from routerdesk.core.types import Candidate, ChatRequest, Classification, Decision, UsageRecord
-from routerdesk.gui.backend import HealthView, KeyView, QualityView, WhatIf
+from routerdesk.gui.backend import HealthView, KeyView, PersonTotals, QualityView, WhatIf
 from routerdesk.samples import SAMPLES, SampleRun
 from routerdesk.storage.usage import COLUMNS, JSON_COLUMNS, record_row
 
@@ -46,6 +46,9 @@ class FakeBackend:
         self.audits: list[AuditResult] = []  # what `quality` sums up
         self.dismissed: set[str] = set()
         self.audit_skip = ""  # the auditor's last_skip
+        self.team_database = ""  # a team database to show instead of `records`
+        self.team_rows: list[UsageRecord] = []  # what it holds
+        self.team_error = ""  # why it cannot be read ("" : it can)
         self.events.subscribe(REQUEST_FINISHED, self._count)
 
     def _count(self, record: UsageRecord, *_: object) -> None:
@@ -182,6 +185,26 @@ class FakeBackend:
 
     async def recent_records(self, limit: int) -> list[UsageRecord]:
         return self.records[:limit]
+
+    async def people_totals(self, since: float | None, *, demo: bool) -> list[PersonTotals]:
+        """As the store's GROUP BY person: one line per name ("" : the local token)."""
+        shown = self.team_rows if self.team_database else self.records
+        people: dict[str, list[UsageRecord]] = {}
+        for r in shown:
+            if r.demo == demo and r.started_at >= (since or 0.0):
+                people.setdefault(r.person, []).append(r)
+        lines = [
+            PersonTotals(name, len(rs), sum(r.status != "ok" for r in rs),
+                         sum(r.cost for r in rs), sum(r.baseline_cost for r in rs))
+            for name, rs in people.items()
+        ]  # fmt: skip
+        return sorted(lines, key=lambda t: (-t.cost, -t.requests))
+
+    async def team_records(self, since: float | None, limit: int) -> list[UsageRecord]:
+        if self.team_error:
+            raise TeamDatabaseError(self.team_error)
+        rows = sorted(self.team_rows, key=lambda r: r.started_at, reverse=True)
+        return [r for r in rows if since is None or r.started_at >= since][:limit]
 
     async def quality(self, since: float | None) -> QualityView:
         audits = [a for a in self.audits if a.demo == self.demo and a.started_at >= (since or 0)]

@@ -48,6 +48,7 @@ def record(
     cost: float = 0.001,
     status: str = "ok",
     t: float | None = None,
+    person: str = "",
 ) -> UsageRecord:
     n = next(_ids)
     return UsageRecord(
@@ -78,6 +79,7 @@ def record(
             why="cheapest capable",
         ),
         classification=Classification(task, 0.8, 0.3, "l1", ["short prompt", "question mark"]),
+        person=person,
     )  # fmt: skip
 
 
@@ -87,6 +89,7 @@ def row(
     cost: float = 0.001,
     status: str = "ok",
     t: float | None = None,
+    person: str = "",
 ) -> RequestRow:
     """`record(...)` as the GUI keeps it."""
-    return RequestRow(record(model, task, cost, status, t))
+    return RequestRow(record(model, task, cost, status, t, person))

@@ -26,7 +26,7 @@ from routerdesk.gui.main_window import DEFAULT_SIZE, MIN_SIZE, MainWindow
 from routerdesk.gui.models.requests_model import COLUMNS
 from routerdesk.gui.pages.playground import NO_KEY_NOTE
 from routerdesk.gui.pages.providers import health_text
-from routerdesk.gui.pages.requests import STATUS_COL
+from routerdesk.gui.pages.requests import PERSON_COL, STATUS_COL
 from routerdesk.gui.widgets import SortArrowStyle
 from routerdesk.samples import SAMPLES
 
@@ -188,9 +188,13 @@ def test_dashboard_first_paint_has_tiles_at_the_top(qtbot: Any, size: QSize) -> 
 
 
 @SIZES
-def test_requests_table_shows_status_and_whole_costs(qtbot: Any, size: QSize) -> None:
+@pytest.mark.parametrize("person", ["", "alice.example"], ids=["one person", "person tokens"])
+def test_requests_table_shows_status_and_whole_costs(qtbot: Any, size: QSize, person: str) -> None:
     win = make_window(qtbot, size=size)
-    rows = [record(cost=0.0000123), record(cost=1234.5), record(status="error", cost=0.0)]
+    wide = "claude-sonnet-5-5"  # as wide as the Model column gets
+    rows = [record(wide, cost=0.0000123), record(cost=1234.5, person=person), record(wide)]
+    rows[2].status, rows[2].status_code, rows[2].error = "error", 503, "upstream failed"
+    rows[2].cost = 0.0
     finish(win, *rows)
     win.show_page(1)
     page = win.requests
@@ -202,6 +206,7 @@ def test_requests_table_shows_status_and_whole_costs(qtbot: Any, size: QSize) ->
         col = [c[0] for c in COLUMNS].index(name)
         widest = max(fm.horizontalAdvance(COLUMNS[col][2](page.model.record(r))) for r in range(3))
         assert table.columnWidth(col) >= widest + 6, name
+    assert table.isColumnHidden(PERSON_COL) == (not person)
     if size == DEFAULT_SIZE:  # every column but the stretching Fallbacks is on screen
         latency = [c[0] for c in COLUMNS].index("Latency")
         assert header.sectionViewportPosition(latency) + header.sectionSize(latency) <= (

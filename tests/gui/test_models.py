@@ -13,7 +13,7 @@ from routerdesk.core.types import Hop
 from routerdesk.gui.models.registry_model import COLUMNS as REG_COLUMNS
 from routerdesk.gui.models.registry_model import RegistryModel
 from routerdesk.gui.models.request_row import RequestRow
-from routerdesk.gui.models.requests_model import RequestsFilter, RequestsModel
+from routerdesk.gui.models.requests_model import RequestsFilter, RequestsModel, column
 from routerdesk.gui.models.usage_stats import UsageSeries
 
 pytestmark = pytest.mark.gui
@@ -39,7 +39,7 @@ def test_requests_newest_first_and_filter() -> None:
     proxy.set_search("")
     proxy.set_status("error")
     assert proxy.rowCount() == 1
-    assert proxy.index(0, 7).data() == "top"
+    assert proxy.index(0, column("Model")).data() == "top"
 
 
 def test_requests_filter_passes_modeltester(qtmodeltester: Any) -> None:

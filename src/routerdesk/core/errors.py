@@ -7,6 +7,7 @@
     ├── BudgetExceeded        429    the user's spend limit is reached
     ├── ConfigError                  a settings/registry file is invalid (file, field, reason)
     ├── SecretStoreError             no usable keyring backend (says what to install)
+    ├── TeamDatabaseError            the team usage database the app shows cannot be read
     └── UpstreamError                a provider failed; `retryable` says if fallback may try another
         ├── UpstreamTimeout   504    connect / first byte / idle gap / total deadline passed
         ├── UpstreamConnectionError 502  refused, reset, DNS
@@ -76,6 +77,14 @@ class ConfigError(RouterError):
         self.path = path
         self.field = field
         self.reason = reason
+
+
+class TeamDatabaseError(RouterError):
+    """The team's usage database (`[storage] team_url`, shown read-only) cannot be read:
+    unreachable, refused, not a routerdesk log. The message names the database, never a
+    password."""
+
+    kind = "team_database_error"
 
 
 class SecretStoreError(RouterError):

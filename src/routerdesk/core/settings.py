@@ -112,8 +112,14 @@ class StorageSettings(BaseModel):
         default="",
         title="Usage log database (empty: SQLite; postgresql://user@host/db for a team)",
     )
+    # The desktop app only reads it (a read-only session): its own requests still go to `url`.
+    team_url: str = Field(
+        default="",
+        title="Team usage database shown on the Dashboard and Requests page, read-only "
+        "(empty: this app's own log)",
+    )
 
-    @field_validator("url")
+    @field_validator("url", "team_url")
     @classmethod
     def _postgres_without_password(cls, url: str) -> str:
         if not url:

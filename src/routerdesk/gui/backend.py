@@ -67,6 +67,22 @@ class QualityView:
     last_skip: str = ""  # why the last request picked for an audit was not audited
 
 
+@dataclass(slots=True, frozen=True)
+class PersonTotals:
+    """One sender's line of the dashboard's spend by person (`routerdesk stats`'s per-person
+    query); `name` "" is the server's own access token."""
+
+    name: str
+    requests: int
+    errors: int
+    cost: float  # USD
+    baseline_cost: float
+
+    @property
+    def savings(self) -> float:
+        return self.baseline_cost - self.cost
+
+
 class Backend(Protocol):
     @property
     def events(self) -> EventBus: ...
@@ -173,7 +189,23 @@ class Backend(Protocol):
         """Newest first, from the usage log (read off the event loop)."""
 
     async def log_entry(self, request_id: str) -> dict[str, Any] | None:
-        """One request's row as the usage log stores it (read off the event loop)."""
+        """One request's row as the usage log on show stores it (the team database's when one
+        is set; read off the event loop)."""
+
+    async def people_totals(self, since: float | None, *, demo: bool) -> list[PersonTotals]:
+        """Spend per person token since `since` in the usage log on show, biggest first (key ""
+        is the server's own access token): `routerdesk stats`'s per-person query."""
+
+    # --- a team's usage, shown read-only ---------------------------------------------
+    @property
+    def team_database(self) -> str:
+        """The team database the Dashboard and Requests page show instead of this app's log
+        (``[storage] team_url``), described without any password; "" for this app's log."""
+
+    async def team_records(self, since: float | None, limit: int) -> list[UsageRecord]:
+        """The team database's rows, newest first: the newest `limit` of them, or (with
+        `since`) the newest `limit` started at or after `since`. Read-only, off the event
+        loop; raises `TeamDatabaseError` (unreachable, refused, not a routerdesk log)."""
 
     # --- quality audits ------------------------------------------------------------
     async def quality(self, since: float | None) -> QualityView:

@@ -28,6 +28,7 @@ from routerdesk.gui.models.request_row import RequestRow
 from routerdesk.gui.pages.audit_detail import audit_html, parent_id
 from routerdesk.gui.pages.dashboard import DashboardPage, money
 from routerdesk.gui.pages.integrations import IntegrationsPage
+from routerdesk.gui.pages.people import PeoplePanel
 from routerdesk.gui.pages.playground import PlaygroundPage
 from routerdesk.gui.pages.providers import ProvidersPage
 from routerdesk.gui.pages.quality import QualityPanel
@@ -35,6 +36,7 @@ from routerdesk.gui.pages.registry import RegistryPage
 from routerdesk.gui.pages.requests import RequestsPage
 from routerdesk.gui.pages.settings import SettingsPage
 from routerdesk.gui.tasks import spawn, spawn_if_running
+from routerdesk.gui.team_feed import TeamFeed
 from routerdesk.gui.tray import PAUSE_TIP
 from routerdesk.gui.widgets import PageStack, pad_items
 from routerdesk.samples import SAMPLES, SampleRun
@@ -79,6 +81,10 @@ class MainWindow(QMainWindow):
         self.settings_page = SettingsPage(backend)
         self.integrations = IntegrationsPage(backend)
         self.quality = QualityPanel(backend, self.dashboard)
+        self.people = PeoplePanel(backend, self.dashboard)
+        # A team database in the settings: the Dashboard and Requests page show it instead
+        # of this app's log (read-only; this app's own requests still go to its log).
+        self.team = TeamFeed(backend, HISTORY_ROWS, self)
         self.pages: list[tuple[str, QWidget, str]] = [
             ("Dashboard", self.dashboard, "Spend, savings and traffic at a glance"),
             ("Requests", self.requests, "Every request and why it went where it did"),
@@ -108,6 +114,7 @@ class MainWindow(QMainWindow):
         self._build_menus()
         self._build_status_bar()
         self._wire()
+        self._show_source()
         self.sidebar.setCurrentRow(0)
         self.setMinimumSize(MIN_SIZE)
         self.resize(DEFAULT_SIZE)
@@ -187,6 +194,9 @@ class MainWindow(QMainWindow):
         self.requests.request_selected.connect(
             lambda rid: spawn_if_running(lambda: self._show_audit(rid))
         )
+        self.team.reloaded.connect(self._show_rows)
+        self.team.added.connect(self._add_rows)
+        self.team.state_changed.connect(self._show_source)
 
     # --- behaviour ------------------------------------------------------------------
 
@@ -197,11 +207,37 @@ class MainWindow(QMainWindow):
             page.setFocus()
 
     def load_history(self, records: Sequence[UsageRecord]) -> None:
-        """Show what the usage log already holds (read by the caller off the loop)."""
-        rows = [RequestRow(r) for r in records]
+        """Show what this app's usage log already holds (read by the caller off the loop);
+        not while a team database is on show (the team feed fills the pages then)."""
+        if not self.team.active:
+            self._show_rows([RequestRow(r) for r in records])
+        self.refresh_state()
+
+    def _show_rows(self, rows: Sequence[RequestRow]) -> None:
+        """Every row the pages show, at once (a history read)."""
         self.dashboard.load_history(not_audits(rows))
         self.requests.load_history(rows)
-        self.refresh_state()
+        self.people.refresh()
+
+    def _add_rows(self, rows: Sequence[RequestRow]) -> None:
+        """New rows of the log on show (oldest first)."""
+        routed = not_audits(rows)
+        if routed:
+            self.dashboard.add_records(routed)
+        self.requests.add_records(rows)
+        self.people.soon()
+
+    async def _show_own_log(self) -> None:
+        """Back from a team database to this app's log: read it again."""
+        records = await self.backend.recent_records(HISTORY_ROWS)
+        if not self.team.active:
+            self._show_rows([RequestRow(r) for r in records])
+
+    def _show_source(self) -> None:
+        note, kind = self.team.note()
+        self.dashboard.set_source(self.team.database, note, kind)
+        self.requests.set_source(self.team.database, note, kind)
+        self._show_status()
 
     async def _show_audit(self, request_id: str) -> None:
         audit = await self.backend.audit(parent_id(request_id))
@@ -209,12 +245,10 @@ class MainWindow(QMainWindow):
             self.requests.show_audit(audit.request_id, audit_html(audit))
 
     def _on_requests(self, records: Sequence[RequestRow]) -> None:
-        routed = not_audits(records)
-        if len(routed) < len(records):
+        if len(not_audits(records)) < len(records):
             self.quality.refresh()
-        if routed:
-            self.dashboard.add_records(routed)
-        self.requests.add_records(records)
+        if not self.team.active:  # in the team view they are in this app's log only
+            self._add_rows(records)
         self._show_status()
         if not all(r.demo for r in records):
             self.dashboard.set_budget(self.backend.budget_status())
@@ -222,7 +256,10 @@ class MainWindow(QMainWindow):
             self.refresh_state()
 
     def refresh_state(self) -> None:
-        """Re-read demo, pause, keys and server address from the backend."""
+        """Re-read demo, pause, keys, server address and the usage log on show from the backend."""
+        if self.team.follow() and not self.team.active:
+            spawn_if_running(self._show_own_log)
+        team = self.team.active
         demo = self.backend.demo
         for w in (self.demo_switch, self.demo_action):
             w.blockSignals(True)
@@ -232,15 +269,18 @@ class MainWindow(QMainWindow):
         self.pause_action.setChecked(self.backend.paused)
         self.pause_action.blockSignals(False)
         routable = can_route(self.backend)
-        self.dashboard.set_demo(demo)
+        # A team database's rows are shown as they are (real ones), whatever this app's mode.
+        self.dashboard.set_demo(demo and not team)
         self.quality.refresh()
-        self.requests.set_demo(demo)
+        self.people.refresh()
+        self.requests.set_demo(demo and not team)
         self.dashboard.set_budget(self.backend.budget_status())
         # Until a key exists or demo is on there is nothing to route to, whatever the
         # log holds (failed requests from a tool set up too early must not hide this).
         # A rejected key is not a missing one: the status bar and Providers page say so.
+        # (A team database needs no key here: this app only shows it.)
         self.dashboard.set_empty_state(
-            not demo and not routable and not rejected_keys(self.backend)
+            not team and not demo and not routable and not rejected_keys(self.backend)
         )
         self.dashboard.first_steps.set_endpoint(self.backend.server_url, self.backend.access_token)
         self.integrations.refresh()
@@ -266,7 +306,9 @@ class MainWindow(QMainWindow):
         state = self.routing_state()
         self.server_label.setText(f"Server: {self.backend.server_url} · {state}")
         today = self.backend.spend().today  # real money only: demo costs are simulated
-        self.spend_label.setText(f"Today: {money(today)}")
+        # This app's own spend, also while the pages show a team database's.
+        own = "This app today" if self.team.active else "Today"
+        self.spend_label.setText(f"{own}: {money(today)}")
         self.status_changed.emit(today, state)
 
     def set_paused(self, paused: bool) -> None:

@@ -13,11 +13,11 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from routerdesk.core.audit import AuditResult
 from routerdesk.core.budget import BudgetStatus, SpendTotals, budget_status
-from routerdesk.core.errors import ConfigError, RouterError
+from routerdesk.core.errors import ConfigError, RouterError, TeamDatabaseError
 from routerdesk.core.events import EventBus
 from routerdesk.core.l2 import Agreement, L2Status, agreement_from_rows
 from routerdesk.core.prices import refresh_prices
@@ -30,18 +30,20 @@ from routerdesk.core.settings_file import save_settings
 from routerdesk.core.tokens import measure
 from routerdesk.core.types import ChatRequest, Classification, Decision, UsageRecord
 from routerdesk.engine import Engine
-from routerdesk.gui.backend import HealthView, KeyView, QualityView, WhatIf
+from routerdesk.gui.backend import HealthView, KeyView, PersonTotals, QualityView, WhatIf
 from routerdesk.gui.models.usage_rows import record_from_row
 from routerdesk.runtime import Runtime, _without_gc
 from routerdesk.samples import SPREAD_S, SampleRun, send_samples
 from routerdesk.server.openai_api import parse_chat_request
 from routerdesk.storage import paths
 from routerdesk.storage.usage import UsageStore
+from routerdesk.storage.usage_open import describe_database, open_team_usage
 
 ROWS_TTL_S = 30.0  # a what-if re-reads the usage log at most this often
 L2_OFF_IN_DEMO = "L2 off while demo mode is on: the demo provider cannot classify"
 
 PastRows = tuple[list[PastRequest], Agreement]
+_T = TypeVar("_T")
 
 
 def load_past(usage: UsageStore, since: float, demo: bool) -> PastRows:
@@ -65,6 +67,8 @@ class RuntimeBackend:
         self._demo_latency = demo_latency_scale
         self._forced_demo = runtime.engine.demo and not runtime.engine.settings.demo
         self._past: tuple[float, bool, int, PastRows] | None = None  # loaded at, demo, days, rows
+        self._team: UsageStore | None = None  # the team database's read-only reader, once open
+        self._team_lock = asyncio.Lock()
 
     @property
     def engine(self) -> Engine:
@@ -299,10 +303,67 @@ class RuntimeBackend:
         return [record_from_row(r) for r in rows]
 
     async def log_entry(self, request_id: str) -> dict[str, Any] | None:
-        usage = self.rt.usage
+        usage = await self._shown_usage()
         if usage is None:
             return None
-        return await asyncio.to_thread(usage.get, request_id)
+        return await self._read(usage, usage.get, request_id)
+
+    async def people_totals(self, since: float | None, *, demo: bool) -> list[PersonTotals]:
+        usage = await self._shown_usage()
+        if usage is None:
+            return []
+        lines = await self._read(usage, partial(usage.totals, "person", since, demo=demo))
+        return [PersonTotals(t.key, t.requests, t.errors, t.cost, t.baseline_cost) for t in lines]
+
+    # --- a team's usage, shown read-only ----------------------------------------------
+
+    @property
+    def team_database(self) -> str:
+        url = self.settings.storage.team_url
+        return describe_database(url) if url else ""
+
+    async def team_records(self, since: float | None, limit: int) -> list[UsageRecord]:
+        team = await self._team_usage()
+        if since is None:
+            rows = await self._read(team, team.recent, limit)
+        else:
+            rows = await self._read(team, lambda: list(team.rows(since))[-limit:][::-1])
+        return [record_from_row(r) for r in rows]
+
+    async def _shown_usage(self) -> UsageStore | None:
+        """The usage log the pages show: the team database's reader when one is set."""
+        return await self._team_usage() if self.settings.storage.team_url else self.rt.usage
+
+    async def _team_usage(self) -> UsageStore:
+        """The reader of `[storage] team_url`, opened (off the loop) on first use, again when the
+        setting changes or after a failed read. Raises TeamDatabaseError."""
+        url = self.settings.storage.team_url
+        async with self._team_lock:
+            team = self._team
+            if team is not None and getattr(team, "url", "") == url:
+                return team
+            await self.close_team()
+            if not url:
+                raise TeamDatabaseError("no team database is set ([storage] team_url)")
+            self._team = await asyncio.to_thread(open_team_usage, url)
+            return self._team
+
+    async def _read(self, usage: UsageStore, read: Callable[..., _T], *args: Any) -> _T:
+        """`read(*args)` in a worker thread; a failed team read drops the reader (the next
+        read opens a new connection: the server may be back)."""
+        try:
+            return await asyncio.to_thread(read, *args)
+        except TeamDatabaseError:
+            if usage is self._team:
+                self._team = None
+                await asyncio.to_thread(usage.close)
+            raise
+
+    async def close_team(self) -> None:
+        """Close the team database's connection (the app is quitting, or the setting changed)."""
+        team, self._team = self._team, None
+        if team is not None:
+            await asyncio.to_thread(team.close)
 
     # --- quality audits ----------------------------------------------------------
 

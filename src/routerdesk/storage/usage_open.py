@@ -10,8 +10,9 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING, TypeVar
+from urllib.parse import urlsplit
 
-from routerdesk.core.errors import ConfigError
+from routerdesk.core.errors import ConfigError, TeamDatabaseError
 from routerdesk.core.redact import scrub
 from routerdesk.core.settings_file import load_settings
 from routerdesk.storage import paths
@@ -21,6 +22,7 @@ from routerdesk.storage.usage import UsageStore
 
 if TYPE_CHECKING:
     from routerdesk.storage.people_pg import PgPersonTokens
+    from routerdesk.storage.usage_team import TeamUsageReader
 
 log = logging.getLogger(__name__)
 _T = TypeVar("_T")
@@ -49,6 +51,29 @@ def open_usage_store(url: str = "") -> UsageStore:
     except ImportError as exc:
         raise _no_psycopg(exc) from None
     return _open_pg(PgUsageStore, url, "open the PostgreSQL usage log at")
+
+
+def describe_database(url: str) -> str:
+    """The database a PostgreSQL URL names, for people (never a password):
+    ``routerdesk on db.example.com:5432 as alice``."""
+    parts = urlsplit(url)
+    host = parts.hostname or "localhost"
+    where = f"{host}:{parts.port}" if parts.port else host
+    name = parts.path.lstrip("/") or (parts.username or "postgres")
+    who = f" as {parts.username}" if parts.username else ""
+    return scrub(f"{name} on {where}{who}", parts.password or "")
+
+
+def open_team_usage(url: str) -> TeamUsageReader:
+    """The team's PostgreSQL usage log at `url` over a read-only session (the app's Dashboard
+    view of `[storage] team_url`). Raises `TeamDatabaseError`."""
+    try:
+        from routerdesk.storage.usage_team import TeamUsageReader
+    except ImportError as exc:
+        raise TeamDatabaseError(
+            f"showing a team database needs psycopg ({exc.name}): pip install 'routerdesk[team]'"
+        ) from None
+    return TeamUsageReader(url)
 
 
 def configured_url() -> str:

@@ -49,6 +49,7 @@ class RequestRow:
         "notes",
         "output_tokens",
         "overhead_ms",
+        "person",
         "preview",
         "primary",
         "provider",
@@ -94,6 +95,7 @@ class RequestRow:
         self.error = r.error
         self.demo = r.demo
         self.preview = r.preview
+        self.person = r.person  # "" for the local access token (not a person token)
         c = r.classification
         self.signals: tuple[str, ...] = tuple(c.signals) if c is not None else ()
         d = r.decision

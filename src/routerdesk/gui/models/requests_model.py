@@ -16,6 +16,7 @@ from PySide6.QtCore import (
     QPersistentModelIndex,
     QSortFilterProxyModel,
     Qt,
+    Signal,
 )
 from PySide6.QtGui import QColor
 
@@ -44,6 +45,7 @@ Column = tuple[str, str, Callable[[RequestRow], str], Callable[[RequestRow], Any
 COLUMNS: tuple[Column, ...] = (
     ("Time", "When the request started", lambda r: time.strftime("%H:%M:%S", time.localtime(r.started_at)), lambda r: r.started_at),
     ("Client", "The calling tool (User-Agent)", _client, _client),
+    ("Person", "Whose person token sent it (blank: the server's own access token)", lambda r: r.person, lambda r: r.person),
     ("Task", "Task type the classifier chose", lambda r: r.task, lambda r: r.task),
     ("Conf.", "Classifier confidence 0..1", lambda r: f"{r.confidence:.2f}", lambda r: r.confidence),
     ("Cplx.", "Estimated complexity 0..1", lambda r: f"{r.complexity:.2f}", lambda r: r.complexity),
@@ -57,19 +59,43 @@ COLUMNS: tuple[Column, ...] = (
     ("Latency", "Total time in milliseconds", lambda r: f"{r.latency_ms:,.0f} ms", lambda r: r.latency_ms),
     ("Status", "ok, error or cancelled, with the HTTP status", lambda r: r.status if r.status == "ok" else f"{r.status} {r.status_code}", lambda r: r.status),
 )  # fmt: skip
-_NUMERIC = frozenset({3, 4, 9, 10, 11, 12})
+
+
+def column(name: str) -> int:
+    """A column's index by its header."""
+    return next(i for i, c in enumerate(COLUMNS) if c[0] == name)
+
+
+_NUMERIC = frozenset(map(column, ("Conf.", "Cplx.", "Tokens", "Cost", "Saved", "Latency")))
+_STATUS, _CLIENT, _FALLBACKS = column("Status"), column("Client"), column("Fallbacks")
+_PERSON = column("Person")
 
 
 class RequestsModel(QAbstractTableModel):
     """Finished requests, newest first, capped at `max_rows` (the oldest drop off).
 
-    Signals: the standard QAbstractItemModel ones (rowsInserted, rowsRemoved, modelReset).
+    Signals: the standard QAbstractItemModel ones (rowsInserted, rowsRemoved, modelReset), and
+        people_changed(): a person token's name appeared that no row had before (or a reset).
     """
+
+    people_changed = Signal()
 
     def __init__(self, max_rows: int = 5000, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._rows: list[RequestRow] = []
         self._max = max_rows
+        self._people: set[str] = set()  # person names seen since the last reset, never shrinks
+
+    @property
+    def people(self) -> list[str]:
+        """Names of the person tokens that sent the rows (the local token, "", not among them)."""
+        return sorted(self._people)
+
+    def _note_people(self, records: Sequence[RequestRow], *, reset: bool = False) -> None:
+        seen = {r.person for r in records if r.person}
+        if reset or not seen <= self._people:
+            self._people = seen if reset else self._people | seen
+            self.people_changed.emit()
 
     def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else len(self._rows)
@@ -93,11 +119,13 @@ class RequestsModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.ForegroundRole and r.status != "ok":
             return ERROR_COLOUR
         if role == Qt.ItemDataRole.ToolTipRole:
-            if col == 13 and r.error:
+            if col == _STATUS and r.error:
                 return r.error
-            if col == 1:
+            if col == _CLIENT:
                 return r.client
-            if col == 8 and r.hops:
+            if col == _PERSON:
+                return r.person or "The local token (the server's own access token)"
+            if col == _FALLBACKS and r.hops:
                 return "\n".join(f"{h[0]}: {h[2] or '-'} {h[3]}" for h in r.hops)
         return None
 
@@ -124,6 +152,7 @@ class RequestsModel(QAbstractTableModel):
         self.beginResetModel()
         self._rows = sorted(records, key=lambda r: r.started_at, reverse=True)[: self._max]
         self.endResetModel()
+        self._note_people(self._rows, reset=True)
 
     def add_records(self, records: Sequence[RequestRow]) -> None:
         """Prepend a batch (oldest first in), trimming the tail to `max_rows`."""
@@ -133,6 +162,7 @@ class RequestsModel(QAbstractTableModel):
         self.beginInsertRows(QModelIndex(), 0, len(batch) - 1)
         self._rows[:0] = batch
         self.endInsertRows()
+        self._note_people(batch)
         extra = len(self._rows) - self._max
         if extra > 0:
             self.beginRemoveRows(QModelIndex(), self._max, len(self._rows) - 1)
@@ -141,8 +171,8 @@ class RequestsModel(QAbstractTableModel):
 
 
 class RequestsFilter(QSortFilterProxyModel):
-    """Free-text search over the visible columns plus the error text, a status filter, and
-    real-or-demo rows (never both: demo rows carry simulated costs).
+    """Free-text search over the visible columns plus the error text, a status filter, a
+    person filter, and real-or-demo rows (never both: demo rows carry simulated costs).
 
     Signals: the standard proxy ones.
     """
@@ -152,6 +182,7 @@ class RequestsFilter(QSortFilterProxyModel):
         self._needle = ""
         self._status = ""  # "" = all, else "ok" / "error" / "requests" / "l2"
         self._demo: bool | None = None  # None = real and demo rows alike
+        self._person: str | None = None  # None = everyone, "" = the local token, else a name
         self.setSortRole(SORT_ROLE)
         self.setDynamicSortFilter(True)
 
@@ -163,6 +194,12 @@ class RequestsFilter(QSortFilterProxyModel):
     def set_status(self, status: str) -> None:
         self.beginFilterChange()
         self._status = status
+        self.endFilterChange()
+
+    def set_person(self, person: str | None) -> None:
+        """Rows of one person token (a name), of the local token (""), or everyone's (None)."""
+        self.beginFilterChange()
+        self._person = person
         self.endFilterChange()
 
     def set_demo(self, demo: bool | None) -> None:
@@ -180,6 +217,8 @@ class RequestsFilter(QSortFilterProxyModel):
         r = model.record(source_row)
         if self._demo is not None and r.demo != self._demo:
             return False
+        if self._person is not None and r.person != self._person:
+            return False
         if self._status == "ok" and r.status != "ok":
             return False
         if self._status == "error" and r.status == "ok":
@@ -190,7 +229,6 @@ class RequestsFilter(QSortFilterProxyModel):
             return False
         if not self._needle:
             return True
-        hay = " ".join(
-            (r.client, r.task, r.strategy, r.model_id, r.status, r.error, r.request_id, r.preview)
-        ).lower()
+        fields = (r.client, r.person, r.task, r.strategy, r.model_id, r.status, r.error)
+        hay = " ".join((*fields, r.request_id, r.preview)).lower()
         return all(word in hay for word in self._needle.split())

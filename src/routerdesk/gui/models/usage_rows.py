@@ -68,4 +68,5 @@ def record_from_row(row: dict[str, Any]) -> UsageRecord:
         decision=decision if decision.primary or candidates else None,
         classification=classification,
         preview=str(g("preview") or ""),
+        person=str(g("person") or ""),  # NULL: the local access token
     )

@@ -11,7 +11,7 @@ import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QTimer, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QResizeEvent, QShowEvent
 from PySide6.QtWidgets import (
     QBoxLayout,
@@ -29,12 +29,14 @@ from routerdesk.gui.models.request_row import RequestRow
 from routerdesk.gui.models.usage_stats import Summary, UsageSeries
 from routerdesk.gui.pages.budget import BudgetBar
 from routerdesk.gui.pages.first_steps import FirstSteps
+from routerdesk.gui.pages.people import MAX_LINES, NARROW_LINES
 from routerdesk.gui.pages.welcome import WelcomePanel
 from routerdesk.gui.throttle import Throttle
 from routerdesk.gui.widgets import Banner, PageStack, Tile
 
 if TYPE_CHECKING:
     from routerdesk.gui.pages.charts import DashboardCharts
+    from routerdesk.gui.pages.people import PeopleTable
 
 CHART_INTERVAL_MS = 1000
 RANGES: tuple[tuple[str, float | None], ...] = (
@@ -51,6 +53,9 @@ SIDE_BY_SIDE_PX = 1000
 DEMO_NOTE = (
     "Demo data — simulated costs: what these demo answers would have cost at list prices. "
     "Your real usage shows here again once demo mode is off."
+)
+LOCAL_SOURCE_TIP = (
+    "This app's own usage log; set a team database in Settings to show a team server's usage"
 )
 COST_TILES = {"spend": "Spend", "baseline": "Baseline cost", "savings": "Savings"}
 
@@ -114,12 +119,16 @@ class DashboardPage(QWidget):
         self.log_scale.toggled.connect(self._set_log_scale)
         self.live = QLabel("")
         self.live.setToolTip("Requests running right now")
+        self.source = QLabel()
+        self.source.setEnabled(False)  # a quiet label; the banner below says more in team view
         top.addWidget(label)
         top.addWidget(self.range)
         top.addSpacing(12)
         top.addWidget(self.log_scale)
         top.addStretch(1)
         top.addWidget(self.live)
+        top.addSpacing(12)
+        top.addWidget(self.source)
         tiles = self._tiles_row = QHBoxLayout()
         self.tiles = {
             "requests": Tile("Requests", "Requests answered in the range (errors in brackets)"),
@@ -131,6 +140,7 @@ class DashboardPage(QWidget):
         for tile in self.tiles.values():
             tiles.addWidget(tile)
         self.demo_banner = Banner()
+        self.source_banner = Banner()
         self.budget = BudgetBar()
         # pyqtgraph (and numpy's plotting paths) take a noticeable part of start-up:
         # the charts are built just after the window first shows.
@@ -143,6 +153,7 @@ class DashboardPage(QWidget):
         self._charts_slot.setContentsMargins(0, 0, 0, 0)
         self.first_steps = FirstSteps()
         layout.addLayout(top)
+        layout.addWidget(self.source_banner)
         layout.addWidget(self.demo_banner)
         layout.addLayout(tiles)
         layout.addWidget(self.budget)
@@ -214,6 +225,30 @@ class DashboardPage(QWidget):
         self._tiles_row.insertWidget(list(self.tiles).index("savings") + 1, tile)
         self._charts_row.addWidget(chart, 1)
 
+    def add_people(self, box: PeopleTable) -> None:
+        """The spend-by-person table (gui/pages/people.py), right of the other charts (under
+        them on a narrow page, fewer lines high)."""
+        self._people = box
+        self._charts_row.addWidget(box, 0, Qt.AlignmentFlag.AlignTop)
+
+    _people: PeopleTable | None = None
+
+    def set_source(self, team: str, note: str, kind: str) -> None:
+        """Which usage log the page shows: this app's (`team` empty) or a team database's,
+        with the feed's note (what was read when, or why it cannot be read)."""
+        self.team_view = bool(team)
+        self.source.setText(
+            "Showing: team database (read-only)" if team else "Showing: this app's log"
+        )
+        self.source.setToolTip(
+            f"The team database {team}, named in Settings" if team else LOCAL_SOURCE_TIP
+        )
+        if note:
+            self.source_banner.show_message(note, kind)
+        else:
+            self.source_banner.clear_message()
+        self._show_first_steps()
+
     def set_budget(self, status: BudgetStatus) -> None:
         self.budget.show_status(status)
 
@@ -242,6 +277,8 @@ class DashboardPage(QWidget):
         wide = event.size().width() >= SIDE_BY_SIDE_PX
         side = QBoxLayout.Direction.LeftToRight if wide else QBoxLayout.Direction.TopToBottom
         self._charts_row.setDirection(side)
+        if self._people is not None:
+            self._people.set_max_lines(MAX_LINES if wide else NARROW_LINES)
 
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
@@ -254,8 +291,11 @@ class DashboardPage(QWidget):
         self._show_first_steps()
         self._chart_throttle()
 
+    team_view = False  # a team database on show: this app's first steps are beside the point
+
     def _show_first_steps(self) -> None:
-        self.first_steps.setVisible(len(self.series) == 0 or self.sampling)
+        shown = (len(self.series) == 0 and not self.team_view) or self.sampling
+        self.first_steps.setVisible(shown)
 
     def ensure_charts(self) -> DashboardCharts:
         if self.charts is None:

@@ -23,6 +23,7 @@ CSV_FIELDS = (
     "request_id", "started_at", "client", "requested_model", "strategy", "task", "confidence",
     "complexity", "tier", "model_id", "provider", "fallbacks", "input_tokens", "output_tokens",
     "cost_usd", "baseline_cost_usd", "latency_ms", "status", "status_code", "error", "demo",
+    "person",
 )  # fmt: skip
 
 
@@ -69,6 +70,7 @@ def csv_row(r: RequestRow) -> list[str | int | float]:
         r.status_code if r.status_code is not None else "",
         r.error,
         int(r.demo),
+        r.person,
     ]
 
 

@@ -30,12 +30,20 @@ def candidates_table(
     return "<table cellspacing='0' cellpadding='3'>" + "".join(rows) + "</table>"
 
 
+LOCAL_TOKEN = "the local token (the server's own access token, not a person token)"
+
+
+def sender(r: RequestRow) -> str:
+    """Who sent the request: a person token's name, else the server's own (single) token."""
+    return f"sent by <b>{escape(r.person)}</b>" if r.person else f"sent with {LOCAL_TOKEN}"
+
+
 def explain(r: RequestRow) -> str:
     """HTML for the detail pane."""
     when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(r.started_at))
     parts = [
         f"<h3>{escape(r.model_id or 'no model')} <small>({escape(r.status)} {r.status_code})</small></h3>",
-        f"<p>{escape(when)} · {escape(r.client or 'unknown client')} · asked for "
+        f"<p>{escape(when)} · {sender(r)} · {escape(r.client or 'unknown client')} · asked for "
         f"<code>{escape(r.requested_model)}</code> · strategy <b>{escape(r.strategy)}</b> · "
         f"{r.latency_ms:,.0f} ms (router {r.overhead_ms:.1f} ms)</p>",
     ]

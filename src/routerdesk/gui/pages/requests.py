@@ -39,6 +39,7 @@ from routerdesk.gui.models.requests_model import (
     RECORD_ROLE,
     RequestsFilter,
     RequestsModel,
+    column,
 )
 from routerdesk.gui.pages.audit_detail import ANCHOR, parent_id
 from routerdesk.gui.pages.request_actions import curl_for, write_csv
@@ -48,8 +49,7 @@ from routerdesk.gui.widgets import Banner, SortArrowStyle, copy_to_clipboard
 
 DEMO_NOTE = "Demo data — simulated costs. Real requests show here again once demo mode is off."
 
-STATUS_COL = next(i for i, c in enumerate(COLUMNS) if c[0] == "Status")
-FALLBACKS_COL = next(i for i, c in enumerate(COLUMNS) if c[0] == "Fallbacks")
+STATUS_COL, FALLBACKS_COL, PERSON_COL = column("Status"), column("Fallbacks"), column("Person")
 # Widest text each column must show in full before the row is even filled; long
 # free-text columns (client, model, fallbacks) are capped so Status stays on screen.
 SAMPLES = {
@@ -57,7 +57,14 @@ SAMPLES = {
     "Tier": "Tier", "Strategy": "cheapest", "Tokens": "100,000", "Cost": "$0.0000123",
     "Saved": "-$0.0000123", "Latency": "10,000 ms", "Status": "error 503",
 }  # fmt: skip
-CAPS = {"Client": "routerdesk-samples", "Model": "claude-sonnet-5-5", "Fallbacks": "gpt-5 → claude"}
+CAPS = {
+    "Client": "routerdesk-samples", "Person": "alice.b", "Model": "claude-sonnet-5-5",
+    "Fallbacks": "gpt-5 → claude",
+}  # fmt: skip
+# With the Person column on show the Client column gives up the width it takes, so that
+# every column but Fallbacks still fits a 1280 px window (a longer client is elided; its
+# full name is in the tooltip and the detail pane).
+PEOPLE_CAPS = {**CAPS, "Client": "claude-cli"}
 
 STATUS_FILTERS = (
     ("All", ""),
@@ -66,6 +73,8 @@ STATUS_FILTERS = (
     ("Client requests", "requests"),
     ("Classifier (L2) calls", "l2"),
 )
+EVERYONE = "Everyone"
+LOCAL_TOKEN_ITEM = "(local token)"  # the server's own access token, as `routerdesk stats` says
 
 
 class RequestsPage(QWidget):
@@ -102,14 +111,29 @@ class RequestsPage(QWidget):
         )
         status_label = QLabel("S&how:")
         status_label.setBuddy(self.status)
+        # Who sent each request, once a person token has (a team server's log): the
+        # column and this filter stay out of the way of the one-person desktop.
+        self.person = QComboBox()
+        self.person.setToolTip(
+            "Show everyone's requests, one person's, or those sent with the server's own "
+            "access token"
+        )
+        self.person.currentIndexChanged.connect(
+            lambda _i: self._refilter(self.proxy.set_person, self.person.currentData())
+        )
+        self.person_label = QLabel("&Person:")
+        self.person_label.setBuddy(self.person)
+        self.model.people_changed.connect(self._show_people)
         self.count = QLabel()
         self.export = QPushButton("&Export CSV…")
         self.export.setToolTip("Write the rows shown (this search and filter) to a CSV file")
         self.export.clicked.connect(self._ask_export)
         self.export_dialog: QFileDialog | None = None
         self.demo_banner = Banner()
+        self.source_banner = Banner()
         bar = QHBoxLayout()
-        for w in (search_label, self.search, status_label, self.status, self.count, self.export):
+        shown: tuple[QWidget, ...] = (search_label, self.search, status_label, self.status)
+        for w in (*shown, self.person_label, self.person, self.count, self.export):
             bar.addWidget(w)
         bar.setStretch(1, 1)
 
@@ -153,6 +177,7 @@ class RequestsPage(QWidget):
         splitter.setStretchFactor(0, 3)
         splitter.setStretchFactor(1, 2)
         layout = QVBoxLayout(self)
+        layout.addWidget(self.source_banner)
         layout.addWidget(self.demo_banner)
         layout.addLayout(bar)
         layout.addWidget(splitter, 1)
@@ -170,6 +195,7 @@ class RequestsPage(QWidget):
         self._sized = False
         self._pending: list[RequestRow] = []
         self._update_count()
+        self._show_people()
 
     def set_demo(self, on: bool) -> None:
         """Show demo rows (simulated costs) while demo mode is on, real rows otherwise."""
@@ -178,6 +204,40 @@ class RequestsPage(QWidget):
             self.demo_banner.show_message(DEMO_NOTE, "warn")
         else:
             self.demo_banner.clear_message()
+
+    def _show_people(self) -> None:
+        """The Person column and filter, with every name seen; hidden while nobody has one."""
+        people = self.model.people
+        shown = bool(people) or self.team_view
+        for w in (self.person_label, self.person):
+            w.setVisible(shown)
+        if shown == self.table.isColumnHidden(PERSON_COL):
+            self.table.setColumnHidden(PERSON_COL, not shown)
+            self._set_widths(initial=not self._sized)
+        chosen = self.person.currentData()
+        self.person.blockSignals(True)
+        self.person.clear()
+        self.person.addItem(EVERYONE, None)
+        self.person.addItem(LOCAL_TOKEN_ITEM, "")
+        for name in people:
+            self.person.addItem(name, name)
+        found = self.person.findData(chosen) if chosen is not None else 0
+        self.person.setCurrentIndex(max(found, 0))
+        self.person.blockSignals(False)
+        if found < 0:  # the chosen person is gone (a reload): show everyone again
+            self._refilter(self.proxy.set_person, None)
+
+    def set_source(self, team: str, note: str, kind: str) -> None:
+        """Say which usage log the table shows: nothing for this app's (`team` empty), the team
+        feed's note for a team database (whose Person column shows even before a name does)."""
+        self.team_view = bool(team)
+        if note:
+            self.source_banner.show_message(note, kind)
+        else:
+            self.source_banner.clear_message()
+        self._show_people()
+
+    team_view = False
 
     def load_history(self, records: Sequence[RequestRow]) -> None:
         self.model.set_records(records)
@@ -217,11 +277,12 @@ class RequestsPage(QWidget):
         """Fixed-format columns fit their widest sample; free text fits its content up to a cap."""
         fm = self.table.fontMetrics()
         hfm = self.table.horizontalHeader().fontMetrics()
+        caps = CAPS if self.table.isColumnHidden(PERSON_COL) else PEOPLE_CAPS
         for col, (name, *_rest) in enumerate(COLUMNS):
             header = hfm.horizontalAdvance(name) + 28  # room for the sort arrow
             content = 0 if initial else self.table.columnWidth(col)
-            if name in CAPS:
-                cap = fm.horizontalAdvance(CAPS[name]) + 16
+            if name in caps:
+                cap = fm.horizontalAdvance(caps[name]) + 16
                 width = max(header, min(content or cap, cap))
             else:
                 width = max(header, content, fm.horizontalAdvance(SAMPLES.get(name, "")) + 16)

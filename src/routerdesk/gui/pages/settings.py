@@ -84,6 +84,7 @@ class SettingsPage(QWidget):
         self._build_l2()
         self._build_budgets()
         self._build_server_privacy()
+        self._build_team()
         self.audit_box = AuditSettingsBox(self.backend)
         self.save = QPushButton("&Save")
         self.save.setToolTip("Validate and write settings.toml")
@@ -95,6 +96,7 @@ class SettingsPage(QWidget):
         left = QVBoxLayout()
         left.addWidget(self.routing_box)
         left.addWidget(self.l2_box)
+        left.addWidget(self.team_box)
         left.addStretch(1)
         right = QVBoxLayout()
         right.addWidget(self.budget_box)
@@ -270,6 +272,27 @@ class SettingsPage(QWidget):
         form.addRow(self.previews)
         form.addRow(_label("Keep usage &log:", self.retention), self.retention)
 
+    def _build_team(self) -> None:
+        self.team_url = QLineEdit()
+        self.team_url.setPlaceholderText("postgresql://you@team-db.example.com/routerdesk")
+        self.team_url.setClearButtonEnabled(True)
+        _tip(
+            self.team_url,
+            "A team server's usage database ([storage] url on the server) to show on the "
+            "Dashboard and Requests page instead of this app's log. Read-only: this app never "
+            "writes, migrates or prunes it. Empty: this app's own log",
+        )
+        note = QLabel(
+            "Read-only; this app's own requests still go to its local log. No password "
+            "here: PostgreSQL reads it from PGPASSWORD or ~/.pgpass."
+        )
+        note.setWordWrap(True)
+        note.setEnabled(False)
+        self.team_box = QGroupBox("Team")
+        form = QFormLayout(self.team_box)
+        form.addRow(_label("Team &usage database:", self.team_url), self.team_url)
+        form.addRow(note)
+
     # --- showing --------------------------------------------------------------------
 
     def load(self) -> None:
@@ -305,6 +328,7 @@ class SettingsPage(QWidget):
         self.token.set_text(self.backend.access_token)
         self.previews.setChecked(s.privacy.previews)
         self.retention.setValue(s.privacy.retention_days)
+        self.team_url.setText(s.storage.team_url)
         self.audit_box.load(s.audit, self.backend.registry)
         err = self.backend.settings_error
         if err:
@@ -379,6 +403,7 @@ class SettingsPage(QWidget):
         data["privacy"].update(
             previews=self.previews.isChecked(), retention_days=self.retention.value()
         )
+        data["storage"]["team_url"] = self.team_url.text().strip()
         self.audit_box.collect(data)
         return Settings.model_validate(data)
 
