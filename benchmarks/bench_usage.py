@@ -1,7 +1,7 @@
 """Does the usage log keep up? The writer's capacity against the server's peak, in one run.
 
     .venv/bin/python benchmarks/bench_usage.py [--seconds 20] [--clients 32] [--rows 20000]
-    .venv/bin/python benchmarks/bench_usage.py --writer-only [--rows 20000] [--repeat 3]
+    .venv/bin/python benchmarks/bench_usage.py --writer-only [--rows 20000] [--repeat 3] [--postgres]
 
 Three measurements, side by side in one run on the same machine:
 
@@ -23,8 +23,10 @@ Three measurements, side by side in one run on the same machine:
 Plus the bytes per row of the server's database (one prompt over and over).
 Ratios are printed; the writer must stay well above the server's peak
 (headroom). ``--writer-only`` runs the second measurement alone, `--repeat`
-times, and prints the medians: run it with ``PYTHONPATH=<older src>`` too to
-compare two versions of the usage log side by side.
+times, and prints the medians (``--postgres``: plus the bytes per row of the
+same rows in a throwaway PostgreSQL cluster, tests/pgcluster.py): run it with
+``PYTHONPATH=<older src>`` too to compare two versions of the usage log side
+by side.
 """
 
 from __future__ import annotations
@@ -152,11 +154,45 @@ def writer_alone(rows: int) -> dict[str, float]:
     }
 
 
+def postgres_bytes_per_row(rows: int) -> float:
+    """The writer-alone rows in PostgreSQL: heap, TOAST, indexes and dictionaries after
+    VACUUM FULL, per row."""
+    import psycopg
+
+    from pgcluster import PgCluster
+    from routerdesk.storage.usage_pg import PgUsageStore
+    from storage.test_usage_backlog import routed_records
+
+    records = routed_records(500)
+    cluster = PgCluster()
+    try:
+        url = cluster.new_database()
+        store = PgUsageStore(url)
+        store.max_backlog = rows + 1
+        for i in range(rows):
+            rec = records[i % len(records)]
+            rec.request_id = f"w{i}"
+            store.submit(rec)
+        store.close()
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute("VACUUM FULL requests")
+            conn.execute("VACUUM FULL zdicts")
+            size = conn.execute(
+                "SELECT pg_total_relation_size('requests') + pg_total_relation_size('zdicts')"
+            ).fetchone()
+    finally:
+        cluster.stop()
+    assert size is not None
+    return float(size[0]) / rows
+
+
 def writer_only(args: argparse.Namespace) -> int:
     import routerdesk
 
     runs = [writer_alone(args.rows) for _ in range(args.repeat)]
     medians = {k: statistics.median(r[k] for r in runs) for k in runs[0]}
+    if args.postgres:
+        medians["postgres_bytes_per_row"] = postgres_bytes_per_row(args.rows)
     print(
         json.dumps({"routerdesk": routerdesk.__file__, "runs": runs, "median": medians}, indent=2)
     )
@@ -165,6 +201,7 @@ def writer_only(args: argparse.Namespace) -> int:
         f"(submit {medians['submit_us_per_row']:.1f} µs/row); rows() reads "
         f"{medians['read_rows_per_s']:,.0f} rows/s; {medians['mixed_bytes_per_row']:,.0f} bytes "
         f"per row on mixed traffic ({args.rows:,} rows)"
+        + (f", {medians['postgres_bytes_per_row']:,.0f} in PostgreSQL" if args.postgres else "")
     )
     return 0
 
@@ -195,6 +232,7 @@ def main() -> int:
     parser.add_argument("--rows", type=int, default=20_000, help="rows for the writer alone")
     parser.add_argument("--writer-only", action="store_true", help="only the writer alone")
     parser.add_argument("--repeat", type=int, default=3, help="runs of --writer-only")
+    parser.add_argument("--postgres", action="store_true", help="--writer-only: PostgreSQL too")
     args = parser.parse_args()
     if args.writer_only:
         return writer_only(args)

@@ -9,6 +9,7 @@ import stat
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 from routerdesk.core import fastjson
 from routerdesk.core.classify import L1Classifier
@@ -49,6 +50,14 @@ def routed_records(n: int) -> list[UsageRecord]:
     return out
 
 
+def assert_reads_as_routed(row: dict[str, Any] | None, r: UsageRecord) -> None:
+    """What the Requests page and `routerdesk replay` read back of a row is what was routed."""
+    assert row is not None and r.decision is not None
+    assert row["candidates"] == json.loads(fastjson.dumps_str(candidates_summary(r.decision)))
+    assert row["decision_why"] == r.decision.why
+    assert row["decision_fallbacks"] == r.decision.fallbacks
+
+
 def test_rows_average_under_a_kilobyte_and_lose_nothing(tmp_path: Path) -> None:
     path = tmp_path / "usage.sqlite3"
     store = UsageStore(path)
@@ -56,13 +65,11 @@ def test_rows_average_under_a_kilobyte_and_lose_nothing(tmp_path: Path) -> None:
     for r in records:
         store.submit(r)
     store.flush()
-    for r in records[::97]:  # what the Requests page and replay read back is what was routed
+    for r in records[::97]:
         row = store.get(r.request_id)
-        assert row is not None and r.decision is not None
-        assert row["candidates"] == json.loads(json.dumps(candidates_summary(r.decision)))
-        assert row["decision_fallbacks"] == r.decision.fallbacks
-        assert row["decision_why"] == r.decision.why
-        assert r.classification is not None and row["features"] == r.classification.features
+        assert_reads_as_routed(row, r)
+        assert row is not None and r.classification is not None
+        assert row["features"] == r.classification.features
     store.close()
     con = sqlite3.connect(path)
     con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
@@ -179,9 +186,7 @@ def test_a_failed_batch_leaves_no_stale_dictionary(tmp_path: Path) -> None:
     a._insert = insert
     b.submit(second)  # the other worker's dictionary may take the rolled-back id
     b.flush()
-    row = a.get(second.request_id)
-    assert row is not None and second.decision is not None
-    assert row["candidates"] == json.loads(json.dumps(candidates_summary(second.decision)))
+    assert_reads_as_routed(a.get(second.request_id), second)
     a.close()
     b.close()
 
@@ -228,10 +233,7 @@ def test_the_requests_page_replay_and_export_read_the_same_from_either_layout(
     old_rows, new_rows = list(old.rows()), list(new.rows())
     assert len(new_rows) == len(records) and new_rows == old_rows
     for r, row in zip(records, new_rows, strict=True):
-        assert r.decision is not None
-        assert row["candidates"] == json.loads(fastjson.dumps_str(candidates_summary(r.decision)))
-        assert row["decision_why"] == r.decision.why
-        assert row["decision_fallbacks"] == r.decision.fallbacks
+        assert_reads_as_routed(row, r)
     assert [record_from_row(row) for row in new_rows] == [record_from_row(row) for row in old_rows]
     assert [PastRequest.from_row(row) for row in new_rows] == [
         PastRequest.from_row(row) for row in old_rows
@@ -254,10 +256,7 @@ def test_new_rows_in_an_older_database_get_a_dictionary_of_their_own(tmp_path: P
         store.submit(r)
     store.flush()
     for r in older + newer:  # old rows read as before, new ones as packed
-        row = store.get(r.request_id)
-        assert row is not None and r.decision is not None
-        assert row["candidates"] == json.loads(fastjson.dumps_str(candidates_summary(r.decision)))
-        assert row["decision_why"] == r.decision.why
+        assert_reads_as_routed(store.get(r.request_id), r)
     store.close()
     with sqlite3.connect(path) as con:
         stored = dict(con.execute("SELECT request_id, candidates FROM requests"))

@@ -22,7 +22,7 @@ from routerdesk.storage.usage_pg import (
 )
 
 from .test_usage import record
-from .test_usage_backlog import routed_records
+from .test_usage_backlog import assert_reads_as_routed, routed_records
 
 pytestmark = pytest.mark.usefixtures("pg_cluster")
 
@@ -240,11 +240,7 @@ def test_rows_average_under_a_kilobyte_and_lose_nothing(pg_url: str) -> None:
             store.submit(r)
         store.flush()
         for r in records[::97]:
-            row = store.get(r.request_id)
-            assert row is not None and r.decision is not None
-            assert row["candidates"] == json.loads(json.dumps(candidates_summary(r.decision)))
-            assert row["decision_why"] == r.decision.why
-            assert row["decision_fallbacks"] == r.decision.fallbacks
+            assert_reads_as_routed(store.get(r.request_id), r)
     finally:
         store.close()
     with psycopg.connect(pg_url, autocommit=True) as conn:
@@ -287,10 +283,6 @@ def test_rows_in_the_schema_4_layout_still_read(pg_url: str) -> None:
             store.submit(r)
         store.flush()
         for r in old + new:
-            row = store.get(r.request_id)
-            assert row is not None and r.decision is not None
-            assert row["candidates"] == json.loads(json.dumps(candidates_summary(r.decision)))
-            assert row["decision_why"] == r.decision.why
-            assert row["decision_fallbacks"] == r.decision.fallbacks
+            assert_reads_as_routed(store.get(r.request_id), r)
     finally:
         store.close()
