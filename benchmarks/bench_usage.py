@@ -1,6 +1,7 @@
 """Does the usage log keep up? The writer's capacity against the server's peak, in one run.
 
     .venv/bin/python benchmarks/bench_usage.py [--seconds 20] [--clients 32] [--rows 20000]
+    .venv/bin/python benchmarks/bench_usage.py --writer-only [--rows 20000] [--repeat 3] [--postgres]
 
 Three measurements, side by side in one run on the same machine:
 
@@ -12,13 +13,20 @@ Three measurements, side by side in one run on the same machine:
 2. **writer alone**: a `UsageStore` in this process fed `--rows` records carrying
    real decisions over the shipped registry (57 candidates each), as fast as
    `submit` takes them; rows/s until all are committed (the writer thread's
-   capacity, the event loop's `submit` cost included);
+   capacity, the event loop's `submit` cost included), the bytes per row of that
+   file on mixed traffic (five kinds of task, dictionaries included, after a
+   VACUUM) and how fast `rows()` reads it back (export, `routerdesk replay`);
 3. **kill -9 at peak**: the server under the same load, killed with SIGKILL;
    answers the clients got against rows in the database: the rows lost, also as
    seconds of traffic.
 
-Plus the bytes per row of the server's database. Ratios are printed; the
-writer must stay well above the server's peak (headroom).
+Plus the bytes per row of the server's database (one prompt over and over).
+Ratios are printed; the writer must stay well above the server's peak
+(headroom). ``--writer-only`` runs the second measurement alone, `--repeat`
+times, and prints the medians (``--postgres``: plus the bytes per row of the
+same rows in a throwaway PostgreSQL cluster, tests/pgcluster.py): run it with
+``PYTHONPATH=<older src>`` too to compare two versions of the usage log side
+by side.
 """
 
 from __future__ import annotations
@@ -29,6 +37,7 @@ import json
 import os
 import signal
 import sqlite3
+import statistics
 import sys
 import tempfile
 import time
@@ -127,8 +136,74 @@ def writer_alone(rows: int) -> dict[str, float]:
         submitted = time.perf_counter() - t0
         store.flush(timeout=120)
         wall = time.perf_counter() - t0
+        t1 = time.perf_counter()
+        read = sum(1 for _ in store.rows())
+        reading = time.perf_counter() - t1
         store.close()
-    return {"writer_rows_per_s": rows / wall, "submit_us_per_row": submitted / rows * 1e6}
+        db = Path(tmp) / "usage.sqlite3"
+        con = sqlite3.connect(db)
+        con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        con.execute("VACUUM")
+        con.close()
+        size = db.stat().st_size
+    return {
+        "writer_rows_per_s": rows / wall,
+        "submit_us_per_row": submitted / rows * 1e6,
+        "read_rows_per_s": read / reading,
+        "mixed_bytes_per_row": size / rows,
+    }
+
+
+def postgres_bytes_per_row(rows: int) -> float:
+    """The writer-alone rows in PostgreSQL: heap, TOAST, indexes and dictionaries after
+    VACUUM FULL, per row."""
+    import psycopg
+
+    from pgcluster import PgCluster
+    from routerdesk.storage.usage_pg import PgUsageStore
+    from storage.test_usage_backlog import routed_records
+
+    records = routed_records(500)
+    cluster = PgCluster()
+    try:
+        url = cluster.new_database()
+        store = PgUsageStore(url)
+        store.max_backlog = rows + 1
+        for i in range(rows):
+            rec = records[i % len(records)]
+            rec.request_id = f"w{i}"
+            store.submit(rec)
+        store.close()
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute("VACUUM FULL requests")
+            conn.execute("VACUUM FULL zdicts")
+            size = conn.execute(
+                "SELECT pg_total_relation_size('requests') + pg_total_relation_size('zdicts')"
+            ).fetchone()
+    finally:
+        cluster.stop()
+    assert size is not None
+    return float(size[0]) / rows
+
+
+def writer_only(args: argparse.Namespace) -> int:
+    import routerdesk
+
+    runs = [writer_alone(args.rows) for _ in range(args.repeat)]
+    medians = {k: statistics.median(r[k] for r in runs) for k in runs[0]}
+    if args.postgres:
+        medians["postgres_bytes_per_row"] = postgres_bytes_per_row(args.rows)
+    print(
+        json.dumps({"routerdesk": routerdesk.__file__, "runs": runs, "median": medians}, indent=2)
+    )
+    print(
+        f"\nwriter alone, median of {args.repeat}: {medians['writer_rows_per_s']:,.0f} rows/s "
+        f"(submit {medians['submit_us_per_row']:.1f} µs/row); rows() reads "
+        f"{medians['read_rows_per_s']:,.0f} rows/s; {medians['mixed_bytes_per_row']:,.0f} bytes "
+        f"per row on mixed traffic ({args.rows:,} rows)"
+        + (f", {medians['postgres_bytes_per_row']:,.0f} in PostgreSQL" if args.postgres else "")
+    )
+    return 0
 
 
 def kill_at_peak(upstream: str, args: argparse.Namespace) -> dict[str, float]:
@@ -155,7 +230,12 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=20.0, help="load per phase")
     parser.add_argument("--clients", type=int, default=32)
     parser.add_argument("--rows", type=int, default=20_000, help="rows for the writer alone")
+    parser.add_argument("--writer-only", action="store_true", help="only the writer alone")
+    parser.add_argument("--repeat", type=int, default=3, help="runs of --writer-only")
+    parser.add_argument("--postgres", action="store_true", help="--writer-only: PostgreSQL too")
     args = parser.parse_args()
+    if args.writer_only:
+        return writer_only(args)
     load0 = os.getloadavg()[0]
     up_proc, upstream = start_upstream()
     try:
@@ -176,7 +256,8 @@ def main() -> int:
         f"missing after SIGTERM: {peak['answers'] - peak['rows_after_sigterm']:,}\n"
         f"kill -9 at peak: {killed['kill_lost_rows']:,} rows lost "
         f"({killed['kill_lost_rows'] / max(killed['kill_rps'], 1):.2f} s of traffic)\n"
-        f"{peak['bytes_per_row']:,.0f} bytes per row on disk; router RSS "
+        f"{peak['bytes_per_row']:,.0f} bytes per row on disk ({writer['mixed_bytes_per_row']:,.0f} "
+        f"on mixed traffic); router RSS "
         f"{peak['router_rss_mb']:.0f} MB after {peak['answers']:,} requests"
     )
     return 0

@@ -9,14 +9,18 @@ import stat
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
+from routerdesk.core import fastjson
 from routerdesk.core.classify import L1Classifier
 from routerdesk.core.registry_file import load_shipped_registry
+from routerdesk.core.replay import PastRequest
 from routerdesk.core.routing import Router
 from routerdesk.core.settings import Settings
 from routerdesk.core.tokens import measure
 from routerdesk.core.types import ChatRequest, Message, TextPart, UsageRecord
-from routerdesk.storage.usage import UsageStore, candidates_summary
+from routerdesk.storage.compact import CandidateCodec
+from routerdesk.storage.usage import COLUMNS, UsageStore, candidates_summary, record_row
 
 from .test_usage import record
 
@@ -46,29 +50,36 @@ def routed_records(n: int) -> list[UsageRecord]:
     return out
 
 
-def test_rows_stay_near_a_kilobyte_and_lose_nothing(tmp_path: Path) -> None:
+def assert_reads_as_routed(row: dict[str, Any] | None, r: UsageRecord) -> None:
+    """What the Requests page and `routerdesk replay` read back of a row is what was routed."""
+    assert row is not None and r.decision is not None
+    assert row["candidates"] == json.loads(fastjson.dumps_str(candidates_summary(r.decision)))
+    assert row["decision_why"] == r.decision.why
+    assert row["decision_fallbacks"] == r.decision.fallbacks
+
+
+def test_rows_average_under_a_kilobyte_and_lose_nothing(tmp_path: Path) -> None:
     path = tmp_path / "usage.sqlite3"
     store = UsageStore(path)
     records = routed_records(2_000)
     for r in records:
         store.submit(r)
     store.flush()
-    for r in records[::97]:  # what the Requests page and replay read back is what was routed
+    for r in records[::97]:
         row = store.get(r.request_id)
-        assert row is not None and r.decision is not None
-        assert row["candidates"] == json.loads(json.dumps(candidates_summary(r.decision)))
-        assert row["decision_fallbacks"] == r.decision.fallbacks
-        assert r.classification is not None and row["features"] == r.classification.features
+        assert_reads_as_routed(row, r)
+        assert row is not None and r.classification is not None
+        assert row["features"] == r.classification.features
     store.close()
     con = sqlite3.connect(path)
     con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     con.execute("VACUUM")
     con.close()
     per_row = path.stat().st_size / len(records)
-    # ~1.1 KB with five kinds of task in one file of 2,000 rows (its dictionaries included):
-    # each row's ~40 estimated costs differ; an earlier version of this test sent the
-    # prompts as bare strings, which the learned classifier reads as no user text at all.
-    assert per_row <= 1200, f"{per_row:.0f} bytes per row"
+    # ~0.8 KB with five kinds of task in one file of 2,000 rows, its dictionaries included
+    # (1.1 KB with the candidates stored as candidates_summary's list of dicts, and the why
+    # and fallbacks in their own columns): each row's ~40 estimated costs differ.
+    assert per_row <= 1024, f"{per_row:.0f} bytes per row"
 
 
 def test_rows_written_before_compression_still_read(tmp_path: Path) -> None:
@@ -175,8 +186,80 @@ def test_a_failed_batch_leaves_no_stale_dictionary(tmp_path: Path) -> None:
     a._insert = insert
     b.submit(second)  # the other worker's dictionary may take the rolled-back id
     b.flush()
-    row = a.get(second.request_id)
-    assert row is not None and second.decision is not None
-    assert row["candidates"] == json.loads(json.dumps(candidates_summary(second.decision)))
+    assert_reads_as_routed(a.get(second.request_id), second)
     a.close()
     b.close()
+
+
+def store_as_schema_4(path: Path, records: list[UsageRecord]) -> None:
+    """Rows as routerdesk wrote them before schema 5: `candidates_summary`'s list deflated
+    against a dictionary of such lists, the why and the fallbacks in their own columns."""
+    UsageStore(path).close()  # the current schema; the old rows fit it unchanged
+    con = sqlite3.connect(path, isolation_level=None)
+    codec = CandidateCodec()
+    where = {c: COLUMNS.index(c) for c in ("candidates", "decision_why", "decision_fallbacks")}
+    con.execute("BEGIN")
+    for r in records:
+        assert r.decision is not None
+        row = record_row(r)
+        summary = fastjson.dumps_str(candidates_summary(r.decision))
+        row[where["candidates"]] = codec.compress(con, summary)
+        row[where["decision_why"]] = r.decision.why
+        row[where["decision_fallbacks"]] = fastjson.dumps_str(r.decision.fallbacks)
+        con.execute(
+            f"INSERT INTO requests ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})",
+            row,
+        )
+    con.execute("COMMIT")
+    con.close()
+
+
+def test_the_requests_page_replay_and_export_read_the_same_from_either_layout(
+    tmp_path: Path,
+) -> None:
+    from routerdesk.gui.models.usage_rows import record_from_row  # the Requests page's reader
+
+    records = routed_records(300)
+    old_path, new_path = tmp_path / "old.sqlite3", tmp_path / "new.sqlite3"
+    store_as_schema_4(old_path, records)
+    new = UsageStore(new_path)
+    for r in records:
+        new.submit(r)
+    new.flush()
+    old = UsageStore(old_path)
+    with sqlite3.connect(new_path) as con:  # the new layout really is what is on disk
+        whys = {w for (w,) in con.execute("SELECT DISTINCT decision_why FROM requests")}
+        assert whys == {""}
+    old_rows, new_rows = list(old.rows()), list(new.rows())
+    assert len(new_rows) == len(records) and new_rows == old_rows
+    for r, row in zip(records, new_rows, strict=True):
+        assert_reads_as_routed(row, r)
+    assert [record_from_row(row) for row in new_rows] == [record_from_row(row) for row in old_rows]
+    assert [PastRequest.from_row(row) for row in new_rows] == [
+        PastRequest.from_row(row) for row in old_rows
+    ]
+    old.export_csv(tmp_path / "old.csv")
+    new.export_csv(tmp_path / "new.csv")
+    assert (tmp_path / "new.csv").read_bytes() == (tmp_path / "old.csv").read_bytes()
+    old.close()
+    new.close()
+
+
+def test_new_rows_in_an_older_database_get_a_dictionary_of_their_own(tmp_path: Path) -> None:
+    path = tmp_path / "usage.sqlite3"
+    older, newer = routed_records(40)[:20], routed_records(40)[20:]
+    store_as_schema_4(path, older)
+    with sqlite3.connect(path) as con:
+        old_dicts = {i for (i,) in con.execute("SELECT id FROM zdicts")}
+    store = UsageStore(path)
+    for r in newer:
+        store.submit(r)
+    store.flush()
+    for r in older + newer:  # old rows read as before, new ones as packed
+        assert_reads_as_routed(store.get(r.request_id), r)
+    store.close()
+    with sqlite3.connect(path) as con:
+        stored = dict(con.execute("SELECT request_id, candidates FROM requests"))
+    used = {int.from_bytes(stored[r.request_id][:4], "big") for r in newer}
+    # a dictionary of the old lists would match the packed decisions poorly
+    assert used and not used & old_dicts

@@ -12,11 +12,17 @@ from typing import Any
 import psycopg
 import pytest
 
-from routerdesk.storage.usage import UsageStore
-from routerdesk.storage.usage_pg import PG_MIGRATIONS, PG_SCHEMA_VERSION, PgUsageStore
+from routerdesk.storage.compact import plain
+from routerdesk.storage.usage import COLUMNS, UsageStore, candidates_summary, record_row
+from routerdesk.storage.usage_pg import (
+    PG_MIGRATIONS,
+    PG_SCHEMA_VERSION,
+    PgCandidateCodec,
+    PgUsageStore,
+)
 
 from .test_usage import record
-from .test_usage_backlog import routed_records
+from .test_usage_backlog import assert_reads_as_routed, routed_records
 
 pytestmark = pytest.mark.usefixtures("pg_cluster")
 
@@ -223,4 +229,60 @@ async def test_a_stalled_database_slows_the_intake_and_loses_nothing(pg_url: str
         assert len(store.recent(limit=1_000)) == 300
     finally:
         blocker.close()
+        store.close()
+
+
+def test_rows_average_under_a_kilobyte_and_lose_nothing(pg_url: str) -> None:
+    records = routed_records(2_000)  # mixed traffic, as in test_usage_backlog
+    store = PgUsageStore(pg_url)
+    try:
+        for r in records:
+            store.submit(r)
+        store.flush()
+        for r in records[::97]:
+            assert_reads_as_routed(store.get(r.request_id), r)
+    finally:
+        store.close()
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        conn.execute("VACUUM FULL requests")
+        conn.execute("VACUUM FULL zdicts")
+        size = conn.execute(  # heap, TOAST and indexes
+            "SELECT pg_total_relation_size('requests') + pg_total_relation_size('zdicts')"
+        ).fetchone()
+    assert size is not None
+    per_row = size[0] / len(records)
+    assert per_row <= 1024, f"{per_row:.0f} bytes per row"
+
+
+def test_rows_in_the_schema_4_layout_still_read(pg_url: str) -> None:
+    """Rows as routerdesk wrote them before the decision was packed (storage/stored_decision.py):
+    the candidates_summary list deflated, the why and the fallbacks in their own columns."""
+    old, new = routed_records(4)[:2], routed_records(4)[2:]
+    PgUsageStore(pg_url).close()
+    codec = PgCandidateCodec()
+    with psycopg.connect(pg_url, autocommit=True) as conn, conn.transaction():
+        for r in old:
+            assert r.decision is not None
+            row = record_row(r)
+            row[COLUMNS.index("candidates")] = codec.compress(
+                conn,  # type: ignore[arg-type]
+                json.dumps(candidates_summary(r.decision)),
+            )
+            row[COLUMNS.index("decision_why")] = r.decision.why
+            row[COLUMNS.index("decision_fallbacks")] = json.dumps(r.decision.fallbacks)
+            for col in ("signals", "features"):
+                row[COLUMNS.index(col)] = plain(row[COLUMNS.index(col)])
+            conn.execute(
+                f"INSERT INTO requests ({', '.join(COLUMNS)}) "
+                f"VALUES ({', '.join(['%s'] * len(COLUMNS))})",
+                row,
+            )
+    store = PgUsageStore(pg_url)
+    try:
+        for r in new:
+            store.submit(r)
+        store.flush()
+        for r in old + new:
+            assert_reads_as_routed(store.get(r.request_id), r)
+    finally:
         store.close()

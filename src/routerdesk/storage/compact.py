@@ -2,12 +2,13 @@
 dictionary kept in the database.
 
 A routing decision lists every registry model with its reason (kept or
-dropped, score, estimated cost): 4-6 KB of JSON per request with a 57-model
-registry, nearly all of it the same from one request to the next. Each row
-stores it deflated against a *preset dictionary*, an earlier row's candidate
-list saved once in the ``zdicts`` table, so what is stored is little more
-than what differs: the costs and the few reasons that mention them
-(~300 bytes instead of ~4,500; `benchmarks/bench_usage.py`). The features
+dropped, score, estimated cost): 2.5-4 KB of JSON per request with a 57-model
+registry even packed column by column (`storage/stored_decision.py`), nearly
+all of it the same from one request to the next. Each row stores it deflated
+against a *preset dictionary*, an earlier row's decision saved once in the
+``zdicts`` table, so what is stored is little more than what differs: the
+costs and the few reasons that mention them (~360 bytes on mixed traffic;
+`benchmarks/bench_usage.py`). The features
 (~420 bytes of mostly zeros under the same two dozen names) go the same way. Nothing is left
 out, so the Requests page and `routerdesk replay` read exactly what was routed.
 
@@ -15,6 +16,9 @@ Stored value: 4 bytes of dictionary id (big-endian) + raw deflate data.
 Rows written before this (JSON text) are read as they are. Dictionary id 0
 means "not deflated, UTF-8 text follows": PostgreSQL keeps these columns as
 BYTEA (`storage/usage_pg.py`), so its short values and older rows take that form.
+
+A dictionary made of rows in an older layout (it lacks the codec's ``layout``
+marker) is not used for new rows: they would match it poorly.
 
 Rows differ by task (reasons, scores, the classifier's signals), so while the
 dictionary is small a row that compresses worse than `GROW_RATIO` is appended
@@ -56,21 +60,24 @@ class CandidateCodec:
 
     select_dict = "SELECT data FROM zdicts WHERE id = ?"
 
-    def __init__(self) -> None:
+    def __init__(self, *, layout: str = "") -> None:
+        self._layout = layout.encode()
         self._lock = threading.Lock()
         self._dicts: dict[int, bytes] = {}
         self._current: tuple[int, zlib._Compress] | None = None  # id, primed compressor
         self._rows_on_current = 0
 
     def load(self, conn: sqlite3.Connection) -> None:
-        """Use the newest dictionary in the database for new rows. Called again after a
-        failed batch: the dictionaries it made are gone, and another process sharing the
-        file (serve --workers) may reuse their ids, so nothing cached is trusted."""
+        """Use the newest dictionary in the database for new rows, unless it was made of rows
+        in an older layout (it holds no `layout`): the first row then starts a new one.
+        Called again after a failed batch: the dictionaries it made are gone, and another
+        process sharing the file (serve --workers) may reuse their ids, so nothing cached
+        is trusted."""
         self._current = None
         with self._lock:
             self._dicts.clear()  # read again from the table when a row needs one
         row = conn.execute("SELECT id, data FROM zdicts ORDER BY id DESC LIMIT 1").fetchone()
-        if row is not None:
+        if row is not None and self._layout in bytes(row[1]):
             self._use(int(row[0]), bytes(row[1]))
 
     def _use(self, dict_id: int, data: bytes) -> None:

@@ -13,8 +13,10 @@ queue is full, so a slow disk slows the intake instead of growing memory or
 dropping rows; `submit` itself blocks once the queue reaches twice that (rows
 of requests already in flight). So a kill -9 loses at most about a second of rows.
 
-Rows are small (~0.6 KB on average): the decision's candidate list, most of a
-row's bytes, is stored deflated against a dictionary (`storage/compact.py`).
+Rows are small (~0.8 KB on average on mixed traffic, dictionaries included;
+`benchmarks/bench_usage.py`): the decision, most of a row's bytes, is packed
+column by column (`storage/stored_decision.py`) and deflated against a
+dictionary (`storage/compact.py`), losslessly.
 The file is created with mode 0600 (it can hold prompt previews).
 
 Prompt text is never stored, except a truncated preview when the user turned
@@ -50,6 +52,7 @@ from typing import Any, Literal
 from routerdesk.core import fastjson
 from routerdesk.core.redact import scrub
 from routerdesk.core.types import Candidate, Decision, UsageRecord
+from routerdesk.storage import stored_decision
 from routerdesk.storage.compact import SCHEMA as ZDICTS_SCHEMA
 from routerdesk.storage.compact import CandidateCodec
 
@@ -89,10 +92,10 @@ COLUMNS: tuple[str, ...] = (
     "stream",
     "demo",
     "decision_primary",
-    "decision_fallbacks",
-    "decision_why",
+    "decision_fallbacks",  # "[]" since schema 5: packed with the candidates
+    "decision_why",  # "" since schema 5: packed with the candidates
     "decision_notes",
-    "candidates",  # see candidates_summary
+    "candidates",  # candidates_summary; since schema 5 with the why and fallbacks (stored_decision.py)
     "signals",
     "features",
     "preview",
@@ -157,6 +160,9 @@ MIGRATIONS: tuple[str, ...] = (
     """
     ALTER TABLE requests ADD COLUMN person TEXT;
     """,
+    # 4 -> 5: the decision packed column by column into `candidates` (storage/stored_decision.py).
+    # Nothing to alter; the version keeps an older routerdesk, which would misread them, away.
+    "",
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -204,6 +210,9 @@ def candidates_summary(d: Decision) -> list[dict[str, Any]]:
     Kept: ``{"model_id", "kept": true, "reason", "score", "est_cost"}``.
     Dropped: ``{"model_id": "a, b, c", "kept": false, "reason", "count": 3}`` — a 60-model
     registry would otherwise add kilobytes to every row.
+
+    What readers get in a row's ``candidates``. Rows before schema 5 stored this list;
+    the writer now packs the decision (`stored_decision.pack`), which reads back as this.
     """
     cands = d.candidates
     kept = list(compress(cands, map(_KEPT, cands)))
@@ -265,10 +274,10 @@ def record_row(r: UsageRecord) -> list[Any]:
         int(r.stream),
         int(r.demo),
         d.primary if d else "",
-        dumps(d.fallbacks if d else []),
-        d.why if d else "",
+        "[]",  # the why and the fallbacks are packed with the candidates
+        "",
         dumps(d.notes if d else []),
-        dumps(candidates_summary(d) if d else []),
+        stored_decision.pack(d) if d else "[]",
         dumps(c.signals if c else []),
         dumps(c.features if c else {}),
         scrub(r.preview),
@@ -333,7 +342,7 @@ class UsageStore:
         _create_private(path)
         self._write_conn = _connect(path)
         migrate(self._write_conn)
-        self._codec = CandidateCodec()
+        self._codec = CandidateCodec(layout=stored_decision.LAYOUT)
         self._codec.load(self._write_conn)
         self._read_conn = _connect(path)
         self._read_lock = threading.Lock()
@@ -498,14 +507,18 @@ class UsageStore:
         ):
             yield self._decode(r)
 
-    def _expanded(self, row: sqlite3.Row) -> dict[str, str]:
-        """The compressed columns of a row as JSON text (rows stored as text need nothing)."""
-        out = {}
+    def _expanded(self, row: sqlite3.Row) -> dict[str, Any]:
+        """The compressed columns of a row as JSON text (rows stored as text need nothing),
+        and a packed decision as the columns it stands for, decoded."""
+        out: dict[str, Any] = {}
         with self._read_lock:
             for col in COMPRESSED_COLUMNS:
                 value = row[col]
                 if isinstance(value, bytes):
                     out[col] = self._codec.expand(self._read_conn, value)
+        packed = out.get("candidates", row["candidates"])
+        if packed.startswith(stored_decision.LAYOUT):
+            out.update(stored_decision.unpack(packed))
         return out
 
     def _decode(self, row: sqlite3.Row) -> dict[str, Any]:
@@ -578,7 +591,7 @@ class UsageStore:
                 # rows are scrubbed when written; exports are scrubbed again in case an
                 # older routerdesk stored something it did not recognise as a key
                 expanded = self._expanded(r)
-                values = [expanded.get(c, r[c]) for c in COLUMNS]
+                values = [_as_text(expanded.get(c, r[c])) for c in COLUMNS]
                 writer.writerow([scrub(v) if isinstance(v, str) else v for v in values])
                 n += 1
         return n
@@ -608,7 +621,12 @@ def _totals(r: sqlite3.Row) -> Totals:
     )
 
 
-def _decode(row: sqlite3.Row, expanded: dict[str, str]) -> dict[str, Any]:
+def _as_text(value: Any) -> Any:
+    """A column's value as the CSV export writes it: decoded JSON as the writer stored it."""
+    return fastjson.dumps_str(value) if isinstance(value, list | dict) else value
+
+
+def _decode(row: sqlite3.Row, expanded: dict[str, Any]) -> dict[str, Any]:
     out = dict(row)
     out.update(expanded)
     for col in JSON_COLUMNS:

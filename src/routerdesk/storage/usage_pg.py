@@ -34,6 +34,7 @@ from urllib.parse import urlsplit
 import psycopg
 from psycopg.rows import dict_row
 
+from routerdesk.storage import stored_decision
 from routerdesk.storage.compact import CandidateCodec, plain
 from routerdesk.storage.usage import (
     COLUMNS,
@@ -178,7 +179,7 @@ class PgUsageStore(UsageStore):
         self.path = Path(urlsplit(url).path.lstrip("/") or "postgresql")  # a name for messages
         self._write_conn = psycopg.connect(url, autocommit=True)  # type: ignore[assignment]
         migrate(self._write_conn)  # type: ignore[arg-type]
-        self._codec = PgCandidateCodec()
+        self._codec = PgCandidateCodec(layout=stored_decision.LAYOUT)
         self._codec.load(self._write_conn)
         self._read_conn = psycopg.connect(url, autocommit=True)  # type: ignore[assignment]
         self._read_lock = threading.Lock()
