@@ -124,6 +124,9 @@ PG_MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX conversation_pins_used_at ON conversation_pins (used_at);
     """,
+    # 4 -> 5: the decision packed column by column into `candidates` (storage/stored_decision.py).
+    # Nothing to alter; the version keeps an older routerdesk, which would misread them, away.
+    "",
 )
 PG_SCHEMA_VERSION = len(PG_MIGRATIONS)
 _LOCK_ID = 0x726F7574  # advisory lock key for migrations ("rout")
