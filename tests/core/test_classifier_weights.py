@@ -150,7 +150,9 @@ def test_explanations_rank_fired_features_by_their_push_and_by_complexity_weight
     pred = model.predict(names)
     assert len(pred.rows) > 10
     task, against = 1, 4
-    push = sorted(((model.row(r)[task] - model.row(r)[against], r) for r in pred.rows), reverse=True)
+    push = sorted(
+        ((model.row(r)[task] - model.row(r)[against], r) for r in pred.rows), reverse=True
+    )
     want = [f"{describe(model.vocab[r])} ({v:+.2f})" for v, r in push[:3] if v > 0]
     hard = sorted(pred.rows, key=lambda r: abs(model.row(r)[-1]), reverse=True)[:2]
     got = model.explain(pred, task, against)
