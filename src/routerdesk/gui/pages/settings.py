@@ -163,7 +163,7 @@ class SettingsPage(QWidget):
         form.addRow(_label("Pinning &window:", self.pin_window), self.pin_window)
 
     def _build_l2(self) -> None:
-        self.l2 = QCheckBox("As&k a cheap model when the rules are unsure")
+        self.l2 = QCheckBox("As&k a cheap model when the L1 classifier is unsure")
         _tip(
             self.l2,
             "L2 classification: one cheap call when the L1 classifier's calibrated confidence is low",
