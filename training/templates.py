@@ -4,7 +4,8 @@ Instructions written here, in ten languages, wrapped around public material
 (xquad's parallel Wikipedia paragraphs, CPython's standard library). They add
 what the public sets lack: translation, summarization and extraction requests
 in several languages, questions asked in ten languages (about a pasted passage, and
-closed-book lookups), writing tasks of every form (plans, proposals, letters,
+closed-book lookups), classifying a pasted text asked as a question, role-play,
+writing tasks of every form (plans, proposals, letters,
 role-play), advice and brainstorming, and code prompts as coding tools send
 them (a bare signature with a docstring, a paste with one line of instruction).
 Held out as one source in the leave-one-source-out evaluation like any other.
@@ -222,6 +223,64 @@ ASK_FACT = {
     "ko": ["{P}의 수도는 어디인가요?", "{P}는 어떤 통화를 쓰나요?", "{P}의 인구는 얼마인가요?"],
 }  # fmt: skip
 
+# Role-play: the model is asked to be someone and answer in character (creative_writing).
+ROLES = {
+    "en": ["a tour guide in ancient Rome", "a ship's cook in 1850", "a detective in 1920s Chicago",
+           "a medieval blacksmith", "Sherlock Holmes", "a barista on their first day", "an alien visiting Earth",
+           "a park ranger", "a Victorian butler", "a sports commentator", "a grumpy wizard", "a museum curator"],
+    "de": ["ein Stadtführer im alten Rom", "ein mittelalterlicher Schmied", "ein Detektiv im Berlin der 1920er"],
+    "fr": ["un guide touristique dans la Rome antique", "un forgeron médiéval", "un détective à Paris en 1920"],
+    "es": ["un guía turístico en la antigua Roma", "un herrero medieval", "un detective en Madrid en 1920"],
+    "pt": ["um guia turístico na Roma antiga", "um ferreiro medieval"],
+    "it": ["una guida turistica nell'antica Roma", "un fabbro medievale"],
+    "ru": ["экскурсовод в Древнем Риме", "средневековый кузнец", "сыщик в Петербурге 1900 года"],
+    "zh": ["古罗马的导游", "中世纪的铁匠", "民国时期的侦探"],
+    "ja": ["古代ローマのガイド", "中世の鍛冶屋", "昭和の探偵"],
+    "ko": ["고대 로마의 여행 가이드", "중세 대장장이", "1920년대 탐정"],
+}  # fmt: skip
+
+ROLE_PLAY = {
+    "en": ["Imagine you are {R}. Describe a typical day in your life.",
+           "You are {R}. A visitor asks you about {X}. How do you respond?",
+           "Pretend to be {R} and give me your honest opinion of {X}.",
+           "Act as {R}. Stay in character and greet a new customer.",
+           "Role-play as {R} explaining {X} to a curious child.",
+           "Take on the role of {R}: what would you say to someone who doubts you?"],
+    "de": ["Stell dir vor, du bist {R}. Beschreibe deinen Alltag.", "Du bist {R}. Ein Besucher fragt dich nach {X}. Was antwortest du?"],
+    "fr": ["Imagine que tu es {R}. Décris ta journée.", "Tu es {R}. Un visiteur t'interroge sur {X}. Que réponds-tu ?"],
+    "es": ["Imagina que eres {R}. Describe tu día.", "Eres {R}. Un visitante te pregunta por {X}. ¿Qué respondes?"],
+    "pt": ["Imagine que você é {R}. Descreva o seu dia."],
+    "it": ["Immagina di essere {R}. Descrivi la tua giornata."],
+    "ru": ["Представь, что ты {R}. Опиши свой обычный день.", "Ты {R}. Посетитель спрашивает тебя о теме «{X}». Что ты ответишь?"],
+    "zh": ["假设你是{R}，描述你的一天。", "你是{R}，一位游客问你关于{X}的事，你会怎么回答？"],
+    "ja": ["あなたは{R}だと想像して、一日の様子を語ってください。"],
+    "ko": ["당신이 {R}라고 상상하고 하루를 묘사해 주세요."],
+}  # fmt: skip
+
+# Classifying given text, asked as a question (data_extraction, not simple_qa): the answer
+# is a label for the pasted text, not a fact about the world.
+CLASSIFY_ASK = {
+    "en": ["{T}\n\nIs the tone of this text positive, negative or neutral?",
+           "Which category fits this text best: politics, sports, science, business or culture?\n\n{T}",
+           "Does the following read like spam or a legitimate message?\n{T}",
+           "{T}\n\nWhat is the topic of this paragraph? Pick one: history, geography, science, arts, other.",
+           "Label each sentence below as FACT or OPINION.\n\n{T}",
+           "Is this passage about a person, a place, an organisation or an event?\n{T}"],
+    "de": ["{T}\n\nIst der Ton dieses Textes positiv, negativ oder neutral?",
+           "Welche Kategorie passt am besten: Politik, Sport, Wissenschaft, Wirtschaft oder Kultur?\n\n{T}"],
+    "fr": ["{T}\n\nLe ton de ce texte est-il positif, négatif ou neutre ?",
+           "Quelle catégorie convient le mieux : politique, sport, science, économie ou culture ?\n\n{T}"],
+    "es": ["{T}\n\n¿El tono de este texto es positivo, negativo o neutral?",
+           "¿Qué categoría describe mejor este texto: política, deporte, ciencia, economía o cultura?\n\n{T}"],
+    "pt": ["{T}\n\nO tom deste texto é positivo, negativo ou neutro?"],
+    "it": ["{T}\n\nIl tono di questo testo è positivo, negativo o neutro?"],
+    "ru": ["{T}\n\nКакой тон у этого текста: положительный, отрицательный или нейтральный?",
+           "К какой категории относится текст: политика, спорт, наука, экономика или культура?\n\n{T}"],
+    "zh": ["{T}\n\n这段文字的情感是正面、负面还是中性？", "这段文字属于哪一类：政治、体育、科学、经济还是文化？\n\n{T}"],
+    "ja": ["{T}\n\nこの文章の論調はポジティブ、ネガティブ、中立のどれですか？"],
+    "ko": ["{T}\n\n이 글의 논조는 긍정, 부정, 중립 중 무엇인가요?"],
+}  # fmt: skip
+
 PLACES = {
     "en": ["France", "Kenya", "Peru", "Vietnam", "Norway", "Egypt", "Chile", "Nepal", "Canada", "Greece"],
     "de": ["Frankreich", "Kenia", "Peru", "Vietnam", "Norwegen", "Ägypten", "Chile"],
@@ -361,6 +420,15 @@ def template_rows(rng: random.Random, paras: dict[str, list[tuple[str, list[str]
         form = rng.choice(WRITE_FORMS.get(il) or WRITE_FORMS["en"])
         topic = rng.choice(TOPICS)
         yield row("creative_writing", il, _pick(rng, WRITE, il).format(F=form, X=topic), 0.2)
+
+        il = rng.choices(instr_langs, weights)[0]
+        if rng.random() < 0.5:  # one row in two: role-play, or classifying a passage
+            role = rng.choice(ROLES.get(il) or ROLES["en"])
+            prompt = _pick(rng, ROLE_PLAY, il).format(R=role, X=rng.choice(TOPICS))
+            yield row("creative_writing", il, prompt, 0.2)
+        else:
+            _, text = passage(il if il in paras else None)
+            yield row("data_extraction", il, _pick(rng, CLASSIFY_ASK, il).format(T=text), 0.15)
 
         il = rng.choices(instr_langs, weights)[0]
         yield row("general", il, _pick(rng, GENERAL, il).format(X=rng.choice(TOPICS)), 0.2)
