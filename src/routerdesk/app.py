@@ -136,6 +136,11 @@ class DesktopApp(QObject):
 
     def quit(self) -> None:
         self._quit.set()
+        # A modal dialog (the start-up error box, a key dialog) runs its own event loop and
+        # would keep the app up until someone clicks it: close it, so SIGTERM still quits.
+        modal = QApplication.activeModalWidget()
+        if modal is not None:
+            modal.close()
 
     async def wait_closed(self) -> None:
         await self._quit.wait()

@@ -12,6 +12,7 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -87,3 +88,40 @@ def test_signal_stops_server_flushes_usage_and_exits_zero(tmp_path: Path, sig: i
     with sqlite3.connect(tmp_path / "usage.sqlite3") as db:
         rows = db.execute("SELECT status, demo FROM requests").fetchall()
     assert rows == [("ok", 1)]
+
+
+def test_sigterm_closes_the_start_up_error_box_and_exits(tmp_path: Path) -> None:
+    """A start-up error (here: no keyring and no ROUTERDESK_TOKEN, so the access token
+    cannot be kept) is shown in a modal box with its own event loop; SIGTERM (a logout)
+    must still end the app, not wait for someone to click OK."""
+    env = {k: v for k, v in os.environ.items() if not k.endswith("_API_KEY")}
+    env.pop("ROUTERDESK_TOKEN", None)
+    env.update(
+        ROUTERDESK_HOME=str(tmp_path),
+        QT_QPA_PLATFORM="offscreen",
+        PYTHON_KEYRING_BACKEND="keyring.backends.fail.Keyring",
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "routerdesk"], env=env, stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    reported = threading.Event()
+
+    def watch() -> None:
+        assert proc.stderr is not None
+        for line in proc.stderr:
+            if "cannot start" in line:
+                reported.set()
+
+    threading.Thread(target=watch, daemon=True).start()
+    try:
+        assert reported.wait(30), "the start-up error was never reported"
+        time.sleep(0.5)  # the box is up and its event loop is running
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=15)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+            raise AssertionError("the app ignored SIGTERM while its error box was open")
+    assert proc.returncode == 1  # it did not start: not a clean run
