@@ -49,9 +49,8 @@ class Prediction(NamedTuple):
     probs: list[float]  # calibrated task probabilities, in TASKS order
     complexity: float  # calibrated P(a small model gets it wrong)
     rows: list[int]  # vocabulary rows that fired (for explanations)
-    columns: list[
-        tuple[float, ...]
-    ]  # columns[j][i]: row rows[i]'s weight for task j (or complexity)
+    # columns[j][i]: the weight of row rows[i] for task j (the last column: complexity)
+    columns: list[tuple[float, ...]]
 
 
 def write_weights(

@@ -13,8 +13,10 @@ for the whole router: seeded from the usage log, fed every recorded cost, and
 from __future__ import annotations
 
 import hashlib
+import hmac
 import re
 import secrets
+from collections.abc import Mapping
 from datetime import datetime
 
 from routerdesk.core.budget import day_start, local_now, next_reset
@@ -31,6 +33,19 @@ def new_token() -> str:
 
 def token_hash(token: str) -> str:
     return hashlib.sha256(token.strip().encode()).hexdigest()
+
+
+def find_token(
+    by_hash: Mapping[str, tuple[Person, bool]], token: str
+) -> tuple[Person, bool] | None:
+    """(person, revoked) for a presented token, or None when it is nobody's: its hash is
+    compared with every stored hash in constant time (a team has tens of people)."""
+    want = token_hash(token).encode()
+    found: tuple[Person, bool] | None = None
+    for h, entry in by_hash.items():
+        if hmac.compare_digest(h.encode(), want):
+            found = entry
+    return found
 
 
 def check_name(name: str) -> str:

@@ -14,7 +14,6 @@ the main file, which is what makes its modification time a change signal.
 
 from __future__ import annotations
 
-import hmac
 import os
 import sqlite3
 import threading
@@ -22,7 +21,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from routerdesk.core.people import check_name, new_token, token_hash
+from routerdesk.core.people import check_name, find_token, new_token, token_hash
 from routerdesk.core.types import Person
 
 SCHEMA = """
@@ -142,18 +141,9 @@ class PersonTokens:
     # --- server side ----------------------------------------------------------------
 
     def find(self, token: str) -> tuple[Person, bool] | None:
-        """(person, revoked) for a presented token, or None when it is nobody's.
-
-        The presented token's hash is compared with every stored hash in constant
-        time (a team has tens of people, not millions).
-        """
+        """(person, revoked) for a presented token, or None when it is nobody's."""
         self._reload_if_changed()
-        want = token_hash(token).encode()
-        found: tuple[Person, bool] | None = None
-        for h, entry in self._by_hash.items():
-            if hmac.compare_digest(h.encode(), want):
-                found = entry
-        return found
+        return find_token(self._by_hash, token)
 
     def refresh(self) -> None:
         """Reload if the file changed (the runtime calls it with the shared-spend refresh)."""

@@ -9,12 +9,11 @@ every instance within that time. `find` never touches the network.
 
 from __future__ import annotations
 
-import hmac
 import time
 
 import psycopg
 
-from routerdesk.core.people import check_name, new_token, token_hash
+from routerdesk.core.people import check_name, find_token, new_token, token_hash
 from routerdesk.core.types import Person
 from routerdesk.storage.people import PersonToken
 from routerdesk.storage.usage_pg import migrate
@@ -100,9 +99,4 @@ class PgPersonTokens:
 
     def find(self, token: str) -> tuple[Person, bool] | None:
         """(person, revoked) for a presented token, or None; constant-time over every hash."""
-        want = token_hash(token).encode()
-        found: tuple[Person, bool] | None = None
-        for h, entry in self._by_hash.items():
-            if hmac.compare_digest(h.encode(), want):
-                found = entry
-        return found
+        return find_token(self._by_hash, token)
