@@ -96,6 +96,7 @@ _PUNCT_CHARS = ".,;:!?()[]{}\"'`<>/\\|=*&^%$@~«»“”„‘’「」。，、
 _PUNCT_BYTES = bytes(32 if b < 128 and chr(b) in _PUNCT_CHARS else b for b in range(256))
 _PUNCT_RX = re.compile("[" + re.escape(_PUNCT_CHARS) + "]")
 _ASCII_NUMBER_RX = re.compile(r"(?<!\S)[0-9]\S*")
+_DIGITS = "0123456789"
 # Scripts written without spaces between words: read as character pairs.
 _UNSPACED_RX = re.compile("[\u0e00-\u0e7f\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af\uf900-\ufaff]+")
 
@@ -152,8 +153,11 @@ def split_words(text: str) -> list[str]:
     """Lower-case `text` split into words; unspaced scripts become character pairs."""
     if text.isascii():
         spaced = text.encode("ascii").translate(_PUNCT_BYTES).decode("ascii")
-        # words that start with a digit become "<n>": one C-level pass, no per-word test
-        return _ASCII_NUMBER_RX.sub("<n>", spaced).split()
+        # words that start with a digit become "<n>": one C-level pass, no per-word test,
+        # and none at all without a digit (ten one-character searches are memchr calls)
+        if any(map(spaced.__contains__, _DIGITS)):
+            spaced = _ASCII_NUMBER_RX.sub("<n>", spaced)
+        return spaced.split()
     else:
         words = _PUNCT_RX.sub(" ", text).split()
         if _UNSPACED_RX.search(text):
