@@ -36,7 +36,6 @@ import threading
 from array import array
 from bisect import bisect_left
 from collections.abc import Iterable
-from heapq import nlargest
 from importlib import resources
 from operator import sub
 from pathlib import Path
@@ -177,12 +176,11 @@ class LinearModel:
         if not rows:
             return []
         push = list(map(sub, cols[task], cols[against]))
-        # nlargest is documented equal to sorted(..., reverse=True)[:n], ties included
-        order = nlargest(n, range(len(rows)), key=push.__getitem__)
+        order = sorted(range(len(rows)), key=push.__getitem__, reverse=True)[:n]
         out = [f"{self._phrase(rows[i])} ({push[i]:+.2f})" for i in order if push[i] > 0]
         hard = cols[-1]
         by_size = list(map(abs, hard))
-        for i in nlargest(m, range(len(rows)), key=by_size.__getitem__):
+        for i in sorted(range(len(rows)), key=by_size.__getitem__, reverse=True)[:m]:
             v = hard[i]
             out.append(f"{self._phrase(rows[i])} ({'harder' if v > 0 else 'easier'} {v:+.2f})")
         return out
