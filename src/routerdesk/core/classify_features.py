@@ -1,9 +1,11 @@
 """What the L1 classifier reads from a request: bounded text windows and structure.
 
 `read_request(req, shape)` finds the turns that matter and measures the request's
-structure; `feature_names(reading)` turns that into the sparse binary features of
-the learned model (`classify_model`). Training (training/train.py) calls the very
-same two functions, so what the model was fitted on is what it sees at run time.
+structure; `features(reading)` turns that into the sparse binary features of the
+learned model (`classify_model`) as (kind, keys) groups, the one definition of the
+features. `feature_names(reading)` spells the same groups out as names; training
+(training/train.py) calls `read_request` and `feature_names`, the classifier looks
+the groups up by kind, so what the model was fitted on is what it sees at run time.
 
 What is read (every window is bounded; the cost does not grow with the conversation)
     last user turn   its text without agent plumbing (``<system-reminder>``,

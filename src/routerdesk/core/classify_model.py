@@ -2,8 +2,10 @@
 
 Weights ship in ``resources/classifier.bin`` (written by training/train.py from the
 corpus described in training/SOURCES.md; training/MODEL_CARD.md says what they are
-good and bad at). Inference: look the request's feature names up in the vocabulary,
-sum those rows of the weight matrix, then
+good and bad at). Inference: look the request's features up in the vocabulary (per
+kind: ``features(reading)`` gives (kind, keys) groups, `kinds` maps each kind's keys
+to rows, so no ``w:word`` string is built or hashed per request; `predict(names)` is
+the by-name path, for training names and tests), sum those rows of the weight matrix, then
 
     task probabilities  softmax((x W + b) / T)      T fitted on out-of-source predictions
     complexity          sigmoid(a (x w_c + b_c) + c)  P(a small model gets it wrong)
@@ -123,7 +125,8 @@ class LinearModel:
 
     @functools.cached_property
     def index(self) -> dict[str, int]:
-        """Feature name -> row (tests and tools; requests go through `kinds`)."""
+        """Feature name -> row, built on first use (tests and tools; requests go through
+        `kinds`, built at load)."""
         return dict(zip(self.vocab[1:], range(1, len(self.vocab)), strict=True))
 
     def rows(self, groups: Iterable[FeatureGroup]) -> list[int]:

@@ -41,7 +41,13 @@ provider, so one provider's outage cannot take the primary and every fallback
 down; only then more from providers already in the chain.
 
 Speed: everything per-model is precomputed in `Router.__init__` (rebuild the
-Router when the registry changes); `decide` is one pass over flat tuples.
+Router when the registry changes: the GUI and the engine do, so an edit routes at
+once). The filters' outcome is cached per Router as a `_Plan`, keyed by what the
+filters compare (keys and features, task, tier, which context windows are too small,
+where the complexity falls among the models' range edges); a request then fills in
+the reasons that quote its own figures, prices the models with C-level maps and
+ranks the qualified ones with stable sorts from an order that is already the
+tie-break.
 """
 
 from __future__ import annotations
