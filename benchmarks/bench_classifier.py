@@ -103,7 +103,7 @@ sys.path.insert(0, {bench!r})
 import bench_classifier as b
 clf = b.L1Classifier()
 out = []
-for req in (b.short_prompt(), b.medium_prompt()):
+for req in (b.short_prompt(), b.medium_prompt(), b.agent_conversation()):
     for _ in range(300):
         clf.classify(req)
     s = []
@@ -115,9 +115,13 @@ for req in (b.short_prompt(), b.medium_prompt()):
     out.append(s[len(s) // 2] / 1000)
 print(*out)
 """
+CASES = ("200 chars", "2,000 chars", "400k chars")
 
 
-def side_by_side(ref: str, rounds: int = 3) -> None:
+def side_by_side(ref: str, code: str, labels: tuple[str, ...], rounds: int = 3) -> None:
+    """Run `code` (which prints one p50 per label) under this tree's `src/` and under git ref
+    `ref`'s (a temporary worktree), in fresh interpreters, alternating which goes first;
+    print the medians over `rounds` and the ratios."""
     import os
     import subprocess
     import sys
@@ -125,7 +129,7 @@ def side_by_side(ref: str, rounds: int = 3) -> None:
     from pathlib import Path
 
     root = Path(__file__).resolve().parent.parent
-    code = _AB.format(bench=str(root / "benchmarks"))
+    code = code.format(bench=str(root / "benchmarks"))
     with tempfile.TemporaryDirectory() as tmp:
         base = Path(tmp) / "baseline"
         subprocess.run(
@@ -145,13 +149,17 @@ def side_by_side(ref: str, rounds: int = 3) -> None:
             subprocess.run(
                 ["git", "-C", str(root), "worktree", "remove", "--force", str(base)], check=True
             )
-    med = {k: [statistics.median(r[i] for r in v) for i in (0, 1)] for k, v in runs.items()}
-    for name, (a, b) in med.items():
-        print(f"side by side, {name:12s}: p50 {a:6.1f} us (200 chars)  {b:6.1f} us (2,000 chars)")
-    ours, theirs = med["this tree"], med[ref]
-    print(
-        f"ratio this tree / {ref}: {ours[0] / theirs[0]:.2f}x (200 chars), {ours[1] / theirs[1]:.2f}x (2,000 chars)"
+    med = {
+        k: [statistics.median(r[i] for r in v) for i in range(len(labels))] for k, v in runs.items()
+    }
+    for name, p50s in med.items():
+        cells = "  ".join(f"{v:7.1f} us ({label})" for v, label in zip(p50s, labels, strict=True))
+        print(f"side by side, {name:12s}: p50 {cells}")
+    ratios = ", ".join(
+        f"{a / b:.2f}x ({label})"
+        for a, b, label in zip(med["this tree"], med[ref], labels, strict=True)
     )
+    print(f"ratio this tree / {ref}: {ratios}")
 
 
 def main() -> None:
@@ -174,7 +182,7 @@ def main() -> None:
             f"{name:30} {chars:>8} chars, {len(req.messages):4d} messages: p50 {p50:7.1f} us   p99 {p99:7.1f} us"
         )
     if args.baseline:
-        side_by_side(args.baseline)
+        side_by_side(args.baseline, _AB, CASES)
 
 
 if __name__ == "__main__":

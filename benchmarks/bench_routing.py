@@ -8,7 +8,9 @@ over the conversation (token estimate and structure), handed to both. Goals: cla
 2,000 chars and p99 <= 1 ms at 400,000; classify + decide p50 <= 200 µs. Also
 times `cost_usd` (run once per request) against genai-prices' own `calc_price`.
 Figures are medians of five rounds of p50/p99.
-Run: `.venv/bin/python benchmarks/bench_routing.py`.
+Run: `.venv/bin/python benchmarks/bench_routing.py`. `--baseline REF` also times
+classify + decide of git ref REF side by side (as bench_classifier does) and prints
+the ratios.
 """
 
 from __future__ import annotations
@@ -19,7 +21,14 @@ from collections.abc import Callable
 
 import genai_prices
 
-from bench_classifier import agent_conversation, medium_prompt, reference_loop_us, short_prompt
+from bench_classifier import (
+    CASES,
+    agent_conversation,
+    medium_prompt,
+    reference_loop_us,
+    short_prompt,
+    side_by_side,
+)
 from routerdesk.core.classify import L1Classifier
 from routerdesk.core.prices import cost_usd, to_genai_usage
 from routerdesk.core.registry_file import load_shipped_registry
@@ -45,7 +54,39 @@ def measure(fn: Callable[[], object], iterations: int, rounds: int = 5) -> tuple
     return statistics.median(p50s), statistics.median(p99s)
 
 
+_AB = """
+import sys, time
+sys.path.insert(0, {bench!r})
+import bench_classifier as b
+from routerdesk.core.registry_file import load_shipped_registry
+from routerdesk.core.routing import Router
+from routerdesk.core.settings import Settings
+from routerdesk.core.tokens import measure
+clf, router, settings = b.L1Classifier(), Router(load_shipped_registry().registry), Settings()
+out = []
+for req in (b.short_prompt(), b.medium_prompt(), b.agent_conversation()):
+    def both():
+        s = measure(req)
+        return router.decide(req, clf.classify(req, s), settings=settings, shape=s)
+    for _ in range(300):
+        both()
+    s = []
+    for _ in range(3000):
+        t = time.perf_counter_ns()
+        both()
+        s.append(time.perf_counter_ns() - t)
+    s.sort()
+    out.append(s[len(s) // 2] / 1000)
+print(*out)
+"""
+
+
 def main() -> None:
+    import argparse
+
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--baseline", help="git ref whose classify + decide to time side by side")
+    args = ap.parse_args()
     registry = load_shipped_registry().registry
     router = Router(registry)
     settings = Settings()
@@ -91,6 +132,9 @@ def main() -> None:
         lambda: genai_prices.calc_price(gp_usage, "claude-sonnet-5-5", provider_id="anthropic"), 500
     )
     print(f"{'genai_prices.calc_price (reference)':<48}{p50:>10.1f}{p99:>10.1f}")
+    if args.baseline:
+        print("classify + decide:")
+        side_by_side(args.baseline, _AB, CASES)
 
 
 if __name__ == "__main__":

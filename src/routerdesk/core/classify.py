@@ -27,7 +27,7 @@ from __future__ import annotations
 from routerdesk.core.classify_features import (
     HEAD_WIN,
     Reading,
-    feature_names,
+    features,
     read_request,
     strip_plumbing,
 )
@@ -55,11 +55,11 @@ class L1Classifier:
         """Classify `req`; pass the request's `measure()` when routing will need it anyway."""
         reading = read_request(req, shape)
         model = self.model
-        pred = model.predict(feature_names(reading))
+        pred = model.predict_features(features(reading))
         probs = pred.probs
         signals: list[str] = []
-        if reading.prev and "f:follow_up" in reading.flags and max(probs) < FOLLOW_UP_OWN:
-            thread = model.predict(feature_names(_alone(reading.prev)))
+        if reading.prev and "follow_up" in reading.flags and max(probs) < FOLLOW_UP_OWN:
+            thread = model.predict_features(features(_alone(reading.prev)))
             probs = [(a + b) / 2 for a, b in zip(probs, thread.probs, strict=True)]
             thread_task = TASKS[thread.probs.index(max(thread.probs))]
             signals.append(f"short follow-up: keeps the thread's task ({thread_task})")
@@ -71,15 +71,15 @@ class L1Classifier:
             confidence = min(confidence, 0.4)
             signals.append("no user text")
         signals.extend(model.explain(pred, top, second))
-        features = dict(reading.log_features)
-        features["p_second"] = round(float(probs[second]), 3)
+        logged = dict(reading.log_features)
+        logged["p_second"] = round(float(probs[second]), 3)
         return Classification(
             task=task,
             confidence=round(confidence, 3),
             complexity=round(pred.complexity, 3),
             tier="l1",
             signals=signals,
-            features=features,
+            features=logged,
         )
 
 

@@ -1,9 +1,11 @@
 """What the L1 classifier reads from a request: bounded text windows and structure.
 
 `read_request(req, shape)` finds the turns that matter and measures the request's
-structure; `feature_names(reading)` turns that into the sparse binary features of
-the learned model (`classify_model`). Training (training/train.py) calls the very
-same two functions, so what the model was fitted on is what it sees at run time.
+structure; `features(reading)` turns that into the sparse binary features of the
+learned model (`classify_model`) as (kind, keys) groups, the one definition of the
+features. `feature_names(reading)` spells the same groups out as names; training
+(training/train.py) calls `read_request` and `feature_names`, the classifier looks
+the groups up by kind, so what the model was fitted on is what it sees at run time.
 
 What is read (every window is bounded; the cost does not grow with the conversation)
     last user turn   its text without agent plumbing (``<system-reminder>``,
@@ -32,6 +34,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Sequence
 from itertools import pairwise
 from typing import NamedTuple
 
@@ -95,12 +98,16 @@ _PUNCT_CHARS = ".,;:!?()[]{}\"'`<>/\\|=*&^%$@~«»“”„‘’「」。，、
 _PUNCT_BYTES = bytes(32 if b < 128 and chr(b) in _PUNCT_CHARS else b for b in range(256))
 _PUNCT_RX = re.compile("[" + re.escape(_PUNCT_CHARS) + "]")
 _ASCII_NUMBER_RX = re.compile(r"(?<!\S)[0-9]\S*")
+_DIGITS = "0123456789"
 # Scripts written without spaces between words: read as character pairs.
 _UNSPACED_RX = re.compile("[\u0e00-\u0e7f\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af\uf900-\ufaff]+")
 
+# A feature is a kind and a key (a word, a pair of words, a stem, a cue family, a flag).
+FeatureGroup = tuple[str, Sequence[str]]
+
 _SCANNER = CueScanner()
 _SYSTEM_CACHE_SIZE = 32
-_system_cache: dict[str, tuple[str, ...]] = {}
+_system_cache: dict[str, tuple[FeatureGroup, ...]] = {}
 
 
 class Reading(NamedTuple):
@@ -112,7 +119,7 @@ class Reading(NamedTuple):
     code: str  # the start of its fenced code, lower-case
     prev: str  # the previous user turn's head, lower-case
     system: str  # the system prompt's head (original case: it is a cache key)
-    flags: tuple[str, ...]  # structure features, ``f:`` names
+    flags: tuple[str, ...]  # structure features (``f:`` features without the prefix)
     log_features: dict[str, float]  # the usage-log summary (stable keys)
     has_user: bool
 
@@ -148,8 +155,11 @@ def split_words(text: str) -> list[str]:
     """Lower-case `text` split into words; unspaced scripts become character pairs."""
     if text.isascii():
         spaced = text.encode("ascii").translate(_PUNCT_BYTES).decode("ascii")
-        # words that start with a digit become "<n>": one C-level pass, no per-word test
-        return _ASCII_NUMBER_RX.sub("<n>", spaced).split()
+        # words that start with a digit become "<n>": one C-level pass, no per-word test,
+        # and none at all without a digit (ten one-character searches are memchr calls)
+        if any(map(spaced.__contains__, _DIGITS)):
+            spaced = _ASCII_NUMBER_RX.sub("<n>", spaced)
+        return spaced.split()
     else:
         words = _PUNCT_RX.sub(" ", text).split()
         if _UNSPACED_RX.search(text):
@@ -203,7 +213,7 @@ def _bucket(name: str, n: float, edges: tuple[float, ...]) -> str:
     i = 0
     while i < len(edges) and n >= edges[i]:
         i += 1
-    return f"f:{name}{i}"
+    return f"{name}{i}"
 
 
 def read_request(req: ChatRequest, shape: PromptShape | None = None) -> Reading:
@@ -279,16 +289,16 @@ def read_request(req: ChatRequest, shape: PromptShape | None = None) -> Reading:
     ]
     stripped = prose.rstrip()
     if stripped.endswith(("?", "？")):
-        flags.append("f:ends_q")
+        flags.append("ends_q")
     if code_blocks:
-        flags.append("f:fenced")
+        flags.append("fenced")
         flags.append(_bucket("code", code_chars, (200, 1_000, 4_000)))
     if trace:
-        flags.append("f:trace")
+        flags.append("trace")
     if diff:
-        flags.append("f:diff")
+        flags.append("diff")
     if code_lines >= 3 and code_lines * 4 >= lines:
-        flags.append("f:unfenced_code")
+        flags.append("unfenced_code")
     if code_lines:
         flags.append(_bucket("codelines", code_lines, (2, 5, 15)))
     if idents:
@@ -300,21 +310,21 @@ def read_request(req: ChatRequest, shape: PromptShape | None = None) -> Reading:
     if bullets:
         flags.append(_bucket("bullets", bullets, (2, 4, 8)))
     if images:
-        flags.append("f:images")
+        flags.append("images")
     if coding_tools:
-        flags.append("f:coding_tools")
+        flags.append("coding_tools")
     if extract_tools and (forced or n_tools == 1):
-        flags.append("f:extract_tool")
+        flags.append("extract_tool")
     if rf != "text":
-        flags.append("f:" + rf)
+        flags.append(rf)
     if tool_results >= 2:
-        flags.append("f:agent_loop")
+        flags.append("agent_loop")
     if prev_user is not None:
-        flags.append("f:follow_up" if user_chars < 80 else "f:later_turn")
+        flags.append("follow_up" if user_chars < 80 else "later_turn")
     if system_head:
-        flags.append("f:system")
+        flags.append("system")
     if user_msg is None:
-        flags.append("f:no_user")
+        flags.append("no_user")
 
     log_features = {
         "user_chars": float(user_chars),
@@ -337,7 +347,7 @@ def read_request(req: ChatRequest, shape: PromptShape | None = None) -> Reading:
     prev = text_of(prev_user)[:PREV_CAP].lower() if prev_user is not None else ""
     instruction = _instruction(prose)
     if len(instruction) < len(prose):
-        flags.append("f:material")
+        flags.append("material")
     return Reading(
         prose=win.lower(),
         instruction=instruction.lower(),
@@ -376,48 +386,63 @@ def _instruction(prose: str) -> str:
     return head + "\n" + tail if tail else head
 
 
-def _system_features(head: str) -> tuple[str, ...]:
+def _system_features(head: str) -> tuple[FeatureGroup, ...]:
     cached = _system_cache.get(head)
     if cached is None:
         low = head.lower()
-        words = split_words(low)[:80]
-        cached = tuple({"s:" + w: None for w in words}) + tuple(_cue_features(low, "ks:"))
+        words = list(dict.fromkeys(split_words(low)[:80]))
+        cached = (("s", words), *_cue_features(low, "ks"))
         if len(_system_cache) >= _SYSTEM_CACHE_SIZE:
             del _system_cache[next(iter(_system_cache))]
         _system_cache[head] = cached
     return cached
 
 
-def _cue_features(text: str, prefix: str) -> list[str]:
+def _cue_features(text: str, kind: str) -> tuple[FeatureGroup, FeatureGroup]:
     """Which cue families of the lexicon (`classify_lexicon`) occur in `text`: one binary
     feature per family, ``K`` when strong. The lexicon's hand-set weights are not used;
     the model learns what each family is worth."""
     found: dict[str, float] = {}
     _SCANNER.scan(text, 1.0, found)
-    out = [prefix + k for k in found]
-    out += [prefix.upper() + k for k, v in found.items() if v >= 2.0]
+    return (kind, list(found)), (kind.upper(), [k for k, v in found.items() if v >= 2.0])
+
+
+def features(r: Reading) -> list[FeatureGroup]:
+    """The sparse binary features of a reading as (kind, keys) groups, in a fixed order
+    (duplicates allowed; the model counts each feature once).
+
+    The one definition of the features: `feature_names` spells them out for training,
+    and the model looks the same keys up in per-kind indexes at run time, so no name
+    is built per request and a word is hashed once for its ``w:`` and ``h:`` lookups.
+    """
+    words = split_words(r.instruction)
+    cues = _cue_features(r.instruction, "kh")
+    pairs = list(map(" ".join, pairwise(words[:BIGRAM_HEAD])))
+    if len(words) > BIGRAM_HEAD:
+        pairs += map(" ".join, pairwise(words[-BIGRAM_TAIL:]))
+    out: list[FeatureGroup] = [
+        ("w", words),
+        ("h", words[:HEAD_WORDS]),
+        ("x", [w[:5] for w in words if len(w) >= 7]),
+        ("b", pairs),
+    ]
+    if r.code:
+        out.append(("c", split_words(r.code)))
+    out += cues
+    if r.prev:
+        out.append(("p", split_words(r.prev)[:40]))
+        out += _cue_features(r.prev, "kp")
+    if r.system:
+        out += _system_features(r.system)
+    out.append(("f", r.flags))
     return out
+
+
+def feature_name(kind: str, key: str) -> str:
+    """``w:translate``, ``b:in french``: how training and explanations name a feature."""
+    return kind + ":" + key
 
 
 def feature_names(r: Reading) -> list[str]:
-    """The sparse binary features of a reading (duplicates allowed; the model sums once)."""
-    words = split_words(r.instruction)
-    cues = _cue_features(r.instruction, "kh:")
-    out = ["w:" + w for w in words]
-    out += ["h:" + w for w in words[:HEAD_WORDS]]
-    out += ["x:" + w[:5] for w in words if len(w) >= 7]
-    pairs = words[:BIGRAM_HEAD]
-    out += [f"b:{a} {b}" for a, b in pairwise(pairs)]
-    if len(words) > BIGRAM_HEAD:
-        tail = words[-BIGRAM_TAIL:]
-        out += [f"b:{a} {b}" for a, b in pairwise(tail)]
-    if r.code:
-        out += ["c:" + w for w in split_words(r.code)]
-    out += cues
-    if r.prev:
-        out += ["p:" + w for w in split_words(r.prev)[:40]]
-        out += _cue_features(r.prev, "kp:")
-    if r.system:
-        out += _system_features(r.system)
-    out += r.flags
-    return out
+    """The features of a reading by name, in `features` order (what training fits on)."""
+    return [feature_name(kind, key) for kind, keys in features(r) for key in keys]

@@ -2,8 +2,10 @@
 
 Weights ship in ``resources/classifier.bin`` (written by training/train.py from the
 corpus described in training/SOURCES.md; training/MODEL_CARD.md says what they are
-good and bad at). Inference: look the request's feature names up in the vocabulary,
-sum those rows of the weight matrix, then
+good and bad at). Inference: look the request's features up in the vocabulary (per
+kind: ``features(reading)`` gives (kind, keys) groups, `kinds` maps each kind's keys
+to rows, so no ``w:word`` string is built or hashed per request; `predict(names)` is
+the by-name path, for training names and tests), sum those rows of the weight matrix, then
 
     task probabilities  softmax((x W + b) / T)      T fitted on out-of-source predictions
     complexity          sigmoid(a (x w_c + b_c) + c)  P(a small model gets it wrong)
@@ -27,18 +29,24 @@ row by row: the task weights followed by the complexity weight.
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import struct
 import sys
 import threading
 from array import array
+from bisect import bisect_left
+from collections.abc import Iterable
 from importlib import resources
 from operator import sub
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from routerdesk.core.types import TASKS
+
+if TYPE_CHECKING:
+    from routerdesk.core.classify_features import FeatureGroup
 
 WEIGHTS_FILE = "classifier.bin"
 MAGIC = b"RDCLF1\n"
@@ -95,7 +103,7 @@ class LinearModel:
         # Row 0 is an empty feature (zero weights), so every real row number is truthy and
         # `predict` can drop unknown names with a C-level filter(None, ...).
         self.vocab: list[str] = ["", *names]
-        self.index: dict[str, int] = dict(zip(names, range(1, len(names) + 1), strict=True))
+        self.kinds = _kind_indexes(names)
         weights = array("f", bytes(4 * WIDTH))
         weights.frombytes(data[at : at + 4 * WIDTH * len(names)])
         if sys.byteorder != "little":
@@ -115,9 +123,33 @@ class LinearModel:
         """Feature `i`'s task weights followed by its complexity weight."""
         return self.weights[i * WIDTH : (i + 1) * WIDTH].tolist()
 
-    def predict(self, names: list[str]) -> Prediction:
-        # map, filter and dict.fromkeys run in C: known names, once each, in order.
-        rows = list(dict.fromkeys(filter(None, map(self.index.get, names))))
+    @functools.cached_property
+    def index(self) -> dict[str, int]:
+        """Feature name -> row, built on first use (tests and tools; requests go through
+        `kinds`, built at load)."""
+        return dict(zip(self.vocab[1:], range(1, len(self.vocab)), strict=True))
+
+    def rows(self, groups: Iterable[FeatureGroup]) -> list[int]:
+        """The rows of the known features among `groups`, once each, in order."""
+        found: list[int | None] = []
+        kinds = self.kinds
+        for kind, keys in groups:
+            index = kinds.get(kind)
+            if index is not None:
+                found += map(index.get, keys)
+        # filter and dict.fromkeys run in C: known features, once each, in order.
+        return list(dict.fromkeys(filter(None, found)))
+
+    def predict_features(self, groups: Iterable[FeatureGroup]) -> Prediction:
+        """Score a request's features (`classify_features.features`): the run-time path."""
+        return self.score(self.rows(groups))
+
+    def predict(self, names: Iterable[str]) -> Prediction:
+        """Score features given by name (as training names them)."""
+        return self.score(list(dict.fromkeys(filter(None, map(self.index.get, names)))))
+
+    def score(self, rows: list[int]) -> Prediction:
+        """Probabilities and complexity from the rows of the features that fired."""
         w = self.weights
         # zip(*slices) transposes the fired rows into columns; sum adds each column in C.
         columns = list(zip(*[w[r * WIDTH : r * WIDTH + WIDTH] for r in rows], strict=True))
@@ -155,6 +187,29 @@ class LinearModel:
             v = hard[i]
             out.append(f"{self._phrase(rows[i])} ({'harder' if v > 0 else 'easier'} {v:+.2f})")
         return out
+
+
+def _kind_indexes(names: list[str]) -> dict[str, dict[str, int]]:
+    """kind -> key -> row: the inverse of `classify_features.feature_name`.
+
+    C-level passes over the names in sorted order, where each kind is one run, ended
+    where ``kind;`` would sort. Training writes the vocabulary sorted; another file
+    is read through a sorting permutation.
+    """
+    ordered = sorted(names)
+    order = None if ordered == names else sorted(range(len(names)), key=names.__getitem__)
+    kinds: dict[str, dict[str, int]] = {}
+    start = 0
+    while start < len(ordered):
+        prefix = ordered[start].partition(":")[0] + ":"
+        end = bisect_left(ordered, prefix[:-1] + ";", start)
+        # the run's keys: strip every prefix at once, then split (faster than slicing each)
+        block = "\n".join(ordered[start:end])
+        keys = block[len(prefix) :].replace("\n" + prefix, "\n").split("\n")
+        rows = range(start + 1, end + 1) if order is None else map((1).__add__, order[start:end])
+        kinds[prefix[:-1]] = dict(zip(keys, rows, strict=True))
+        start = end
+    return kinds
 
 
 _KINDS = {

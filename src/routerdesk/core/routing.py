@@ -41,15 +41,23 @@ provider, so one provider's outage cannot take the primary and every fallback
 down; only then more from providers already in the chain.
 
 Speed: everything per-model is precomputed in `Router.__init__` (rebuild the
-Router when the registry changes); `decide` is one pass over flat tuples.
+Router when the registry changes: the GUI and the engine do, so an edit routes at
+once). The filters' outcome is cached per Router as a `_Plan`, keyed by what the
+filters compare (keys and features, task, tier, which context windows are too small,
+where the complexity falls among the models' range edges); a request then fills in
+the reasons that quote its own figures, prices the models with C-level maps and
+ranks the qualified ones with stable sorts from an order that is already the
+tie-break.
 """
 
 from __future__ import annotations
 
 import re
+from bisect import bisect_left, bisect_right
+from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import repeat
-from operator import not_
+from operator import add, mul, not_
 from typing import NamedTuple
 
 from routerdesk.core.errors import NoUsableModel, UnknownModel
@@ -143,6 +151,28 @@ class _Gate(NamedTuple):
     passed: tuple[int, ...]  # positions of the models that passed
 
 
+_PlanKey = tuple[_GateKey, int, str, int, int, int]
+_PLAN_CACHE_SIZE = 256
+
+
+class _Plan(NamedTuple):
+    """Every filter's outcome for requests alike in what the filters compare: the gate,
+    task, quality tier, which context windows are too small and where the complexity
+    falls among the models' range edges. Built once, reused by every such request."""
+
+    kinds: tuple[str, ...]  # the filter that dropped each model, "" if it qualified
+    reasons: tuple[str, ...]  # "" where the reason quotes the request's figures:
+    too_small: tuple[int, ...]  # ... context window too small
+    out_of_range: tuple[int, ...]  # ... complexity outside the model's range
+    qualified: tuple[int, ...]  # registry order
+    by_id: tuple[int, ...]  # qualified, by id: the tie-break of every strategy
+    by_score: tuple[int, ...]  # qualified, by (-score, id)
+    top: int  # the best score among the qualified (0 if none)
+    # balanced, by target score: (models at or above it by id, their cost factors,
+    # the models below it by (-score, id)); filled as targets come up
+    balanced: dict[int, tuple[tuple[int, ...], tuple[float, ...], list[int]]]
+
+
 class Router:
     """Turns (request, classification) into a `Decision`. Immutable; rebuild on registry change."""
 
@@ -158,10 +188,10 @@ class Router:
         # Columns for the hot loop, indexed like self._models; scores per task, also as
         # the floats Candidate.score holds, so a decision converts nothing per model.
         self._ids = tuple(m.id for m in self._models)
-        self._rates = tuple((m.input_rate, m.output_rate) for m in self._models)
         self._providers = tuple(m.provider for m in self._models)
         self._task_scores = [tuple(m.scores[t] for m in self._models) for t in range(len(TASKS))]
         self._task_scores_f = [tuple(map(float, scores)) for scores in self._task_scores]
+        self._task_ranks = [tuple(-score for score in scores) for scores in self._task_scores]
         # Reason strings are precomputed: formatting ~50 of them per request is most of its cost.
         self._qualified_reason = [
             [f"qualified: {task} score {score}" for score in range(6)] for task in TASKS
@@ -178,6 +208,15 @@ class Router:
             *(m.features for m in self._models if m.enabled)
         )
         self._gates: dict[_GateKey, _Gate] = {}
+        # What the per-request filters compare against, as sorted edges: requests that
+        # fall between the same edges share one `_Plan`.
+        self._windows = sorted({m.context_window for m in self._models})
+        self._range_edges = sorted(
+            {m.complexity_min for m in self._models} | {m.complexity_max for m in self._models}
+        )
+        self._plans: dict[_PlanKey, _Plan] = {}
+        self._input_rates = tuple(m.input_rate for m in self._models)
+        self._output_rates = tuple(m.output_rate for m in self._models)
         self._families = _newest_by_family(registry)
 
     @staticmethod
@@ -201,7 +240,7 @@ class Router:
         only: set[str] | frozenset[str] | None,
         usable_providers: set[str] | frozenset[str] | None,
         needed: frozenset[str],
-    ) -> _Gate:
+    ) -> tuple[_GateKey, _Gate]:
         """The filters that depend on neither prompt size nor classification, cached.
 
         Callers pass the same few combinations (the providers with keys, what the
@@ -214,7 +253,7 @@ class Router:
         )
         gate = self._gates.get(key)
         if gate is not None:
-            return gate
+            return key, gate
         kinds: list[str] = []
         reasons: list[str] = []
         passed: list[int] = []
@@ -237,7 +276,86 @@ class Router:
         if len(self._gates) >= _GATE_CACHE_SIZE:
             self._gates.clear()
         gate = self._gates[key] = _Gate(tuple(kinds), tuple(reasons), tuple(passed))
-        return gate
+        return key, gate
+
+    def _plan(
+        self,
+        gate_key: _GateKey,
+        gate: _Gate,
+        task_i: int,
+        tier: str,
+        need_ctx: int,
+        complexity: float,
+    ) -> _Plan:
+        """The outcome of every filter for this request, cached for requests alike in what
+        the filters compare (the hot loop runs once per such class, not per request)."""
+        edges = self._range_edges
+        too_small = bisect_left(self._windows, need_ctx)  # windows below need_ctx
+        low, high = bisect_left(edges, complexity), bisect_right(edges, complexity)
+        key = (gate_key, task_i, tier, too_small, low, high)
+        plan = self._plans.get(key)
+        if plan is not None:
+            return plan
+        task = TASKS[task_i]
+        tier_min = TIER_MIN_SCORE.get(tier, TIER_MIN_SCORE["standard"])
+        scores = self._task_scores[task_i]
+        kinds = list(gate.kinds)
+        reasons = list(gate.reasons)
+        small: list[int] = []
+        out_of_range: list[int] = []
+        qualified: list[int] = []
+        for i in gate.passed:
+            m = self._models[i]
+            score = scores[i]
+            if m.context_window < need_ctx:
+                kinds[i], reasons[i] = "context", ""
+                small.append(i)
+            elif not m.complexity_min <= complexity <= m.complexity_max:
+                kinds[i], reasons[i] = "complexity", ""
+                out_of_range.append(i)
+            elif score < tier_min:
+                kinds[i], reasons[i] = "tier", f"{task} score {score} < {tier_min} ({tier} tier)"
+            else:
+                reasons[i] = self._qualified_reason[task_i][score]
+                qualified.append(i)
+        if tier == "enhanced" and any(scores[i] >= ENHANCED_PREFERRED for i in qualified):
+            # Enhanced prefers 4+: a 3 is only good enough when nothing better is usable.
+            for i in qualified:
+                if scores[i] < ENHANCED_PREFERRED:
+                    kinds[i] = "tier"
+                    reasons[i] = (
+                        f"{task} score {scores[i]} < {ENHANCED_PREFERRED} (enhanced tier prefers "
+                        f"{ENHANCED_PREFERRED}+ and such models are available)"
+                    )
+            qualified = [i for i in qualified if scores[i] >= ENHANCED_PREFERRED]
+        ids = self._ids
+        by_id = sorted(qualified, key=ids.__getitem__)
+        if len(self._plans) >= _PLAN_CACHE_SIZE:
+            self._plans.clear()
+        plan = self._plans[key] = _Plan(
+            kinds=tuple(kinds),
+            reasons=tuple(reasons),
+            too_small=tuple(small),
+            out_of_range=tuple(out_of_range),
+            qualified=tuple(qualified),
+            by_id=tuple(by_id),
+            by_score=tuple(sorted(by_id, key=self._task_ranks[task_i].__getitem__)),
+            top=max([scores[i] for i in qualified], default=0),
+            balanced={},
+        )
+        return plan
+
+    def _balanced(
+        self, plan: _Plan, task_i: int, target: int
+    ) -> tuple[tuple[int, ...], tuple[float, ...], list[int]]:
+        split = plan.balanced.get(target)
+        if split is None:
+            scores = self._task_scores[task_i]
+            above = tuple(i for i in plan.by_id if scores[i] >= target)
+            steps = tuple(_BALANCED_STEPS[scores[i] - target] for i in above)
+            below = [i for i in plan.by_score if scores[i] < target]
+            split = plan.balanced[target] = (above, steps, below)
+        return split
 
     def _lacks(self, missing: frozenset[str]) -> str:
         reason = self._lacks_reason.get(missing)
@@ -314,44 +432,33 @@ class Router:
         # Columns with one entry per model, in registry order; Decision.candidates is built
         # from them at the end, so nothing per model is allocated before the pick.
         scores = self._task_scores[task_i]
-        costs = [prompt * pin + output * pout for pin, pout in self._rates]
-        gate = self._gate(only, usable_providers, needed)
-        kinds = list(gate.kinds)  # the filter that dropped each model ("" if it qualified)
-        reasons = list(gate.reasons)
-        qualified: list[int] = []  # positions of the models that passed every filter
-        qualified_reason = self._qualified_reason[task_i]
-        need_text = f"{need_ctx:,} tokens needed"
-        complexity_text = f"complexity {complexity:.2f} outside "
-        models = self._models
-        for i in gate.passed:
-            m = models[i]
-            score = scores[i]
-            if m.context_window < need_ctx:
-                kinds[i], reasons[i] = "context", self._context_prefix[i] + need_text
-            elif not m.complexity_min <= complexity <= m.complexity_max:
-                kinds[i], reasons[i] = "complexity", complexity_text + self._range_suffix[i]
-            elif score < tier_min:
-                kinds[i], reasons[i] = "tier", f"{task} score {score} < {tier_min} ({tier} tier)"
-            else:
-                reasons[i] = qualified_reason[score]
-                qualified.append(i)
+        # C-level maps; the same products and sums as prompt * pin + output * pout.
+        costs = list(
+            map(
+                add,
+                map(mul, repeat(prompt), self._input_rates),
+                map(mul, repeat(output), self._output_rates),
+            )
+        )
+        gate_key, gate = self._gate(only, usable_providers, needed)
+        plan = self._plan(gate_key, gate, task_i, tier, need_ctx, complexity)
+        kinds = plan.kinds
+        reasons = list(plan.reasons)
+        if plan.too_small:
+            need_text = f"{need_ctx:,} tokens needed"
+            for i in plan.too_small:
+                reasons[i] = self._context_prefix[i] + need_text
+        if plan.out_of_range:
+            complexity_text = f"complexity {complexity:.2f} outside "
+            for i in plan.out_of_range:
+                reasons[i] = complexity_text + self._range_suffix[i]
+        qualified = plan.qualified
         # An explicit model is held to the filters that would make the call fail, not to
         # complexity and tier: the user chose it.
         explicit_at = -1 if explicit is None else self._position[explicit.id]
         explicit_kind = explicit_reason = ""
         if explicit_at >= 0 and kinds[explicit_at] not in ("complexity", "tier"):
             explicit_kind, explicit_reason = kinds[explicit_at], reasons[explicit_at]
-
-        if tier == "enhanced" and any(scores[i] >= ENHANCED_PREFERRED for i in qualified):
-            # Enhanced prefers 4+: a 3 is only good enough when nothing better is usable.
-            for i in qualified:
-                if scores[i] < ENHANCED_PREFERRED:
-                    kinds[i] = "tier"
-                    reasons[i] = (
-                        f"{task} score {scores[i]} < {ENHANCED_PREFERRED} (enhanced tier prefers "
-                        f"{ENHANCED_PREFERRED}+ and such models are available)"
-                    )
-            qualified = [i for i in qualified if scores[i] >= ENHANCED_PREFERRED]
         kept = list(map(not_, kinds))
 
         notes: list[str] = []
@@ -380,28 +487,25 @@ class Router:
         if not qualified:
             raise NoUsableModel(self._no_model_message(kinds, task, tier, prompt, needed))
 
-        # Decorated tuples sort in C; ids are unique, so the position is never compared.
+        # Stable C-level sorts from a list already in tie-break order: ids are unique, so
+        # this is the order of (key, id) pairs.
         ids = self._ids
         target = 0
-        if chosen == "cheapest":
-            ranked = [t[-1] for t in sorted([(costs[i], -scores[i], ids[i], i) for i in qualified])]
-        elif chosen == "best":
-            ranked = [t[-1] for t in sorted([(-scores[i], costs[i], ids[i], i) for i in qualified])]
+        if chosen == "cheapest":  # (cost, -score, id)
+            ranked = sorted(plan.by_score, key=costs.__getitem__)
+        elif chosen == "best":  # (-score, cost, id)
+            ranked = sorted(
+                sorted(plan.by_id, key=costs.__getitem__), key=self._task_ranks[task_i].__getitem__
+            )
         else:
-            top = max([scores[i] for i in qualified])
-            target = min(max(balanced_target(complexity), tier_min), top)
-            # Below target sorts after every model at or above it, strongest first.
-            ranked = [
-                t[-1]
-                for t in sorted(
-                    [
-                        (0, costs[i] * _BALANCED_STEPS[scores[i] - target], ids[i], i)
-                        if scores[i] >= target
-                        else (1, -float(scores[i]), ids[i], i)
-                        for i in qualified
-                    ]
-                )
-            ]
+            target = min(max(balanced_target(complexity), tier_min), plan.top)
+            above, steps, below = self._balanced(plan, task_i, target)
+            # at or above target: (cost x 0.8^(score - target), id); below it, strongest first
+            weighted = list(map(mul, map(costs.__getitem__, above), steps))
+            ranked = list(
+                map(above.__getitem__, sorted(range(len(above)), key=weighted.__getitem__))
+            )
+            ranked += below
 
         primary = ranked[0]
         fallbacks = self._fallback_chain(primary, ranked[1:])
@@ -437,7 +541,7 @@ class Router:
     def _equivalents(
         self,
         primary: int,
-        qualified: list[int],
+        qualified: Sequence[int],
         scores: tuple[int, ...],
         costs: list[float],
         reasons: list[str],
@@ -478,7 +582,7 @@ class Router:
 
     def _no_model_message(
         self,
-        kinds: list[str],
+        kinds: Sequence[str],
         task: str,
         tier: str,
         prompt: int,
