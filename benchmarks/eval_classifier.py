@@ -66,7 +66,7 @@ def main(argv: list[str] | None = None) -> int:
     by_source = {}
     for s in sorted(set(c.sources.tolist())):
         m = c.sources == s
-        by_source[s] = round(fit.macro_accuracy(c.y[m], pred[m]), 3)
+        by_source[s] = round(fit.macro_accuracy(c.y[m], pred[m], fit.MIN_TASK_ROWS), 3)
     public = [v for s, v in by_source.items() if not s.startswith("routerdesk")]
     out["loso_macro_by_source"] = by_source
     out["loso_macro_mean"] = round(float(np.mean(list(by_source.values()))), 3)

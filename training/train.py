@@ -56,7 +56,9 @@ def main(argv: list[str] | None = None) -> int:
     platt = fit.fit_platt(comp[known], c.difficulty[known])
     pred = logits.argmax(axis=1)
     per_source = {
-        s: round(fit.macro_accuracy(c.y[c.sources == s], pred[c.sources == s]), 4)
+        s: round(
+            fit.macro_accuracy(c.y[c.sources == s], pred[c.sources == s], fit.MIN_TASK_ROWS), 4
+        )
         for s in sorted(set(c.sources.tolist()))
     }
     print(

@@ -49,6 +49,17 @@ def test_row_weights_balance_sources_within_a_task_and_tasks_overall() -> None:
     assert w[y == 0].sum() == pytest.approx(w[y == 1].sum())  # and every task weighs the same
 
 
+def test_a_cell_of_a_few_rows_weighs_less_than_a_dataset_with_a_floor() -> None:
+    # task 0: source a has 200 rows, source b two (say, two sums among chat openers)
+    y = np.zeros(202, dtype=int)
+    sources = np.array(["a"] * 200 + ["b"] * 2)
+    plain = fit.row_weights(y, sources, alpha=1.0)
+    assert plain[200:].sum() == pytest.approx(plain[:200].sum())  # no floor: equal halves
+    floored = fit.row_weights(y, sources, alpha=1.0, floor=100)
+    # b's two rows count as if its cell had 100: 2/100 of a's weight, not all of it
+    assert floored[200:].sum() == pytest.approx(floored[:200].sum() * 2 / 100)
+
+
 def _tiny_corpus() -> fit.Corpus:
     prompts = {
         "translation": ["Translate to French: {}", "Übersetze ins Englische: {}"],
@@ -87,3 +98,11 @@ def test_leave_one_source_out_scores_every_row_with_a_model_that_never_saw_it() 
     assert np.isfinite(comp).all()
     assert np.isfinite(logits[:, [TASKS.index(t) for t in ("translation", "summarization")]]).all()
     assert fit.macro_accuracy(c.y, logits.argmax(axis=1)) > 0.8  # the same templates recur
+
+
+def test_macro_accuracy_can_leave_out_tasks_with_too_few_rows() -> None:
+    y = np.array([0] * 30 + [1] * 30 + [2] * 2)
+    pred = np.array([0] * 30 + [1] * 15 + [0] * 15 + [0] * 2)  # task 2's two rows missed
+    assert fit.macro_accuracy(y, pred) == pytest.approx((1.0 + 0.5 + 0.0) / 3)
+    assert fit.macro_accuracy(y, pred, min_rows=20) == pytest.approx((1.0 + 0.5) / 2)
+    assert fit.macro_accuracy(y[-2:], pred[-2:], min_rows=20) == 0.0  # none has 20: all count
