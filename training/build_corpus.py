@@ -149,7 +149,7 @@ def collect(mirrors: Path, rng: random.Random) -> list[dict[str, Any]]:
     loaders: list[Iterable[dict[str, Any]]] = [
         sources.gsm8k(mirrors), sources.agieval(mirrors), sources.bbh(mirrors),
         sources.xquad(mirrors, rng), sources.p3(mirrors), sources.gpteacher(mirrors),
-        sources.hh_rlhf(mirrors),
+        sources.hh_rlhf(mirrors, ROOT / "training" / "labels" / "hh_rlhf.jsonl"),
         sources.self_instruct(mirrors, ROOT / "training" / "labels" / "self_instruct.jsonl"),
         templates.template_rows(rng, paras, 1_500), templates.code_rows(rng, 1_500),
         templates.structure_rows(rng, paras, templates.stdlib_functions(random.Random(SEED), 300), 600),

@@ -291,21 +291,28 @@ def gpteacher(mirrors: Path) -> Iterator[Row]:
 
 
 # --- anthropics/hh-rlhf (MIT): people's own opening requests (harmless-base test file) ------
-# What people ask an assistant when no task frame is given: advice, opinions, how-to,
-# chit-chat. Labelled "general" as a whole; a few are factual questions (label noise,
-# stated in the model card).
+# What people ask an assistant when no task frame is given: factual questions, advice,
+# opinions, how-to, chit-chat, requests for jokes and stories. Each opening request is
+# labelled one by one by the project (training/labels/hh_rlhf.jsonl: id -> task, the id
+# being the line's position in the file; conventions in training/MODEL_CARD.md). A line
+# that repeats an earlier opening request takes that request's label.
 
 
-def hh_rlhf(mirrors: Path) -> Iterator[Row]:
+def hh_rlhf(mirrors: Path, labels: Path) -> Iterator[Row]:
     snap = Snapshot(mirrors, "anthropics/hh-rlhf", "354e5c3cb8960630860dd5774a6ac2a58313bf4d")
+    task_of = {r["id"]: r["task"] for r in map(json.loads, labels.read_text().splitlines()) if r}
     text = gzip.decompress(snap.read("harmless-base/test.jsonl.gz")).decode()
-    for line in filter(None, text.split("\n")):  # JSON Lines: "\n" only, not U+2028
+    by_text: dict[str, str] = {}
+    for i, line in enumerate(filter(None, text.split("\n"))):  # JSON Lines: "\n" only
         turns = json.loads(line)["chosen"].split("\n\nHuman: ")[1:]
         humans = [t.split("\n\nAssistant:")[0].strip() for t in turns]
         if not humans or not humans[0]:
             continue
-        row = _row(snap, "hh-rlhf", "hh-rlhf-harmless-test", "MIT", "general", "en", humans[0],
-                   0.2, "task prior")  # fmt: skip
+        task = by_text.setdefault(humans[0], task_of.get(f"harmless-test:{i}", ""))
+        if not task:
+            raise ValueError(f"{labels}: no label for harmless-test:{i}")
+        row = _row(snap, "hh-rlhf", "hh-rlhf-harmless-test", "MIT", task, "en", humans[0],
+                   _TASK_PRIOR[task], "task prior")  # fmt: skip
         if len(humans) > 1 and len(humans[1]) < 120 and zlib.crc32(humans[0].encode()) % 3 == 0:
             first_answer = turns[0].split("\n\nAssistant:")[1].strip()
             row.pop("prompt")
