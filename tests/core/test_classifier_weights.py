@@ -54,7 +54,8 @@ def test_weights_are_small_and_load_from_the_package() -> None:
     path = _weights_path()
     assert path.stat().st_size <= 10_000_000
     model = LinearModel(path)
-    assert len(model.weights) == len(model.vocab) * WIDTH
+    assert len(model.columns) == WIDTH
+    assert all(len(col) == len(model.vocab) for col in model.columns)
     assert len(model.index) == len(model.vocab) - 1  # no duplicate names; row 0 is empty
     assert model.row(0) == [0.0] * WIDTH
     assert any(model.row(model.index["kh:translation"]))

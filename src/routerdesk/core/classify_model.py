@@ -15,11 +15,11 @@ per feature), has no collisions, is smaller at this size, and lets every decisio
 be explained by the names of the features that pushed it.
 
 Plain Python and the standard library's `array`, no numpy: a request fires about a
-hundred features, and at that size summing nine-float slices (transposed with
-`zip`, summed with `map(sum, ...)`, all in C) costs what numpy's call overhead does,
-while importing numpy would add 80-400 ms to the start-up of `serve`. The
-transposed slices stay in the prediction, so `explain` ranks features without
-looking a weight up again.
+hundred features, and at that size gathering them from one array per column (an
+`itemgetter` of the fired rows, called once per column) and summing with
+`map(sum, ...)`, all in C, costs what numpy's call overhead does, while importing
+numpy would add 80-400 ms to the start-up of `serve`. The gathered columns stay in
+the prediction, so `explain` ranks features without looking a weight up again.
 
 File format (little-endian): ``RDCLF1\n``, a u32 length and that much UTF-8 JSON
 (meta, biases, temperature, Platt scaling, number of features), a u32 length and the
@@ -39,7 +39,7 @@ from array import array
 from bisect import bisect_left
 from collections.abc import Iterable
 from importlib import resources
-from operator import sub
+from operator import itemgetter, sub
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -112,7 +112,10 @@ class LinearModel:
             raise ValueError(
                 f"{where}: truncated ({len(weights)} weights for {len(names)} features)"
             )
-        self.weights = weights
+        # Kept column-major (one array per task, then complexity): `score` gathers the
+        # fired rows of each column with one C-level itemgetter call instead of slicing
+        # every row in a Python loop and transposing.
+        self.columns: list[array[float]] = [weights[j::WIDTH] for j in range(WIDTH)]
         self.b: list[float] = [float(v) for v in header["bias"]]
         self.bc = float(header["complexity_bias"])
         self.temperature = float(header["temperature"])
@@ -121,7 +124,7 @@ class LinearModel:
 
     def row(self, i: int) -> list[float]:
         """Feature `i`'s task weights followed by its complexity weight."""
-        return self.weights[i * WIDTH : (i + 1) * WIDTH].tolist()
+        return [col[i] for col in self.columns]
 
     @functools.cached_property
     def index(self) -> dict[str, int]:
@@ -150,9 +153,12 @@ class LinearModel:
 
     def score(self, rows: list[int]) -> Prediction:
         """Probabilities and complexity from the rows of the features that fired."""
-        w = self.weights
-        # zip(*slices) transposes the fired rows into columns; sum adds each column in C.
-        columns = list(zip(*[w[r * WIDTH : r * WIDTH + WIDTH] for r in rows], strict=True))
+        columns: list[tuple[float, ...]]
+        if len(rows) > 1:
+            gather = itemgetter(*rows)  # a tuple of the fired rows' weights per column
+            columns = [gather(col) for col in self.columns]
+        else:  # itemgetter of one index returns the item, not a tuple
+            columns = [(col[rows[0]],) for col in self.columns] if rows else []
         z = list(map(sum, columns)) if rows else [0.0] * WIDTH
         t = self.temperature
         logits = [(a + b) / t for a, b in zip(z, self.b, strict=False)]
