@@ -54,6 +54,11 @@ def main(argv: list[str] | None = None) -> int:
         "(group_scale entries are merged); calibration figures keep the shipped temperature",
     )
     args = ap.parse_args(argv)
+    unknown = sorted(set(args.settings or {}) - set(fit.SETTINGS))
+    if unknown:  # a misspelt key would refit the shipped settings under another name
+        ap.error(
+            f"--settings: unknown keys {unknown}; training/settings.json has {sorted(fit.SETTINGS)}"
+        )
     c = fit.load_corpus()
     clf = L1Classifier()
     meta = clf.model.meta

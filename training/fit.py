@@ -123,7 +123,7 @@ def fit(c: Corpus, mask: np.ndarray, settings: dict[str, Any] = SETTINGS) -> Fit
     X = matrix(feats, index) @ sparse.diags(scale)
     X = X.tocsr()
     y = c.y[mask]
-    w = row_weights(y, c.sources[mask], settings["cell_alpha"], settings.get("cell_floor", 1))
+    w = row_weights(y, c.sources[mask], settings["cell_alpha"], settings["cell_floor"])
     task = LogisticRegression(C=settings["task_C"], max_iter=settings["max_iter"], tol=1e-4)
     task.fit(X, y, sample_weight=w)
     W = task.coef_.T * scale[:, None]
@@ -134,7 +134,7 @@ def fit(c: Corpus, mask: np.ndarray, settings: dict[str, Any] = SETTINGS) -> Fit
     Xk = X[known]
     dk = d[known]
     wk = row_weights(
-        y[known], c.sources[mask][known], settings["cell_alpha"], settings.get("cell_floor", 1)
+        y[known], c.sources[mask][known], settings["cell_alpha"], settings["cell_floor"]
     )
     X2 = sparse.vstack([Xk, Xk]).tocsr()
     y2 = np.r_[np.ones(len(dk)), np.zeros(len(dk))]
